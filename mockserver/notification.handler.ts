@@ -1,0 +1,94 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { applyRandomFault, applyRule, type RequestRecord } from './fault-injection.js';
+import { headerValue, mediaType, readBody, sendJson, waitWhileConnected, type Headers } from './http-io.js';
+import type { JournalOutcome } from './mock-server.type.js';
+import type { MockState } from './mock-state.js';
+
+const delayedMessage = /^Todo (\S+) is delayed$/;
+
+/**
+ * POST /notify/notifications. Order: token, request shape, rules, random faults,
+ * workspace, idempotency. Faults come before the key is looked at, so a faulted request
+ * never accepts its key and the client's retry is the one that counts.
+ */
+export async function handleNotificationRequest(
+  state: MockState,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  state.notificationStarted();
+  // 'close' comes once per response, answered or not, so in-flight counts stay exact.
+  res.once('close', () => state.notificationFinished());
+  const authorization = req.headers.authorization;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+  const key = headerValue(req.headers['idempotency-key']);
+  const body = await readBody(req);
+  if (!body.ok) {
+    if (body.reason === 'too_large') {
+      state.record({ endpoint: 'notify', authorization, token: bearer, key, status: 413, outcome: 'rejected' });
+      sendJson(res, 413, { error: 'payload_too_large' }, { connection: 'close' });
+    }
+    return;
+  }
+  if (!(await waitWhileConnected(res, state.settings.latencyMs))) return;
+
+  const issued = bearer === undefined ? undefined : state.findToken(bearer);
+  const payload = parseJson(body.text);
+  const message = payload.ok ? messageOf(payload.value) : undefined;
+  const todoId = message === undefined ? undefined : delayedMessage.exec(message)?.[1];
+  const request: RequestRecord = {
+    endpoint: 'notify',
+    authorization,
+    token: bearer,
+    workspaceId: issued?.workspaceId,
+    key,
+    message,
+    todoId,
+  };
+  const answer = (status: number, outcome: JournalOutcome, answerBody: unknown, headers?: Headers): void => {
+    state.record({ ...request, status, outcome });
+    sendJson(res, status, answerBody, headers);
+  };
+
+  if (issued === undefined) {
+    const challenge = { 'www-authenticate': 'Bearer error="invalid_token"' };
+    return answer(401, 'unauthorized', { error: 'invalid_token' }, challenge);
+  }
+  if (key === undefined || key === '') return answer(400, 'rejected', { error: 'missing_idempotency_key' });
+  if (!isJsonMediaType(mediaType(req))) return answer(415, 'rejected', { error: 'unsupported_media_type' });
+  if (!payload.ok) return answer(400, 'rejected', { error: 'invalid_json' });
+  if (message === undefined) {
+    const description = 'the body must be {"message": string}';
+    return answer(422, 'rejected', { error: 'invalid_message', error_description: description });
+  }
+
+  const rule = state.takeRule('notify', { key, todoId, workspaceId: issued.workspaceId });
+  if (rule !== undefined && (await applyRule(state, rule, req, res, request))) return;
+  const fault = state.drawFault();
+  if (fault !== undefined) return applyRandomFault(state, fault, req, res, request);
+
+  const todoWorkspaces = state.settings.todoWorkspaces;
+  const owner = todoId !== undefined && Object.hasOwn(todoWorkspaces, todoId) ? todoWorkspaces[todoId] : undefined;
+  if (owner !== undefined && owner !== issued.workspaceId) return answer(403, 'rejected', { error: 'wrong_workspace' });
+  if (state.acceptedKeys.has(key)) return answer(409, 'duplicate', { error: 'duplicate', key });
+  state.acceptedKeys.add(key);
+  answer(201, 'accepted', { id: `ntf_${state.acceptedKeys.size}`, status: 'accepted' });
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function messageOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const message = (value as { message?: unknown }).message;
+  return typeof message === 'string' ? message : undefined;
+}
+
+function isJsonMediaType(type: string): boolean {
+  return type === 'application/json' || type.endsWith('+json');
+}
