@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { jobs } from './jobs.js';
+import { ExitCode } from './runner/exit-codes.js';
+import { runJob, type RunnerIo } from './runner/run-job.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/**
+ * Builds the `sweep` program from the job registry and runs it. The one exit path:
+ * every outcome, usage error included, comes back as an exit code.
+ */
+export async function runCli(args: string[], io: RunnerIo): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  const program = new Command('sweep')
+    .description('Runs the todo service\'s batch jobs. Exit codes: 0 done, 1 aborted, 64 usage or configuration error, '
+      + '75 finished with items to retry.')
+    .version(version, '-V, --version')
+    .usage('<job> [options]')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', '\nOptions take precedence over environment variables, which take precedence over defaults.\n'
+      + 'Run `sweep <job> --help` for a job\'s options.');
+
+  for (const job of jobs) {
+    const command = program.command(job.name).description(job.description).exitOverride();
+    for (const option of job.options?.() ?? []) command.addOption(option);
+    command.action(async (options: Record<string, unknown>) => {
+      exitCode = await runJob(job, options as never, io);
+    });
+  }
+
+  if (args.length === 0) {
+    program.outputHelp({ error: true });
+    return ExitCode.USAGE;
+  }
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end with exit code 0; everything else commander refuses is usage.
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    throw error;
+  }
+  return exitCode;
+}

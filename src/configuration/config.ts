@@ -1,0 +1,144 @@
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../runner/errors.js';
+
+/**
+ * Everything the runner reads from the environment, validated once at start.
+ * `getConfig` is pure: the environment and the terminal's state go in, a typed
+ * config or a ConfigError naming every bad variable comes out.
+ */
+export interface Config {
+  database: DatabaseConfig;
+  /** Base URL of the auth and notify services (SERVICES_URL). */
+  servicesUrl: string;
+  serviceClientId: string;
+  serviceClientSecret: string;
+  log: { level: LogLevel; format: LogFormat };
+  http: HttpConfig;
+  nodeEnv: string;
+}
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'embedded'; dataDir: string };
+
+export interface HttpConfig {
+  /** Timeout of every request, in ms (HTTP_TIMEOUT_MS, default 10000). */
+  timeoutMs: number;
+  /** Retries after the first try of a transient failure (HTTP_RETRIES, default 4). */
+  retries: number;
+  /** First backoff delay in ms; doubles on each retry, with jitter (HTTP_RETRY_BASE_MS, default 250). */
+  retryBaseMs: number;
+  /** Upper bound for one backoff delay and for an honoured Retry-After, in ms (HTTP_RETRY_MAX_MS, default 30000). */
+  retryMaxMs: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'json' | 'pretty';
+
+/** Credentials that only the local mockserver accepts: safe to ship, useless elsewhere. */
+export const LOCAL_CLIENT_ID = 'sweep-local';
+export const LOCAL_CLIENT_SECRET = 'sweep-local-secret';
+export const DEFAULT_SERVICES_URL = 'http://localhost:3001';
+export const DEFAULT_DATA_DIR = '.data';
+
+export interface ConfigContext {
+  /** Decides LOG_FORMAT's default: pretty for a person, JSON for a collector. */
+  stdoutIsTTY: boolean;
+  /** Base for a relative SWEEP_DATA_DIR. */
+  cwd: string;
+}
+
+export function getConfig(
+  env: Record<string, string | undefined>,
+  context: ConfigContext = { stdoutIsTTY: false, cwd: process.cwd() },
+): Config {
+  const problems: string[] = [];
+  const read = <T>(name: string, parse: (raw: string) => T, fallback: T): T => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    try {
+      return parse(raw.trim());
+    } catch (error) {
+      problems.push(`${name} ${(error as Error).message}`);
+      return fallback;
+    }
+  };
+
+  const databaseUrl = read('DATABASE_URL', parsePostgresUrl, undefined);
+  const dataDir = read('SWEEP_DATA_DIR', (raw) => raw, DEFAULT_DATA_DIR);
+  const config: Config = {
+    database: databaseUrl
+      ? { kind: 'postgres', url: databaseUrl }
+      : { kind: 'embedded', dataDir: isAbsolute(dataDir) ? dataDir : resolve(context.cwd, dataDir) },
+    servicesUrl: read('SERVICES_URL', parseHttpUrl, DEFAULT_SERVICES_URL),
+    serviceClientId: read('SERVICE_CLIENT_ID', (raw) => raw, LOCAL_CLIENT_ID),
+    serviceClientSecret: read('SERVICE_CLIENT_SECRET', (raw) => raw, LOCAL_CLIENT_SECRET),
+    log: {
+      level: read('LOG_LEVEL', (raw) => parseOneOf(raw.toLowerCase(), LOG_LEVELS), 'info'),
+      format: read('LOG_FORMAT', (raw) => parseOneOf(raw.toLowerCase(), ['json', 'pretty'] as const),
+        context.stdoutIsTTY ? 'pretty' : 'json'),
+    },
+    http: {
+      timeoutMs: read('HTTP_TIMEOUT_MS', (raw) => parseInteger(raw, 1, 600_000), 10_000),
+      retries: read('HTTP_RETRIES', (raw) => parseInteger(raw, 0, 20), 4),
+      retryBaseMs: read('HTTP_RETRY_BASE_MS', (raw) => parseInteger(raw, 0, 60_000), 250),
+      retryMaxMs: read('HTTP_RETRY_MAX_MS', (raw) => parseInteger(raw, 0, 600_000), 30_000),
+    },
+    nodeEnv: read('NODE_ENV', (raw) => raw, 'development'),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Parses a whole decimal number within [min, max]; the message completes "NAME ...". */
+export function parseInteger(raw: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(raw)) throw new Error(`must be a whole number from ${min} to ${max} (got '${raw}')`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new Error(`must be a whole number from ${min} to ${max} (got ${raw})`);
+  return value;
+}
+
+function parseOneOf<T extends string>(raw: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new Error(`must be one of ${allowed.join(', ')} (got '${raw}')`);
+}
+
+function parseHttpUrl(raw: string): string {
+  const url = tryUrl(raw);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+    throw new Error(`must be an http:// or https:// URL (got '${raw}')`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function parsePostgresUrl(raw: string): string {
+  const url = tryUrl(raw);
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+    throw new Error(`must be a postgres:// URL, e.g. postgres://user:password@host:5432/database (got '${redactUrl(raw)}')`);
+  }
+  return raw;
+}
+
+function tryUrl(raw: string): URL | undefined {
+  try {
+    return new URL(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL fit for logs and messages: its password replaced by ***. */
+export function redactUrl(raw: string): string {
+  const url = tryUrl(raw);
+  if (!url) return raw.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+/** One line for people and logs: where the jobs keep their data. */
+export function describeDatabase(database: DatabaseConfig): string {
+  return database.kind === 'postgres'
+    ? `PostgreSQL at ${redactUrl(database.url)}`
+    : `embedded PostgreSQL (PGlite) in ${database.dataDir}`;
+}

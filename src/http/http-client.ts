@@ -1,0 +1,39 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance } from 'axios';
+
+export interface HttpClientOptions {
+  baseURL: string;
+  timeoutMs: number;
+  /** Sockets per host: at least the run's concurrency, so requests never queue for a socket. */
+  maxSockets: number;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * One axios instance per run: keep-alive sockets, a timeout on every request, no
+ * redirects followed, bounded bodies, and every status handed back for us to classify.
+ * TLS verification stays on: nothing here or in the configuration turns it off.
+ */
+export function createHttpClient(options: HttpClientOptions): AxiosInstance {
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
+  return axios.create({
+    baseURL: options.baseURL,
+    timeout: options.timeoutMs,
+    maxRedirects: 0,
+    maxContentLength: MAX_BODY_BYTES,
+    maxBodyLength: MAX_BODY_BYTES,
+    validateStatus: () => true,
+    httpAgent: new http.Agent(agentOptions),
+    httpsAgent: new https.Agent({ ...agentOptions, rejectUnauthorized: true }),
+    // Proxies from the environment would be a second, unreviewed path for our tokens.
+    proxy: false,
+  });
+}
+
+/** Frees the keep-alive sockets so the process can exit at once. */
+export function closeHttpClient(client: AxiosInstance): void {
+  (client.defaults.httpAgent as http.Agent | undefined)?.destroy();
+  (client.defaults.httpsAgent as https.Agent | undefined)?.destroy();
+}

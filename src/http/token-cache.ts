@@ -1,0 +1,95 @@
+import { ServiceError } from './service-error.js';
+
+export interface IssuedToken {
+  accessToken: string;
+  /** Lifetime from the moment it was issued. */
+  expiresInMs: number;
+}
+
+export interface TokenCacheOptions {
+  fetchToken: (workspaceId: string) => Promise<IssuedToken>;
+  /** Refresh this long before expiry, at most; a tenth of a short lifetime otherwise (default 30 s). */
+  refreshBeforeMs?: number;
+  /** Workspaces kept at most; the least recently used is dropped first (default 10,000). */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+export interface TokenCache {
+  /** The workspace's token: cached, or fetched once for all concurrent callers. */
+  get(workspaceId: string): Promise<string>;
+  /** Drops the workspace's token if it is still `refusedToken`, after a 401. */
+  invalidate(workspaceId: string, refusedToken: string): void;
+  /** How many fetches were started: one per workspace and lifetime is the goal. */
+  readonly fetches: number;
+  readonly size: number;
+}
+
+interface Entry {
+  promise: Promise<string>;
+  token?: string;
+  /** Set once the fetch settled: the moment to stop using the token. */
+  refreshAt?: number;
+}
+
+/**
+ * One OAuth token per workspace. The in-flight promise is cached before it is awaited,
+ * so a page of 500 todos of one workspace costs one token request. A permanent refusal
+ * stays cached too: the workspace is out for this run, and hammering /auth/token once
+ * per todo would not change that. A transient failure is forgotten, so the next
+ * caller tries again.
+ */
+export function createTokenCache(options: TokenCacheOptions): TokenCache {
+  const now = options.now ?? Date.now;
+  const refreshBeforeMs = options.refreshBeforeMs ?? 30_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const entries = new Map<string, Entry>();
+  let fetches = 0;
+
+  const fetchFresh = (workspaceId: string): Promise<string> => {
+    fetches += 1;
+    const entry: Entry = { promise: Promise.resolve('') };
+    entry.promise = options.fetchToken(workspaceId).then(
+      (issued) => {
+        entry.token = issued.accessToken;
+        entry.refreshAt = now() + issued.expiresInMs - Math.min(refreshBeforeMs, issued.expiresInMs / 10);
+        return issued.accessToken;
+      },
+      (error: unknown) => {
+        const permanent = error instanceof ServiceError && error.kind !== 'transient';
+        if (permanent) entry.refreshAt = Number.POSITIVE_INFINITY;
+        else if (entries.get(workspaceId) === entry) entries.delete(workspaceId);
+        throw error;
+      },
+    );
+    // Callers that never await (an invalidated entry) must not crash the process.
+    entry.promise.catch(() => undefined);
+    entries.set(workspaceId, entry);
+    if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+    return entry.promise;
+  };
+
+  return {
+    get(workspaceId) {
+      const entry = entries.get(workspaceId);
+      if (entry && (entry.refreshAt === undefined || now() < entry.refreshAt)) {
+        // Move to the back: the map's order is the LRU order.
+        entries.delete(workspaceId);
+        entries.set(workspaceId, entry);
+        return entry.promise;
+      }
+      return fetchFresh(workspaceId);
+    },
+    invalidate(workspaceId, refusedToken) {
+      const entry = entries.get(workspaceId);
+      // Concurrent 401s for the same old token cause one refresh, not one each.
+      if (entry && entry.token === refusedToken) entries.delete(workspaceId);
+    },
+    get fetches() {
+      return fetches;
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { AxiosInstance } from 'axios';
+import { classifyRequestError, errorFromResponse, ServiceError } from './service-error.js';
+import type { IssuedToken } from './token-cache.js';
+
+export const TOKEN_ENDPOINT = 'POST /auth/token';
+const ENDPOINT = TOKEN_ENDPOINT;
+/** The contract: without expires_in or a JWT exp, assume a minute. */
+const DEFAULT_LIFETIME_MS = 60_000;
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** OAuth 2.0 client credentials (RFC 6749 §4.4) for one workspace's scope. */
+export async function fetchWorkspaceToken(
+  http: AxiosInstance,
+  credentials: ClientCredentials,
+  workspaceId: string,
+): Promise<IssuedToken> {
+  const body = new URLSearchParams({ grant_type: 'client_credentials', scope: `workspace:${workspaceId}` });
+  let response;
+  try {
+    response = await http.post('/auth/token', body.toString(), {
+      auth: { username: credentials.clientId, password: credentials.clientSecret },
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    });
+  } catch (error) {
+    throw classifyRequestError(error, ENDPOINT);
+  }
+  if (response.status !== 200) {
+    const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, response.data);
+    // A refused client or scope is a configuration problem, never worth a retry,
+    // whatever status carried it; 401 here is not the notify endpoint's "refresh" 401.
+    if (error.kind === 'unauthorized') throw new ServiceError(error.message, 'permanent', error.details);
+    throw error;
+  }
+  return parseTokenAnswer(response.data);
+}
+
+/** Reads a token answer; anything without a usable access_token is a permanent failure. */
+export function parseTokenAnswer(data: unknown, now: number = Date.now()): IssuedToken {
+  const answer = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : undefined;
+  const accessToken = answer?.access_token;
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    throw new ServiceError(`${ENDPOINT} answered 200 without an access_token`, 'permanent', { endpoint: ENDPOINT, status: 200 });
+  }
+  const expiresIn = answer?.expires_in;
+  if (typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0) {
+    return { accessToken, expiresInMs: expiresIn * 1000 };
+  }
+  const exp = readJwtExpiry(accessToken);
+  if (exp !== undefined) return { accessToken, expiresInMs: Math.max(0, exp * 1000 - now) };
+  return { accessToken, expiresInMs: DEFAULT_LIFETIME_MS };
+}
+
+/** The `exp` claim of a JWT, unverified: we only need to know when to ask again. */
+export function readJwtExpiry(token: string): number | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' && Number.isFinite(payload.exp) ? payload.exp : undefined;
+  } catch {
+    return undefined;
+  }
+}

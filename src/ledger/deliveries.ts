@@ -1,0 +1,149 @@
+import type { Knex } from 'knex';
+
+/**
+ * Terms, as used across the runner:
+ * - job: a named kind of work (send-delay-notifications).
+ * - run: one execution of a job; a row in job_runs, with a uuid.
+ * - item: one unit of a job's work (a delayed todo) that leads to one delivery.
+ * - delivery: one notification to send, known by its key; a row in deliveries.
+ * - key: the delivery's Idempotency-Key, unique across all runs forever.
+ * - claim / lease: a run owns a pending delivery until its lease expires; it renews
+ *   the lease while alive, so only a dead run's claims are ever taken over.
+ * - workspace: the tenant whose token a delivery must carry.
+ */
+export type DeliveryStatus = 'pending' | 'sent' | 'retry' | 'failed' | 'dead';
+
+export interface DeliveryClaim {
+  key: string;
+  workspaceId: string;
+  itemId: string;
+  itemDate: string | null;
+}
+
+export type DeliveryOutcome =
+  /** Accepted by the service now, or earlier (409). */
+  | { key: string; result: 'sent'; httpStatus: number }
+  /** Refused for good (4xx): never retried automatically. */
+  | { key: string; result: 'failed'; httpStatus?: number; error: string }
+  /** Failed transiently after this run's retries: retried by a later run, after a backoff. */
+  | { key: string; result: 'retry'; httpStatus?: number; error: string }
+  /** Never tried (no token for the workspace, the run stopping): back to the next run, no attempt spent. */
+  | { key: string; result: 'released'; error?: string };
+
+export interface RecordedDelivery {
+  key: string;
+  status: DeliveryStatus;
+  attempts: number;
+  workspace_id: string;
+  item_id: string;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+export interface DeliveryLedgerOptions {
+  job: string;
+  runId: string;
+  /** How long a claim holds without renewal. */
+  leaseMs: number;
+  /** Attempts (runs that tried) after which a transient failure is dead. */
+  maxAttempts: number;
+  /** Backoff before the next run may retry: base * 2^(attempts-1), capped. */
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+}
+
+export interface DeliveryLedger {
+  /** Atomically claims the keys no live run owns; returns those this run now owns. */
+  claim(items: DeliveryClaim[]): Promise<Set<string>>;
+  /** Pushes this run's live claims' leases forward. */
+  renewLeases(): Promise<number>;
+  /** Records outcomes in one statement; returns the deliveries as they now stand. */
+  record(outcomes: DeliveryOutcome[]): Promise<RecordedDelivery[]>;
+  /** Gives back every claim this run still holds, so the next run takes them at once. */
+  releaseAll(reason: string): Promise<number>;
+}
+
+export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): DeliveryLedger {
+  const { job, runId } = options;
+  return {
+    async claim(items) {
+      if (items.length === 0) return new Set();
+      const result = await withDeadlockRetry(() => db.raw<{ rows: Array<{ key: string }> }>(
+        `insert into deliveries (key, job, workspace_id, item_id, item_date, status, run_id, lease_expires_at)
+         select v.key, ?, v.workspace_id, v.item_id, v.item_date, 'pending', ?, now() + ? * interval '1 millisecond'
+           from unnest(?::text[], ?::uuid[], ?::text[], ?::date[]) as v(key, workspace_id, item_id, item_date)
+         on conflict (key) do update
+           set status = 'pending', run_id = excluded.run_id, lease_expires_at = excluded.lease_expires_at, updated_at = now()
+           where (deliveries.status = 'retry' and (deliveries.next_attempt_at is null or deliveries.next_attempt_at <= now()))
+              or (deliveries.status = 'pending' and deliveries.lease_expires_at < now())
+         returning key`,
+        arrayBindings([job, runId, options.leaseMs,
+          items.map((i) => i.key), items.map((i) => i.workspaceId), items.map((i) => i.itemId), items.map((i) => i.itemDate)]),
+      ));
+      return new Set(result.rows.map((row) => row.key));
+    },
+
+    async renewLeases() {
+      return db('deliveries')
+        .where({ run_id: runId, status: 'pending' })
+        .update({ lease_expires_at: db.raw(`now() + ? * interval '1 millisecond'`, [options.leaseMs]) });
+    },
+
+    async record(outcomes) {
+      if (outcomes.length === 0) return [];
+      // A 'sent' is the truth whoever holds the claim now; any other outcome is written
+      // only while this run still owns the claim, so a run that lost its lease cannot
+      // overwrite the work of the run that took it over.
+      const result = await withDeadlockRetry(() => db.raw<{ rows: RecordedDelivery[] }>(
+        `update deliveries d set
+           status = case
+             when v.result = 'sent' then 'sent'
+             when v.result = 'failed' then 'failed'
+             when v.result = 'released' then 'retry'
+             when d.attempts + 1 >= ? then 'dead'
+             else 'retry' end,
+           attempts = d.attempts + case when v.result = 'released' then 0 else 1 end,
+           last_status = coalesce(v.http_status, case when v.result = 'released' then d.last_status end),
+           last_error = case when v.result = 'sent' then null else coalesce(v.error, d.last_error) end,
+           sent_at = case when v.result = 'sent' then coalesce(d.sent_at, now()) else d.sent_at end,
+           next_attempt_at = case when v.result = 'retry'
+             and d.attempts + 1 < ? then now() + least(? * power(2, d.attempts), ?) * interval '1 millisecond' end,
+           run_id = ?, lease_expires_at = null, updated_at = now()
+         from unnest(?::text[], ?::text[], ?::int[], ?::text[]) as v(key, result, http_status, error)
+         where d.key = v.key and d.job = ?
+           and (v.result = 'sent' or (d.status = 'pending' and d.run_id = ?))
+         returning d.key, d.status, d.attempts, d.workspace_id, d.item_id, d.last_status, d.last_error`,
+        arrayBindings([options.maxAttempts, options.maxAttempts, options.retryBackoffMs, options.retryBackoffMaxMs, runId,
+          outcomes.map((o) => o.key), outcomes.map((o) => o.result),
+          outcomes.map((o) => ('httpStatus' in o ? o.httpStatus ?? null : null)),
+          outcomes.map((o) => ('error' in o ? o.error ?? null : null)),
+          job, runId]),
+      ));
+      return result.rows;
+    },
+
+    async releaseAll(reason) {
+      return db('deliveries')
+        .where({ run_id: runId, status: 'pending' })
+        .update({ status: 'retry', lease_expires_at: null, next_attempt_at: null, last_error: reason, updated_at: db.fn.now() });
+    },
+  };
+}
+
+/** Arrays travel as PostgreSQL arrays (unnest), one bind parameter each whatever the batch size; knex's types do not know that. */
+function arrayBindings(values: Array<unknown>): readonly Knex.RawBinding[] {
+  return values as readonly Knex.RawBinding[];
+}
+
+const DEADLOCK = '40P01';
+
+/** Two runs claiming overlapping pages can deadlock in rare orders; PostgreSQL picks a victim that may simply try again. */
+async function withDeadlockRetry<T>(statement: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await statement();
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK || attempt >= tries) throw error;
+    }
+  }
+}

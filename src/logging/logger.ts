@@ -1,0 +1,52 @@
+import { pino, type Logger, type DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
+import type { LogFormat, LogLevel } from '../configuration/config.js';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths that may hold a credential. Our own code never logs them; redaction is the
+ * net under that promise, for a context object built in a hurry or an error that
+ * carries a request.
+ */
+const REDACTED_PATHS = [
+  'authorization', '*.authorization', '*.Authorization', '*.headers.authorization', '*.headers.Authorization',
+  'token', '*.token', 'accessToken', '*.accessToken', 'access_token', '*.access_token',
+  'clientSecret', '*.clientSecret', 'password', '*.password',
+  'err.config', 'err.request', 'err.response', 'error.config', 'error.request', 'error.response',
+];
+
+export interface LoggerOptions {
+  level: LogLevel;
+  format: LogFormat;
+  /** Where log lines go; stdout unless a test captures them. */
+  destination?: DestinationStream | NodeJS.WritableStream;
+  /** Colours in pretty output; on by default when stdout is a terminal. */
+  colorize?: boolean;
+}
+
+/** The root logger: one JSON event a line, or pino-pretty for a person at a terminal. */
+export function createLogger(options: LoggerOptions): Logger {
+  const base = {
+    level: options.level,
+    base: { pid: process.pid },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Standard keys keep the lines searchable by one query across jobs.
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  if (options.format === 'pretty') {
+    const stream = pretty({
+      destination: options.destination ?? 1,
+      sync: true,
+      colorize: options.colorize ?? Boolean(process.stdout.isTTY),
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      singleLine: true,
+    });
+    return pino(base, stream);
+  }
+  // Synchronous writes: a batch job exits right after its last line, and a line lost
+  // at exit is the one an operator needed.
+  return pino(base, (options.destination as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: true }));
+}

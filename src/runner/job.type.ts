@@ -1,0 +1,51 @@
+import type { Option } from 'commander';
+import type { Knex } from 'knex';
+import type { Config } from '../configuration/config.js';
+import type { Logger } from '../logging/logger.js';
+import type { Printer } from './printer.js';
+
+/** What the runner hands a job: everything it needs, already opened and validated. */
+export interface JobContext {
+  config: Config;
+  /** Carries { job, runId } on every line. */
+  logger: Logger;
+  /** Open and checked; present unless the job declared `database: 'none'`. */
+  db: Knex;
+  /** Set when the run is recorded in job_runs. */
+  runId?: string;
+  /** Aborted when the run is asked to stop (SIGTERM, SIGINT). */
+  signal: AbortSignal;
+  printer: Printer;
+}
+
+export interface JobResult {
+  /** done: exit 0. partial: finished, but the next run has work to retry (exit 75). */
+  outcome: 'done' | 'partial';
+  /** Counts for the summary log line, the run's row and the table. */
+  counts: Record<string, number>;
+  /** Further summary fields (rates, dates) for the log line. */
+  details?: Record<string, unknown>;
+  /** Labels for the table at a terminal, in order; keys of `counts` or `details`. */
+  table?: Array<[label: string, field: string]>;
+}
+
+/**
+ * A job, declared in one place: its name and options for the CLI, what it needs
+ * from the runner, and the function that does the work.
+ */
+export interface JobDefinition<Options = Record<string, unknown>> {
+  name: string;
+  /** One line, shown by `sweep --help`. */
+  description: string;
+  options?: () => Option[];
+  /** none: no database; connection: reachable (migrate); schema: reachable and migrated. */
+  database: 'none' | 'connection' | 'schema';
+  /** Whether this invocation gets a row in job_runs (a dry run does not). */
+  recordsRun: (options: Options) => boolean;
+  run(context: JobContext, options: Options): Promise<JobResult>;
+}
+
+/** Keeps each job's options typed while the registry holds them side by side. */
+export function defineJob<Options>(definition: JobDefinition<Options>): JobDefinition<Options> {
+  return definition;
+}

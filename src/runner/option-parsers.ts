@@ -1,0 +1,38 @@
+import { InvalidArgumentError } from 'commander';
+
+/**
+ * Parsers for command-line values. Each returns a valid value or throws commander's
+ * InvalidArgumentError with a message that completes "option '--x' argument 'y' is invalid."
+ */
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A calendar date as YYYY-MM-DD; 2022-02-30 is refused, not rolled over to March. */
+export function parseIsoDate(raw: string): string {
+  const match = ISO_DATE.exec(raw.trim());
+  if (!match) throw new InvalidArgumentError('Expected a date as YYYY-MM-DD, e.g. 2022-06-03.');
+  const [, y, m, d] = match.map(Number) as [number, number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d || y < 1) {
+    throw new InvalidArgumentError(`${raw.trim()} is not a calendar date.`);
+  }
+  return raw.trim();
+}
+
+/** Today's date in UTC as YYYY-MM-DD: a run's date must not depend on the host's time zone. */
+export function todayUtc(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}
+
+/** A parser for whole numbers within [min, max]. */
+export function integerBetween(min: number, max: number): (raw: string) => number {
+  return (raw: string) => {
+    const trimmed = raw.trim();
+    if (!/^[+]?\d+$/.test(trimmed)) throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`);
+    const value = Number(trimmed);
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`);
+    }
+    return value;
+  };
+}

@@ -1,0 +1,121 @@
+import type { Knex } from 'knex';
+import { describeDatabase, getConfig, type Config } from '../configuration/config.js';
+import { checkConnection, createDatabase } from '../database/database.js';
+import { getPendingMigrations } from '../database/migrations.js';
+import { finishRun, startRun, type RunStatus } from '../ledger/job-runs.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { AbortRunError, SweepError } from './errors.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import type { JobDefinition, JobResult } from './job.type.js';
+import { createPrinter } from './printer.js';
+
+/** The process's surroundings, passed in so tests can run the CLI in-process. */
+export interface RunnerIo {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** An open database to use instead of the configured one; the runner leaves it open. */
+  database?: Knex;
+  /** Aborted to ask a running job to stop. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Everything every job needs, in one place: configuration, logger, database, the
+ * run's row, the summary, and the mapping of outcomes and errors to exit codes.
+ */
+export async function runJob<Options>(job: JobDefinition<Options>, options: Options, io: RunnerIo): Promise<ExitCodeValue> {
+  let config: Config;
+  try {
+    config = getConfig(io.env, { stdoutIsTTY: Boolean(io.stdout.isTTY), cwd: io.cwd });
+  } catch (error) {
+    io.stderr.write(`sweep: ${(error as Error).message}\n`);
+    return ExitCode.USAGE;
+  }
+  const rootLogger = createLogger({ level: config.log.level, format: config.log.format, destination: io.stdout });
+  let logger = rootLogger.child({ job: job.name });
+  const startedAt = performance.now();
+  let db: Knex | undefined;
+  let runId: string | undefined;
+  try {
+    if (job.database !== 'none') {
+      db = io.database ?? createDatabase(config.database);
+      if (config.database.kind === 'embedded') {
+        logger.info({ database: describeDatabase(config.database) },
+          'DATABASE_URL is not set: using the embedded PostgreSQL (for local use; set DATABASE_URL in production)');
+      } else {
+        logger.debug({ database: describeDatabase(config.database) }, 'using PostgreSQL');
+      }
+      await checkConnection(db, config.database);
+      if (job.database === 'schema') await requireCurrentSchema(db);
+    }
+    if (db && job.recordsRun(options)) {
+      runId = (await startRun(db, job.name, options as Record<string, unknown>)).id;
+      logger = logger.child({ runId });
+    }
+    logger.debug({ options }, 'run started');
+    const result = await job.run({
+      config, logger, db: db as Knex, runId, signal: io.signal ?? new AbortController().signal,
+      printer: createPrinter(io.stderr),
+    }, options);
+    const exitCode = result.outcome === 'partial' ? ExitCode.TEMPFAIL : ExitCode.OK;
+    const durationMs = Math.round(performance.now() - startedAt);
+    await recordFinish(db, runId, logger, { status: result.outcome === 'partial' ? 'partial' : 'succeeded', counts: result.counts });
+    reportSummary(logger, io, job.name, result, durationMs, exitCode);
+    return exitCode;
+  } catch (error) {
+    const exitCode = reportError(logger, config, error);
+    await recordFinish(db, runId, logger, { status: 'failed', error: (error as Error).message });
+    return exitCode;
+  } finally {
+    if (db && !io.database) await db.destroy().catch(() => undefined);
+    rootLogger.flush();
+  }
+}
+
+async function requireCurrentSchema(db: Knex): Promise<void> {
+  const pending = await getPendingMigrations(db);
+  if (pending.length > 0) {
+    throw new AbortRunError(`the database schema is not up to date (${pending.length} migration(s) pending): run 'sweep migrate' first`,
+      { pending });
+  }
+}
+
+async function recordFinish(
+  db: Knex | undefined, runId: string | undefined, logger: Logger,
+  outcome: { status: Exclude<RunStatus, 'running'>; counts?: Record<string, number>; error?: string },
+): Promise<void> {
+  if (!db || !runId) return;
+  try {
+    await finishRun(db, runId, outcome);
+  } catch (error) {
+    logger.warn({ runId, reason: (error as Error).message }, 'could not record the end of the run in job_runs');
+  }
+}
+
+function reportSummary(logger: Logger, io: RunnerIo, job: string, result: JobResult, durationMs: number, exitCode: number): void {
+  const fields: Record<string, unknown> = { ...result.counts, ...result.details, durationMs, exitCode };
+  logger.info({ summary: true, ...fields }, `${job} finished${exitCode === ExitCode.TEMPFAIL ? ': some items will be retried by the next run' : ''}`);
+  if (result.table) {
+    const rows = result.table.map(([label, field]): [string, string | number] => [label, formatValue(fields[field])]);
+    rows.push(['duration', `${(durationMs / 1000).toFixed(2)} s`]);
+    createPrinter(io.stderr).table(`${job}: ${exitCode === 0 ? 'done' : `exit ${exitCode}`}`, rows);
+  }
+}
+
+function formatValue(value: unknown): string | number {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : value.toFixed(1);
+  return value === undefined || value === null ? '-' : String(value);
+}
+
+/** One line an operator can act on; the stack only at debug level. */
+function reportError(logger: Logger, config: Config, error: unknown): ExitCodeValue {
+  const debug = config.log.level === 'debug' || config.log.level === 'trace';
+  if (error instanceof SweepError) {
+    logger.error({ ...error.context, ...(debug ? { err: error.cause ?? error } : {}) }, error.message);
+    return error.exitCode;
+  }
+  logger.error(debug ? { err: error } : {}, `run aborted by an unexpected error: ${(error as Error)?.message ?? String(error)}`);
+  return ExitCode.ABORTED;
+}

@@ -1,0 +1,50 @@
+import type { Knex } from 'knex';
+import type { DelayedTodo, DelayedTodoCursor, DelayedTodoTotals } from './delayed-todo.type.js';
+import { JOB_NAME } from './notification-key.js';
+
+/** Ledger statuses after which a todo is no longer this job's work. */
+const SETTLED = ['sent', 'failed', 'dead'];
+
+/**
+ * One page of delayed todos that have no settled delivery, in (due_date, id) order,
+ * after `cursor`. Keyset pagination on todos_due_date_id_idx: never OFFSET, never all rows.
+ */
+export async function getDelayedTodos(
+  db: Knex,
+  query: { runDate: string; after?: DelayedTodoCursor; limit: number },
+): Promise<DelayedTodo[]> {
+  const rows: Array<{ id: string; workspace_id: string; due_date: string }> = await db('todos as t')
+    .select('t.id', 't.workspace_id', 't.due_date')
+    .where('t.due_date', '<', query.runDate)
+    .modify((builder) => {
+      if (query.after) builder.whereRaw('(t.due_date, t.id) > (?::date, ?::uuid)', [query.after.dueDate, query.after.id]);
+    })
+    .whereNotExists((sub) => sub.select(db.raw('1')).from('deliveries as d')
+      .where('d.job', JOB_NAME)
+      .whereRaw('d.item_id = t.id::text')
+      .whereRaw('d.item_date = t.due_date')
+      .whereIn('d.status', SETTLED))
+    .orderBy([{ column: 't.due_date' }, { column: 't.id' }])
+    .limit(query.limit);
+  return rows.map((row) => ({ id: row.id, workspaceId: row.workspace_id, dueDate: row.due_date }));
+}
+
+/** How the run date's delayed todos stand before the run: for the summary and the log. */
+export async function countDelayedTodos(db: Knex, runDate: string): Promise<DelayedTodoTotals> {
+  const row = await db('todos as t')
+    .leftJoin('deliveries as d', (join) => join
+      .on('d.job', db.raw('?', [JOB_NAME]))
+      .andOn(db.raw('d.item_id = t.id::text'))
+      .andOn('d.item_date', 't.due_date'))
+    .where('t.due_date', '<', runDate)
+    .first<{ delayed: number; already_sent: number; previously_failed: number }>(
+      db.raw('count(*)::int as delayed'),
+      db.raw(`count(*) filter (where d.status = 'sent')::int as already_sent`),
+      db.raw(`count(*) filter (where d.status in ('failed', 'dead'))::int as previously_failed`),
+    );
+  return {
+    delayed: row?.delayed ?? 0,
+    alreadySent: row?.already_sent ?? 0,
+    previouslyFailed: row?.previously_failed ?? 0,
+  };
+}

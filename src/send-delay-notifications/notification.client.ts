@@ -1,0 +1,68 @@
+import type { AxiosInstance } from 'axios';
+import { withRetry, type FailedAttempt, type RetryOptions } from '../http/retry.js';
+import { classifyRequestError, classifyStatus, errorFromResponse, ServiceError } from '../http/service-error.js';
+import type { TokenCache } from '../http/token-cache.js';
+
+const PATH = '/notify/notifications';
+const ENDPOINT = `POST ${PATH}`;
+
+export interface Notification {
+  workspaceId: string;
+  key: string;
+  message: string;
+}
+
+export interface Delivered {
+  /** 200-202, or 409: the key had been accepted before. */
+  status: number;
+  /** Requests it took, retries and the 401 refresh included. */
+  attempts: number;
+}
+
+export interface NotificationClient {
+  send(notification: Notification, onFailedAttempt?: (failure: FailedAttempt) => void): Promise<Delivered>;
+}
+
+/**
+ * POST /notify/notifications as ../shared/notify-service.md defines it: the
+ * workspace's own token, the Idempotency-Key on every try, one token refresh on 401,
+ * retries with backoff for what is transient.
+ */
+export function createNotificationClient(deps: { http: AxiosInstance; tokens: TokenCache; retry: RetryOptions }): NotificationClient {
+  const post = async (notification: Notification, token: string) => {
+    try {
+      return await deps.http.post(PATH, { message: notification.message }, {
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Idempotency-Key': notification.key,
+          'Content-Type': 'application/json',
+        },
+      });
+    } catch (error) {
+      throw classifyRequestError(error, ENDPOINT);
+    }
+  };
+
+  return {
+    async send(notification, onFailedAttempt) {
+      let attempts = 0;
+      return withRetry(async () => {
+        attempts += 1;
+        const token = await deps.tokens.get(notification.workspaceId);
+        let response = await post(notification, token);
+        if (classifyStatus(response.status) === 'unauthorized') {
+          deps.tokens.invalidate(notification.workspaceId, token);
+          attempts += 1;
+          response = await post(notification, await deps.tokens.get(notification.workspaceId));
+        }
+        const outcome = classifyStatus(response.status);
+        if (outcome === 'ok' || outcome === 'conflict') return { status: response.status, attempts };
+        const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, response.data);
+        // A second 401 right after a fresh token: the service refuses us, retrying will not help.
+        throw error.kind === 'unauthorized' ? new ServiceError(`${error.message} (after a token refresh)`, 'permanent', error.details) : error;
+      }, { ...deps.retry, onFailedAttempt });
+    },
+  };
+}
+
+export { ENDPOINT as NOTIFY_ENDPOINT };

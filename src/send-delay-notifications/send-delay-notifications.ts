@@ -1,0 +1,234 @@
+import pLimit from 'p-limit';
+import type { Knex } from 'knex';
+import { describeDatabaseError } from '../database/database.js';
+import { closeHttpClient, createHttpClient } from '../http/http-client.js';
+import { ServiceError } from '../http/service-error.js';
+import { createTokenCache } from '../http/token-cache.js';
+import { fetchWorkspaceToken, TOKEN_ENDPOINT } from '../http/token.client.js';
+import { createDeliveryLedger, type DeliveryLedger } from '../ledger/deliveries.js';
+import { startLeaseRenewal } from '../ledger/lease-renewal.js';
+import { createOutcomeRecorder, type OutcomeRecorder } from '../ledger/outcome-recorder.js';
+import type { Logger } from '../logging/logger.js';
+import { AbortRunError } from '../runner/errors.js';
+import { createInFlight } from '../runner/in-flight.js';
+import type { JobContext, JobResult } from '../runner/job.type.js';
+import { todayUtc } from '../runner/option-parsers.js';
+import { countDelayedTodos, getDelayedTodos } from './delayed-todo.dao.js';
+import type { DelayedTodo, DelayedTodoCursor, SendDelayNotificationsOptions } from './delayed-todo.type.js';
+import { createNotificationClient, type NotificationClient } from './notification.client.js';
+import { delayNotificationKey, delayNotificationMessage, JOB_NAME } from './notification-key.js';
+
+type Counts = ReturnType<typeof newCounts>;
+
+const newCounts = () => ({
+  delayed: 0, alreadySent: 0, previouslyFailed: 0, found: 0, claimed: 0, sent: 0, duplicates: 0,
+  failedPermanently: 0, failedTransiently: 0, dead: 0, claimedElsewhere: 0,
+  workspacesWithoutToken: 0, skippedWithoutToken: 0, tokenFetches: 0,
+});
+
+const TABLE: Array<[string, string]> = [
+  ['delayed todos', 'delayed'],
+  ['already notified before this run', 'alreadySent'],
+  ['to notify (found this run)', 'found'],
+  ['sent', 'sent'],
+  ['  of which already accepted (409)', 'duplicates'],
+  ['failed permanently (recorded, skipped)', 'failedPermanently'],
+  ['failed transiently (next run retries)', 'failedTransiently'],
+  ['dead (out of attempts)', 'dead'],
+  ['skipped: another run has them, or backing off', 'claimedElsewhere'],
+  ['skipped: no token for their workspace', 'skippedWithoutToken'],
+  ['tokens fetched', 'tokenFetches'],
+  ['rate (notifications/s)', 'ratePerSecond'],
+];
+
+/**
+ * Pages through the delayed todos not yet notified, claims each page in the ledger,
+ * sends one notification per claimed todo (bounded by p-limit, retried by p-retry)
+ * and records every outcome in batches. Reading the next page overlaps sending the
+ * current one, so the notify service's latency, not the database, sets the pace.
+ */
+export async function sendDelayNotifications(context: JobContext, options: SendDelayNotificationsOptions): Promise<JobResult> {
+  const { db, logger } = context;
+  const runDate = options.date ?? todayUtc();
+  const counts = newCounts();
+  const totals = await countDelayedTodos(db, runDate).catch((error: unknown) => {
+    throw unreadable(error, { runDate });
+  });
+  Object.assign(counts, totals);
+  logger.info({ runDate, ...totals },
+    `${totals.delayed} delayed todo(s) as of ${runDate}: ${totals.alreadySent} already notified, ${totals.previouslyFailed} failed earlier`);
+
+  const startedAt = performance.now();
+  if (options.dryRun) {
+    for await (const page of readPages(db, runDate, options.pageSize)) {
+      counts.found += page.length;
+      for (const todo of page) logger.info(itemContext(todo), 'dry run: would send a delay notification');
+    }
+  } else {
+    await sendAll(context, options, runDate, counts);
+  }
+  const seconds = (performance.now() - startedAt) / 1000;
+
+  if (counts.found === 0 && counts.delayed > 0 && counts.delayed === counts.alreadySent) {
+    logger.info({ runDate, alreadySent: counts.alreadySent }, `all ${counts.delayed} delayed todo(s) were already notified: nothing to send`);
+  } else if (counts.found === 0) {
+    logger.info({ runDate }, 'no delayed todo to notify');
+  }
+  return {
+    outcome: counts.failedTransiently > 0 || counts.skippedWithoutToken > 0 ? 'partial' : 'done',
+    counts,
+    details: { runDate, dryRun: options.dryRun, ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
+    table: options.dryRun ? [['delayed todos', 'delayed'], ['would send', 'found']] : TABLE,
+  };
+}
+
+async function sendAll(context: JobContext, options: SendDelayNotificationsOptions, runDate: string, counts: Counts): Promise<void> {
+  const { db, logger, config } = context;
+  const runId = context.runId ?? '';
+  const leaseMs = options.leaseSeconds * 1000;
+  const ledger = createDeliveryLedger(db, {
+    job: JOB_NAME, runId, leaseMs, maxAttempts: options.maxAttempts,
+    retryBackoffMs: options.retryBackoffSeconds * 1000, retryBackoffMaxMs: 6 * 3600 * 1000,
+  });
+  const recorder = createOutcomeRecorder(ledger, {
+    maxBatch: Math.min(options.pageSize, 250),
+    onRecorded: (rows) => {
+      for (const row of rows.filter((r) => r.status === 'dead')) {
+        counts.dead += 1;
+        logger.error({ workspaceId: row.workspace_id, todoId: row.item_id, key: row.key, attempts: row.attempts,
+          lastStatus: row.last_status, lastError: row.last_error },
+        `notification is dead after ${row.attempts} attempts: no longer retried (see the deliveries table)`);
+      }
+    },
+  });
+  const http = createHttpClient({ baseURL: config.servicesUrl, timeoutMs: config.http.timeoutMs, maxSockets: options.concurrency });
+  const tokens = createTokenCache({
+    fetchToken: async (workspaceId) => {
+      const issued = await fetchWorkspaceToken(http, { clientId: config.serviceClientId, clientSecret: config.serviceClientSecret }, workspaceId);
+      logger.info({ workspaceId, expiresInSeconds: Math.round(issued.expiresInMs / 1000) }, 'fetched a token for the workspace');
+      return issued;
+    },
+  });
+  const client = createNotificationClient({
+    http, tokens,
+    retry: { retries: config.http.retries, baseMs: config.http.retryBaseMs, maxMs: config.http.retryMaxMs },
+  });
+  const deliver = createDeliverer({ client, recorder, logger, counts });
+  const limit = pLimit(options.concurrency);
+  const inFlight = createInFlight();
+  const stopRenewal = startLeaseRenewal({ db, ledger, runId, leaseMs, logger });
+
+  let failure: unknown;
+  try {
+    for await (const page of readPages(db, runDate, options.pageSize)) {
+      counts.found += page.length;
+      const claimed = await claimPage(ledger, page);
+      counts.claimed += claimed.size;
+      for (const todo of page) {
+        if (claimed.has(delayNotificationKey(todo))) {
+          inFlight.track(limit(() => deliver(todo)));
+        } else {
+          counts.claimedElsewhere += 1;
+          logger.debug(itemContext(todo), 'claimed by another live run, or backing off after a failure: skipping it');
+        }
+      }
+      if (recorder.failure) throw ledgerUnwritable(recorder.failure);
+      // Keep about one page queued behind the requests in flight: flat memory, no idle gap.
+      await inFlight.waitBelow(options.pageSize + options.concurrency);
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    await inFlight.waitBelow(1);
+    stopRenewal();
+    closeHttpClient(http);
+    counts.tokenFetches = tokens.fetches;
+  }
+  try {
+    await recorder.flush();
+  } catch (error) {
+    failure ??= ledgerUnwritable(error);
+  }
+  if (failure) throw failure;
+}
+
+/** Sends one todo's notification and hands its outcome to the recorder; never throws. */
+function createDeliverer(deps: { client: NotificationClient; recorder: OutcomeRecorder; logger: Logger; counts: Counts }) {
+  const { client, recorder, logger, counts } = deps;
+  const workspacesWithoutToken = new Set<string>();
+  return async (todo: DelayedTodo): Promise<void> => {
+    const key = delayNotificationKey(todo);
+    const context = itemContext(todo);
+    try {
+      const delivered = await client.send({ workspaceId: todo.workspaceId, key, message: delayNotificationMessage(todo) },
+        ({ error, attemptNumber, willRetry }) => logger.debug(
+          { ...context, status: error.status, code: error.details.code, attempt: attemptNumber, reason: error.message },
+          willRetry ? 'notification attempt failed: retrying' : 'notification attempt failed'));
+      counts.sent += 1;
+      if (delivered.status === 409) counts.duplicates += 1;
+      logger.info({ ...context, status: delivered.status, attempts: delivered.attempts },
+        delivered.status === 409 ? 'notification was already accepted earlier (409): recorded as sent' : 'sent a delay notification');
+      recorder.add({ key, result: 'sent', httpStatus: delivered.status });
+    } catch (caught) {
+      const error = caught instanceof ServiceError
+        ? caught
+        : new ServiceError(`unexpected error: ${(caught as Error)?.message ?? String(caught)}`, 'transient', { endpoint: 'client' });
+      const failure = { ...context, status: error.status, code: error.details.code, reason: error.message };
+      if (error.details.endpoint === TOKEN_ENDPOINT && error.kind === 'permanent') {
+        counts.skippedWithoutToken += 1;
+        if (!workspacesWithoutToken.has(todo.workspaceId)) {
+          workspacesWithoutToken.add(todo.workspaceId);
+          counts.workspacesWithoutToken += 1;
+          logger.error({ workspaceId: todo.workspaceId, status: error.status, reason: error.message },
+            'no token for this workspace: skipping all its todos in this run; the next run tries them again');
+        }
+        recorder.add({ key, result: 'released', error: error.message });
+      } else if (error.kind === 'permanent') {
+        counts.failedPermanently += 1;
+        logger.warn(failure, 'notification refused: recorded as failed, skipping it');
+        recorder.add({ key, result: 'failed', httpStatus: error.status, error: error.message });
+      } else {
+        counts.failedTransiently += 1;
+        logger.warn(failure, 'notification failed after its retries: skipping it, a later run retries it');
+        recorder.add({ key, result: 'retry', httpStatus: error.status, error: error.message });
+      }
+    }
+  };
+}
+
+/** Pages of delayed todos in (due_date, id) order; the cursor only ever moves forward. */
+async function* readPages(db: Knex, runDate: string, pageSize: number): AsyncGenerator<DelayedTodo[]> {
+  let after: DelayedTodoCursor | undefined;
+  for (;;) {
+    const page = await getDelayedTodos(db, { runDate, after, limit: pageSize }).catch((error: unknown) => {
+      throw unreadable(error, { runDate, after });
+    });
+    if (page.length > 0) yield page;
+    if (page.length < pageSize) return;
+    const last = page[page.length - 1] as DelayedTodo;
+    after = { dueDate: last.dueDate, id: last.id };
+  }
+}
+
+async function claimPage(ledger: DeliveryLedger, page: DelayedTodo[]): Promise<Set<string>> {
+  try {
+    return await ledger.claim(page.map((todo) => ({
+      key: delayNotificationKey(todo), workspaceId: todo.workspaceId, itemId: todo.id, itemDate: todo.dueDate,
+    })));
+  } catch (error) {
+    throw ledgerUnwritable(error);
+  }
+}
+
+function itemContext(todo: DelayedTodo) {
+  return { workspaceId: todo.workspaceId, todoId: todo.id, dueDate: todo.dueDate, key: delayNotificationKey(todo) };
+}
+
+function unreadable(error: unknown, context: Record<string, unknown>): AbortRunError {
+  return new AbortRunError(`cannot read the delayed todos: ${describeDatabaseError(error)}`, context, { cause: error });
+}
+
+function ledgerUnwritable(error: unknown): AbortRunError {
+  return new AbortRunError(`cannot write the delivery ledger: ${describeDatabaseError(error)}; `
+    + 'claims not recorded expire with their lease and the next run completes them', {}, { cause: error });
+}
