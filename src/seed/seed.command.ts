@@ -1,4 +1,4 @@
-import { seedConfig } from '../database/migrations.js';
+import { runSeeds } from '../database/migrations.js';
 import { UsageError } from '../runner/errors.js';
 import { defineJob } from '../runner/job.type.js';
 
@@ -11,8 +11,8 @@ export const seedJob = defineJob<Record<string, never>>({
     if (config.nodeEnv === 'production') {
       throw new UsageError('seed refuses to run when NODE_ENV=production: it writes example data');
     }
-    const [files] = (await db.seed.run(seedConfig)) as [string[]];
-    logger.info({ seeds: files.map((file) => file.split('/').pop()) }, 'loaded the example data');
+    const files = await runSeeds(db);
+    logger.info({ seeds: files }, 'loaded the example data');
     return { outcome: 'done', counts: { seeds: files.length } };
   },
 });
