@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { jobs } from './jobs.js';
 import { ExitCode } from './runner/exit-codes.js';
 import { runJob, type RunnerIo } from './runner/run-job.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+/** package.json sits one level up from src/, two from dist/src/. */
+const packageJson = [new URL('../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find(existsSync);
+const { version } = packageJson ? (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }) : { version: 'unknown' };
 
 /**
  * Builds the `sweep` program from the job registry and runs it. The one exit path:

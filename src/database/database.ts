@@ -4,6 +4,7 @@ import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { describeDatabase, type DatabaseConfig } from '../configuration/config.js';
+import type { Logger } from '../logging/logger.js';
 import { AbortRunError } from '../runner/errors.js';
 
 export type { Knex } from 'knex';
@@ -15,6 +16,17 @@ const keepDateAsString = (value: string) => value;
 export interface DatabaseOptions {
   /** Upper bound of the pool for a real PostgreSQL (the embedded one has one connection). */
   poolMax?: number;
+  /** Where knex's own messages go; by default they would be printed with console. */
+  logger?: Logger;
+}
+
+/**
+ * knex reports connection retries on its own; the runner reports the failure once,
+ * as one line, so knex's messages are only for debugging.
+ */
+function knexLog(logger: Logger | undefined): Knex.Logger {
+  const debug = (message: unknown) => logger?.debug({ knex: String(message) }, 'knex');
+  return { warn: debug, error: debug, debug, deprecate: (method: string, alternative: string) => logger?.warn({ method, alternative }, 'knex deprecation') };
 }
 
 /** A knex instance for the configured database: a PostgreSQL server, or PGlite on disk. */
@@ -31,15 +43,16 @@ export function createDatabase(database: DatabaseConfig, options: DatabaseOption
         connectionTimeoutMillis: 10_000,
       } as Knex.PgConnectionConfig,
       pool: { min: 0, max: options.poolMax ?? 5 },
+      log: knexLog(options.logger),
       acquireConnectionTimeout: 15_000,
     });
   }
   mkdirSync(database.dataDir, { recursive: true });
-  return createEmbeddedDatabase(database.dataDir);
+  return createEmbeddedDatabase(database.dataDir, options);
 }
 
 /** PGlite through knex; `dataDir` undefined keeps it in memory (tests). */
-export function createEmbeddedDatabase(dataDir?: string): Knex {
+export function createEmbeddedDatabase(dataDir?: string, options: DatabaseOptions = {}): Knex {
   // One instance, passed as an object: knex calls a connection *function* again on
   // every acquire, which would open a second PGlite on the same directory.
   const pglite = new PGlite(dataDir ?? 'memory://', { parsers: { [pgliteTypes.DATE]: keepDateAsString } });
@@ -47,6 +60,7 @@ export function createEmbeddedDatabase(dataDir?: string): Knex {
     client: ClientPgLite as unknown as typeof Knex.Client,
     dialect: 'postgres',
     connection: { pglite } as unknown as Knex.StaticConnectionConfig,
+    log: knexLog(options.logger),
   });
 }
 

@@ -40,7 +40,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   let runId: string | undefined;
   try {
     if (job.database !== 'none') {
-      db = io.database ?? createDatabase(config.database);
+      db = io.database ?? createDatabase(config.database, { logger });
       if (config.database.kind === 'embedded') {
         logger.info({ database: describeDatabase(config.database) },
           'DATABASE_URL is not set: using the embedded PostgreSQL (for local use; set DATABASE_URL in production)');

@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmbeddedDataDir, createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+/** Runs bin/sweep.js as a scheduler would: a real process, its real exit code. */
+function sweepProcess(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/sweep.js', ...args], {
+      env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
+      timeout: 60_000,
+    }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('sweep as a process', () => {
+  it('lists every job with a one-line description in --help', async () => {
+    const { code, stdout: help } = await sweepProcess(['--help']);
+    const stdout = help.replace(/\s+/g, ' ');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/send-delay-notifications \[options\] Sends one notification per todo past its due date/);
+    expect(stdout).toMatch(/migrate\s+Applies the database migrations/);
+    expect(stdout).toMatch(/seed\s+Loads the example todos/);
+  });
+
+  it('shows a job\'s options with their defaults and environment variables', async () => {
+    const { code, stdout: help } = await sweepProcess(['send-delay-notifications', '--help']);
+    const stdout = help.replace(/\s+/g, ' ');
+    expect(code).toBe(0);
+    for (const option of ['--date <YYYY-MM-DD>', '--concurrency <n>', '--page-size <n>', '--dry-run']) expect(stdout).toContain(option);
+    expect(stdout).toMatch(/default: 16, env: SWEEP_CONCURRENCY/);
+  });
+
+  it('prints its version', async () => {
+    const { code, stdout } = await sweepProcess(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it.each([
+    [['no-such-job'], /unknown command 'no-such-job'/],
+    [['send-delay-notifications', '--date', '2022-13-45'], /--date <YYYY-MM-DD>' argument '2022-13-45' is invalid/],
+    [['send-delay-notifications', '--date', 'yesterday'], /Expected a date as YYYY-MM-DD/],
+    [['send-delay-notifications', '--concurrency', '0'], /--concurrency <n>' argument '0' is invalid/],
+    [['send-delay-notifications', '--page-size', 'many'], /--page-size <n>' argument 'many' is invalid/],
+    [['send-delay-notifications', '--no-such-option'], /unknown option '--no-such-option'/],
+    [[], /Usage: sweep <job> \[options\]/],
+  ])('exits 64 with one line naming the problem for %j', async (args, message) => {
+    const { code, stderr, stdout } = await sweepProcess(args);
+    expect(code).toBe(64);
+    expect(stderr).toMatch(message);
+    expect(stdout).toBe('');
+  });
+
+  it('exits 64 naming every invalid environment variable, touching nothing', async () => {
+    const { code, stderr } = await sweepProcess(['send-delay-notifications'],
+      { SERVICES_URL: 'ftp://example', DATABASE_URL: 'mysql://root:hunter2@db/x', LOG_LEVEL: 'loud' });
+    expect(code).toBe(64);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/SERVICES_URL must be an http/);
+    expect(stderr).toMatch(/DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(stderr).toMatch(/LOG_LEVEL must be one of/);
+    expect(stderr).not.toContain('hunter2');
+  });
+
+  it('exits 1 with one clear line and no stack trace when the database is unreachable', async () => {
+    const { code, stdout, stderr } = await sweepProcess(['send-delay-notifications'],
+      { DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/sweep' });
+    expect(code).toBe(1);
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string });
+    const errors = lines.filter((line) => line.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toMatch(/cannot reach the database \(PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/sweep\): .*ECONNREFUSED/);
+    expect(stdout + stderr).not.toMatch(/\n\s+at /);
+    expect(stdout + stderr).not.toContain('secret');
+  });
+});
+
+describe('sweep against a database', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.destroy();
+  });
+
+  it('refuses to run a job on a schema that is not migrated, and says what to do', async () => {
+    const dataDir = createEmbeddedDataDir();
+    try {
+      const { code, stdout } = await sweepProcess(['send-delay-notifications'], { SWEEP_DATA_DIR: dataDir.dir });
+      expect(code).toBe(1);
+      expect(stdout).toMatch(/run 'sweep migrate' first/);
+    } finally {
+      dataDir.remove();
+    }
+  });
+
+  it('refuses to seed when NODE_ENV=production', async () => {
+    const env = database.shared ? database.env : { SWEEP_DATA_DIR: createEmbeddedDataDir().dir };
+    if (!database.shared) expect((await sweepProcess(['migrate'], env)).code).toBe(0);
+    const { code, stdout } = await sweepProcess(['seed'], { ...env, NODE_ENV: 'production' });
+    expect(code).toBe(64);
+    expect(stdout).toMatch(/seed refuses to run when NODE_ENV=production/);
+  });
+});

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { withRetry, type FailedAttempt, type RetryOptions } from '../../src/http/retry.js';
+import { ServiceError } from '../../src/http/service-error.js';
+
+const ENDPOINT = 'POST /notify/notifications';
+const fast: RetryOptions = { retries: 3, baseMs: 1, maxMs: 5 };
+
+const transient = (retryAfterMs?: number) =>
+  new ServiceError(`${ENDPOINT} answered 503`, 'transient', { endpoint: ENDPOINT, status: 503, retryAfterMs });
+const permanent = () => new ServiceError(`${ENDPOINT} answered 422`, 'permanent', { endpoint: ENDPOINT, status: 422 });
+
+/** An attempt function that throws the given errors in turn, then returns 'sent'. */
+function failing(...errors: Error[]) {
+  const calls: number[] = [];
+  const attempt = async (attemptNumber: number) => {
+    calls.push(attemptNumber);
+    const error = errors[calls.length - 1];
+    if (error) throw error;
+    return 'sent';
+  };
+  return { attempt, calls };
+}
+
+describe('withRetry', () => {
+  it('returns the first success without retrying', async () => {
+    const { attempt, calls } = failing();
+    expect(await withRetry(attempt, fast)).toBe('sent');
+    expect(calls).toEqual([1]);
+  });
+
+  it('retries a transient failure and returns the later success', async () => {
+    const { attempt, calls } = failing(transient(), transient());
+    expect(await withRetry(attempt, fast)).toBe('sent');
+    expect(calls).toEqual([1, 2, 3]);
+  });
+
+  it('retries a transient failure `retries` times, then rejects with it', async () => {
+    const error = transient();
+    const { attempt, calls } = failing(error, error, error, error, error);
+
+    await expect(withRetry(attempt, { ...fast, retries: 2 })).rejects.toBe(error);
+    expect(calls).toEqual([1, 2, 3]);
+  });
+
+  it('tries once and rejects when retries is 0', async () => {
+    const error = transient();
+    const { attempt, calls } = failing(error);
+
+    await expect(withRetry(attempt, { ...fast, retries: 0 })).rejects.toBe(error);
+    expect(calls).toEqual([1]);
+  });
+
+  it('does not retry a permanent failure', async () => {
+    const error = permanent();
+    const { attempt, calls } = failing(error);
+
+    await expect(withRetry(attempt, fast)).rejects.toBe(error);
+    expect(calls).toEqual([1]);
+  });
+
+  it('does not retry an unauthorized failure', async () => {
+    const error = new ServiceError(`${ENDPOINT} answered 401`, 'unauthorized', { endpoint: ENDPOINT, status: 401 });
+    const { attempt, calls } = failing(error);
+
+    await expect(withRetry(attempt, fast)).rejects.toBe(error);
+    expect(calls).toEqual([1]);
+  });
+
+  it('does not retry an error that is not a ServiceError', async () => {
+    const error = new RangeError('a bug');
+    const { attempt, calls } = failing(error);
+
+    await expect(withRetry(attempt, fast)).rejects.toBe(error);
+    expect(calls).toEqual([1]);
+  });
+
+  it('waits at least the Retry-After before the next attempt', async () => {
+    const { attempt, calls } = failing(transient(150));
+    const started = performance.now();
+
+    expect(await withRetry(attempt, { retries: 2, baseMs: 1, maxMs: 1_000 })).toBe('sent');
+
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(calls).toEqual([1, 2]);
+  });
+
+  it('caps a Retry-After at maxMs', async () => {
+    const { attempt } = failing(transient(60_000));
+    const started = performance.now();
+
+    expect(await withRetry(attempt, { retries: 2, baseMs: 1, maxMs: 20 })).toBe('sent');
+
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('does not wait out a Retry-After when no retry is left', async () => {
+    const error = transient(60_000);
+    const { attempt } = failing(error);
+    const started = performance.now();
+
+    await expect(withRetry(attempt, { retries: 0, baseMs: 1, maxMs: 60_000 })).rejects.toBe(error);
+
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('tells onFailedAttempt whether a retry follows, for each failed attempt', async () => {
+    const error = transient();
+    const { attempt } = failing(error, error, error, error);
+    const failures: FailedAttempt[] = [];
+
+    await expect(withRetry(attempt, { ...fast, retries: 2, onFailedAttempt: (f) => failures.push(f) })).rejects.toBe(error);
+
+    expect(failures).toEqual([
+      { error, attemptNumber: 1, willRetry: true },
+      { error, attemptNumber: 2, willRetry: true },
+      { error, attemptNumber: 3, willRetry: false },
+    ]);
+  });
+
+  it('tells onFailedAttempt that a permanent failure will not be retried', async () => {
+    const error = permanent();
+    const { attempt } = failing(error);
+    const failures: FailedAttempt[] = [];
+
+    await expect(withRetry(attempt, { ...fast, onFailedAttempt: (f) => failures.push(f) })).rejects.toBe(error);
+
+    expect(failures).toEqual([{ error, attemptNumber: 1, willRetry: false }]);
+  });
+
+  it('reports only the failed attempts before a success', async () => {
+    const error = transient();
+    const { attempt } = failing(error);
+    const failures: FailedAttempt[] = [];
+
+    expect(await withRetry(attempt, { ...fast, onFailedAttempt: (f) => failures.push(f) })).toBe('sent');
+
+    expect(failures).toEqual([{ error, attemptNumber: 1, willRetry: true }]);
+  });
+});
