@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { expect, it } from 'vitest';
+import { exampleTodos } from '../seeds/01_example_todos.js';
+import { todayUtc } from '../src/runner/option-parsers.js';
+import { createEmbeddedDataDir } from './support/test-database.js';
+
+function npmRunDemo(dataDir: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile('npm', ['run', '--silent', 'demo'], {
+      // As on a machine that has never seen the project: no DATABASE_URL, no mockserver running.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SWEEP_DATA_DIR: dataDir, LOG_FORMAT: 'json' },
+      timeout: 120_000,
+    }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }));
+  });
+}
+
+it('npm run demo sends one notification per delayed example todo, and nothing the second time', async () => {
+  const dataDir = createEmbeddedDataDir();
+  try {
+    const delayed = exampleTodos.filter((todo) => todo.due_date < todayUtc());
+    const workspaces = new Set(delayed.map((todo) => todo.workspace_id));
+
+    const first = await npmRunDemo(dataDir.dir);
+
+    expect(first.code).toBe(0);
+    expect(first.output).toContain('DATABASE_URL is not set: using the embedded PostgreSQL');
+    expect(first.output).toContain(`received ${workspaces.size} token request(s)`);
+    expect(first.output).toContain(`and ${delayed.length} notification(s):`);
+    for (const todo of delayed) expect(first.output).toContain(`201 send-delay-notifications:${todo.id}:${todo.due_date}`);
+
+    const second = await npmRunDemo(dataDir.dir);
+
+    expect(second.code).toBe(0);
+    expect(second.output).toContain(`all ${delayed.length} delayed todo(s) were already notified: nothing to send`);
+    expect(second.output).toContain('and 0 notification(s):');
+  } finally {
+    dataDir.remove();
+  }
+});
