@@ -1,5 +1,6 @@
 import { runCli } from '../src/cli.js';
 import { describeDatabase, getConfig } from '../src/configuration/config.js';
+import { withEnvFile } from '../src/configuration/env-file.js';
 import { startMockServer } from './mock-server.js';
 
 /**
@@ -12,7 +13,7 @@ import { startMockServer } from './mock-server.js';
 const out = (line = '') => process.stderr.write(`${line}\n`);
 const mock = await startMockServer({ port: 0 });
 // Pretty logs unless asked otherwise: the demo is read by a person.
-const env = { LOG_FORMAT: 'pretty', ...process.env, SERVICES_URL: mock.url };
+const env = { LOG_FORMAT: 'pretty', ...withEnvFile(process.env, process.cwd()), SERVICES_URL: mock.url };
 const io = { env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr };
 
 let exitCode = 0;

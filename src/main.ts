@@ -1,9 +1,10 @@
 import { runCli } from './cli.js';
+import { withEnvFile } from './configuration/env-file.js';
 import { ExitCode } from './runner/exit-codes.js';
 
 /** The process entry: `npm run command -- <job>` and the `sweep` bin both land here. */
 const exitCode = await runCli(process.argv.slice(2), {
-  env: process.env,
+  env: withEnvFile(process.env, process.cwd()),
   cwd: process.cwd(),
   stdout: process.stdout,
   stderr: process.stderr,

@@ -80,6 +80,19 @@ describe('todayUtc', () => {
     expect(todayUtc(new Date('2022-06-04T00:30:00+02:00'))).toBe('2022-06-03');
   });
 
+  it('gives the UTC date whatever time zone the host is in', () => {
+    const hostZone = process.env.TZ;
+    try {
+      process.env.TZ = 'America/Chicago';
+      expect(todayUtc(new Date('2022-06-03T23:30:00-05:00'))).toBe('2022-06-04');
+      process.env.TZ = 'Pacific/Kiritimati';
+      expect(todayUtc(new Date('2022-06-03T11:30:00Z'))).toBe('2022-06-03');
+    } finally {
+      if (hostZone === undefined) delete process.env.TZ;
+      else process.env.TZ = hostZone;
+    }
+  });
+
   it('gives a date that parseIsoDate accepts', () => {
     const today = todayUtc();
     expect(parseIsoDate(today)).toBe(today);
