@@ -41,7 +41,8 @@ export function createLogger(options: LoggerOptions): Logger {
       sync: true,
       colorize: options.colorize ?? Boolean(process.stdout.isTTY),
       translateTime: 'SYS:HH:MM:ss.l',
-      ignore: 'pid,hostname',
+      // A person at a terminal reads the run id once, in the first lines; the table replaces the summary fields.
+      ignore: 'pid,hostname,runId,summary',
       singleLine: true,
     });
     return pino(base, stream);

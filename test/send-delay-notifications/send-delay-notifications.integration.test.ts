@@ -89,6 +89,16 @@ describe('send-delay-notifications on the example data', () => {
       .toEqual(exampleTodos.filter((todo) => todo.due_date < '2022-06-03').map((todo) => todo.id).sort());
   });
 
+  it('prints a summary table for a person only when stderr is a terminal, apart from the log', async () => {
+    const piped = await sweep([SEND, '--date', '2022-06-03']);
+    expect(piped.stderr).toBe('');
+
+    const atTerminal = await runSweep([SEND, '--date', '2022-06-03'], { database, servicesUrl: mock.url, stderrIsTTY: true });
+    expect(atTerminal.stderr).toMatch(/already notified before this run\s+2\n/);
+    expect(atTerminal.stderr).toMatch(/to notify \(found this run\)\s+0\n/);
+    expect(atTerminal.output).not.toContain('already notified before this run');
+  });
+
   it('treats a todo as delayed only when its due date is before the run date', async () => {
     // Naomi's todo is due 2025-01-05: on that date it is not delayed yet, the day after it is.
     const onDueDate = await sweep([SEND, '--date', '2025-01-05']);

@@ -29,10 +29,10 @@ export const FAST_HTTP_ENV = {
 /** Runs `sweep <args>` in-process, as main.ts would, capturing its logs as parsed JSON lines. */
 export async function runSweep(
   args: string[],
-  setup: { database: TestDatabase; servicesUrl?: string; env?: Record<string, string> },
+  setup: { database: TestDatabase; servicesUrl?: string; env?: Record<string, string>; stderrIsTTY?: boolean },
 ): Promise<SweepRun> {
   const stdout = new PassThrough();
-  const stderr = new PassThrough();
+  const stderr = Object.assign(new PassThrough(), { isTTY: setup.stderrIsTTY ?? false });
   let output = '';
   let errorOutput = '';
   stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
