@@ -107,7 +107,7 @@ function parseOneOf<T extends string>(raw: string, allowed: readonly T[]): T {
 function parseHttpUrl(raw: string): string {
   const url = tryUrl(raw);
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
-    throw new Error(`must be an http:// or https:// URL (got '${raw}')`);
+    throw new Error(`must be an http:// or https:// URL (got '${redactUrl(raw)}')`);
   }
   return raw.replace(/\/+$/, '');
 }
@@ -131,7 +131,8 @@ function tryUrl(raw: string): URL | undefined {
 /** A URL fit for logs and messages: its password replaced by ***. */
 export function redactUrl(raw: string): string {
   const url = tryUrl(raw);
-  if (!url) return raw.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+  // Unparseable (often a password with an unencoded / or @): hide everything up to the last @.
+  if (!url) return raw.replace(/\/\/.*@/, '//***@');
   if (url.password) url.password = '***';
   return url.toString();
 }

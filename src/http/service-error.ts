@@ -107,6 +107,6 @@ function describeBody(body: unknown): string {
 function sanitize(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   // Bearer values echoed back by a service must not reach our logs.
-  const noTokens = oneLine.replace(/(bearer|basic)\s+[\w\-.~+/=]+/gi, '$1 [redacted]');
+  const noTokens = oneLine.replace(/\b(bearer|basic)\b(?:[\s:]+(?:bearer|basic)\b)*[\s:]*[^\s"',;}]+/gi, '$1 [redacted]');
   return noTokens.length > 200 ? `${noTokens.slice(0, 200)}…` : noTokens;
 }

@@ -64,6 +64,8 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     );
     // Callers that never await (an invalidated entry) must not crash the process.
     entry.promise.catch(() => undefined);
+    // Delete first: a refreshed workspace moves to the back of the eviction order.
+    entries.delete(workspaceId);
     entries.set(workspaceId, entry);
     if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     return entry.promise;

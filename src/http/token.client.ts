@@ -6,6 +6,8 @@ export const TOKEN_ENDPOINT = 'POST /auth/token';
 const ENDPOINT = TOKEN_ENDPOINT;
 /** The contract: without expires_in or a JWT exp, assume a minute. */
 const DEFAULT_LIFETIME_MS = 60_000;
+/** However long a service says a token lives, ask again within a day. */
+const MAX_LIFETIME_MS = 24 * 3600 * 1000;
 
 export interface ClientCredentials {
   clientId: string;
@@ -47,10 +49,10 @@ export function parseTokenAnswer(data: unknown, now: number = Date.now()): Issue
   }
   const expiresIn = answer?.expires_in;
   if (typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0) {
-    return { accessToken, expiresInMs: expiresIn * 1000 };
+    return { accessToken, expiresInMs: Math.min(expiresIn * 1000, MAX_LIFETIME_MS) };
   }
   const exp = readJwtExpiry(accessToken);
-  if (exp !== undefined) return { accessToken, expiresInMs: Math.max(0, exp * 1000 - now) };
+  if (exp !== undefined) return { accessToken, expiresInMs: Math.min(Math.max(0, exp * 1000 - now), MAX_LIFETIME_MS) };
   return { accessToken, expiresInMs: DEFAULT_LIFETIME_MS };
 }
 

@@ -105,7 +105,7 @@ describe('getConfig DATABASE_URL', () => {
 
   // Bug: a password holding a '/' makes the URL unparsable, and redactUrl's fallback
   // pattern stops at the '/', so the whole password is printed in the error.
-  it.fails('does not echo a password that contains a slash from a rejected DATABASE_URL', () => {
+  it('does not echo a password that contains a slash from a rejected DATABASE_URL', () => {
     const error = configError({ DATABASE_URL: 'postgres://sweep:Zx9/k2+Qw@db.internal/todos' });
     expect(error.message).toContain('DATABASE_URL');
     expect(error.message).not.toContain('Zx9/k2+Qw');
@@ -296,8 +296,9 @@ describe('redactUrl', () => {
     expect(redactUrl('postgres://sweep@db.internal/todos')).toBe('postgres://sweep@db.internal/todos');
   });
 
-  it('replaces the password of a string that is not a valid URL', () => {
-    expect(redactUrl('postgres//sweep:s3cret@db.internal/todos')).toBe('postgres//sweep:***@db.internal/todos');
+  it('hides the credentials of a string that is not a valid URL, up to its last @', () => {
+    expect(redactUrl('postgres//sweep:s3cret@db.internal/todos')).toBe('postgres//***@db.internal/todos');
+    expect(redactUrl('postgres://user:p@ss@host:abc/db')).toBe('postgres://***@host:abc/db');
   });
 
   it('leaves a string without credentials unchanged', () => {

@@ -241,7 +241,7 @@ describe('createTokenCache', () => {
 
   // Bug: a refresh after expiry calls entries.set() on a key that is still in the Map,
   // which keeps its old place in the LRU order, so the just-used workspace is evicted.
-  it.fails('counts a refresh after expiry as a use when choosing whom to evict', async () => {
+  it('counts a refresh after expiry as a use when choosing whom to evict', async () => {
     const clock = createClock();
     const fake = createFakeTokens({ 'ws-a': 100_000, 'ws-b': 1_000_000 });
     const cache = createTokenCache({ fetchToken: fake.fetchToken, now: clock.now, maxEntries: 2 });
