@@ -2,12 +2,29 @@ import { runCli } from './cli.js';
 import { withEnvFile } from './configuration/env-file.js';
 import { ExitCode } from './runner/exit-codes.js';
 
-/** The process entry: `npm run command -- <job>` and the `sweep` bin both land here. */
+/**
+ * The process entry: `npm run command -- <job>` and the `sweep` bin both land here.
+ * A first SIGTERM or SIGINT asks the running job to stop cleanly (it finishes what is
+ * in flight within its grace period and releases the rest); a second one exits at once.
+ */
+const stop = new AbortController();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (!stop.signal.aborted) {
+      stop.abort(signal);
+      return;
+    }
+    process.stderr.write(`sweep: second ${signal}: exiting now; unfinished claims expire with their lease\n`);
+    process.exit(signal === 'SIGINT' ? ExitCode.INTERRUPTED : ExitCode.TERMINATED);
+  });
+}
+
 const exitCode = await runCli(process.argv.slice(2), {
   env: withEnvFile(process.env, process.cwd()),
   cwd: process.cwd(),
   stdout: process.stdout,
   stderr: process.stderr,
+  signal: stop.signal,
 }).catch((error: unknown) => {
   process.stderr.write(`sweep: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
   return ExitCode.ABORTED;

@@ -59,9 +59,15 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
       config, logger, db: db as Knex, runId, signal: io.signal ?? new AbortController().signal,
       printer: createPrinter(io.stderr),
     }, options);
-    const exitCode = result.outcome === 'partial' ? ExitCode.TEMPFAIL : ExitCode.OK;
+    const interruptedBy = io.signal?.aborted ? String(io.signal.reason) : undefined;
+    const exitCode = interruptedBy ? signalExitCode(interruptedBy)
+      : result.outcome === 'partial' ? ExitCode.TEMPFAIL : ExitCode.OK;
     const durationMs = Math.round(performance.now() - startedAt);
-    await recordFinish(db, runId, logger, { status: result.outcome === 'partial' ? 'partial' : 'succeeded', counts: result.counts });
+    await recordFinish(db, runId, logger, {
+      status: interruptedBy ? 'interrupted' : result.outcome === 'partial' ? 'partial' : 'succeeded',
+      counts: result.counts,
+      error: interruptedBy ? `interrupted by ${interruptedBy}` : undefined,
+    });
     reportSummary(logger, io, job.name, result, durationMs, exitCode);
     return exitCode;
   } catch (error) {
@@ -72,6 +78,11 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     if (db && !io.database) await db.destroy().catch(() => undefined);
     rootLogger.flush();
   }
+}
+
+/** The shell's convention: 128 + the signal's number. */
+function signalExitCode(signal: string): ExitCodeValue {
+  return signal === 'SIGINT' ? ExitCode.INTERRUPTED : ExitCode.TERMINATED;
 }
 
 async function requireCurrentSchema(db: Knex): Promise<void> {
@@ -96,7 +107,9 @@ async function recordFinish(
 
 function reportSummary(logger: Logger, io: RunnerIo, job: string, result: JobResult, durationMs: number, exitCode: number): void {
   const fields: Record<string, unknown> = { ...result.counts, ...result.details, durationMs, exitCode };
-  logger.info({ summary: true, ...fields }, `${job} finished${exitCode === ExitCode.TEMPFAIL ? ': some items will be retried by the next run' : ''}`);
+  const ending = exitCode === ExitCode.TEMPFAIL ? ': some items will be retried by the next run'
+    : exitCode === ExitCode.INTERRUPTED || exitCode === ExitCode.TERMINATED ? ': interrupted; what was not sent is released for the next run' : '';
+  logger.info({ summary: true, ...fields }, `${job} finished${ending}`);
   if (result.table) {
     const rows = result.table.map(([label, field]): [string, string | number] => [label, formatValue(fields[field])]);
     rows.push(['duration', `${(durationMs / 1000).toFixed(2)} s`]);

@@ -19,8 +19,15 @@ export interface Delivered {
   attempts: number;
 }
 
+export interface SendOptions {
+  /** Told of each failed request, retried or not. */
+  onFailedAttempt?: (failure: FailedAttempt) => void;
+  /** Aborts the request in flight and any wait before a retry. */
+  signal?: AbortSignal;
+}
+
 export interface NotificationClient {
-  send(notification: Notification, onFailedAttempt?: (failure: FailedAttempt) => void): Promise<Delivered>;
+  send(notification: Notification, options?: SendOptions): Promise<Delivered>;
 }
 
 /**
@@ -29,9 +36,10 @@ export interface NotificationClient {
  * retries with backoff for what is transient.
  */
 export function createNotificationClient(deps: { http: AxiosInstance; tokens: TokenCache; retry: RetryOptions }): NotificationClient {
-  const post = async (notification: Notification, token: string) => {
+  const post = async (notification: Notification, token: string, signal?: AbortSignal) => {
     try {
       return await deps.http.post(PATH, { message: notification.message }, {
+        signal,
         headers: {
           Authorization: `Bearer ${token}`,
           'Idempotency-Key': notification.key,
@@ -44,23 +52,23 @@ export function createNotificationClient(deps: { http: AxiosInstance; tokens: To
   };
 
   return {
-    async send(notification, onFailedAttempt) {
+    async send(notification, { onFailedAttempt, signal } = {}) {
       let attempts = 0;
       return withRetry(async () => {
         attempts += 1;
         const token = await deps.tokens.get(notification.workspaceId);
-        let response = await post(notification, token);
+        let response = await post(notification, token, signal);
         if (classifyStatus(response.status) === 'unauthorized') {
           deps.tokens.invalidate(notification.workspaceId, token);
           attempts += 1;
-          response = await post(notification, await deps.tokens.get(notification.workspaceId));
+          response = await post(notification, await deps.tokens.get(notification.workspaceId), signal);
         }
         const outcome = classifyStatus(response.status);
         if (outcome === 'ok' || outcome === 'conflict') return { status: response.status, attempts };
         const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, response.data);
         // A second 401 right after a fresh token: the service refuses us, retrying will not help.
         throw error.kind === 'unauthorized' ? new ServiceError(`${error.message} (after a token refresh)`, 'permanent', error.details) : error;
-      }, { ...deps.retry, onFailedAttempt });
+      }, { ...deps.retry, onFailedAttempt, signal });
     },
   };
 }

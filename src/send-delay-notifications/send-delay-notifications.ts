@@ -2,28 +2,29 @@ import pLimit from 'p-limit';
 import type { Knex } from 'knex';
 import { describeDatabaseError } from '../database/database.js';
 import { closeHttpClient, createHttpClient } from '../http/http-client.js';
-import { ServiceError } from '../http/service-error.js';
+import { createCircuitBreaker } from '../http/circuit-breaker.js';
 import { createTokenCache } from '../http/token-cache.js';
-import { fetchWorkspaceToken, TOKEN_ENDPOINT } from '../http/token.client.js';
+import { fetchWorkspaceToken } from '../http/token.client.js';
 import { createDeliveryLedger, type DeliveryLedger } from '../ledger/deliveries.js';
 import { startLeaseRenewal } from '../ledger/lease-renewal.js';
-import { createOutcomeRecorder, type OutcomeRecorder } from '../ledger/outcome-recorder.js';
-import type { Logger } from '../logging/logger.js';
+import { createOutcomeRecorder } from '../ledger/outcome-recorder.js';
 import { AbortRunError } from '../runner/errors.js';
 import { createInFlight } from '../runner/in-flight.js';
 import type { JobContext, JobResult } from '../runner/job.type.js';
 import { todayUtc } from '../runner/option-parsers.js';
+import { createStopControl } from '../runner/stop-control.js';
 import { countDelayedTodos, getDelayedTodos } from './delayed-todo.dao.js';
 import type { DelayedTodo, DelayedTodoCursor, SendDelayNotificationsOptions } from './delayed-todo.type.js';
-import { createNotificationClient, type NotificationClient } from './notification.client.js';
-import { delayNotificationKey, delayNotificationMessage, JOB_NAME } from './notification-key.js';
+import { createDeliverer, itemContext } from './delay-notification.deliverer.js';
+import { createNotificationClient } from './notification.client.js';
+import { delayNotificationKey, JOB_NAME } from './notification-key.js';
 
 type Counts = ReturnType<typeof newCounts>;
 
 const newCounts = () => ({
   delayed: 0, alreadySent: 0, previouslyFailed: 0, found: 0, claimed: 0, sent: 0, duplicates: 0,
   failedPermanently: 0, failedTransiently: 0, dead: 0, claimedElsewhere: 0,
-  workspacesWithoutToken: 0, skippedWithoutToken: 0, tokenFetches: 0,
+  workspacesWithoutToken: 0, skippedWithoutToken: 0, released: 0, tokenFetches: 0,
 });
 
 const TABLE: Array<[string, string]> = [
@@ -37,6 +38,7 @@ const TABLE: Array<[string, string]> = [
   ['dead (out of attempts)', 'dead'],
   ['skipped: another run has them, or backing off', 'claimedElsewhere'],
   ['skipped: no token for their workspace', 'skippedWithoutToken'],
+  ['released unsent (run stopped early)', 'released'],
   ['tokens fetched', 'tokenFetches'],
   ['rate (notifications/s)', 'ratePerSecond'],
 ];
@@ -75,7 +77,7 @@ export async function sendDelayNotifications(context: JobContext, options: SendD
     logger.info({ runDate }, 'no delayed todo to notify');
   }
   return {
-    outcome: counts.failedTransiently > 0 || counts.skippedWithoutToken > 0 ? 'partial' : 'done',
+    outcome: counts.failedTransiently > 0 || counts.skippedWithoutToken > 0 || counts.released > 0 ? 'partial' : 'done',
     counts,
     details: { runDate, dryRun: options.dryRun, ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
     table: options.dryRun ? [['delayed todos', 'delayed'], ['would send', 'found']] : TABLE,
@@ -113,7 +115,9 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
     http, tokens,
     retry: { retries: config.http.retries, baseMs: config.http.retryBaseMs, maxMs: config.http.retryMaxMs },
   });
-  const deliver = createDeliverer({ client, recorder, logger, counts });
+  const stop = createStopControl(context.signal, options.graceSeconds * 1000, (reason) => logger.warn({ reason,
+    graceSeconds: options.graceSeconds }, 'stopping: no new claims; requests in flight may finish within the grace period'));
+  const deliver = createDeliverer({ client, recorder, logger, counts, stop, breaker: createCircuitBreaker() });
   const limit = pLimit(options.concurrency);
   const inFlight = createInFlight();
   const stopRenewal = startLeaseRenewal({ db, ledger, runId, leaseMs, logger });
@@ -121,6 +125,7 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
   let failure: unknown;
   try {
     for await (const page of readPages(db, runDate, options.pageSize)) {
+      if (stop.stopping.aborted) break;
       counts.found += page.length;
       const claimed = await claimPage(ledger, page);
       counts.claimed += claimed.size;
@@ -141,59 +146,18 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
   } finally {
     await inFlight.waitBelow(1);
     stopRenewal();
+    stop.dispose();
     closeHttpClient(http);
     counts.tokenFetches = tokens.fetches;
   }
   try {
     await recorder.flush();
+    // Whatever this run still holds goes back at once, not when its lease expires.
+    if (stop.stopping.aborted) await ledger.releaseAll(`released by a run that stopped: ${String(stop.stopping.reason)}`);
   } catch (error) {
     failure ??= ledgerUnwritable(error);
   }
   if (failure) throw failure;
-}
-
-/** Sends one todo's notification and hands its outcome to the recorder; never throws. */
-function createDeliverer(deps: { client: NotificationClient; recorder: OutcomeRecorder; logger: Logger; counts: Counts }) {
-  const { client, recorder, logger, counts } = deps;
-  const workspacesWithoutToken = new Set<string>();
-  return async (todo: DelayedTodo): Promise<void> => {
-    const key = delayNotificationKey(todo);
-    const context = itemContext(todo);
-    try {
-      const delivered = await client.send({ workspaceId: todo.workspaceId, key, message: delayNotificationMessage(todo) },
-        ({ error, attemptNumber, willRetry }) => logger.debug(
-          { ...context, status: error.status, code: error.details.code, attempt: attemptNumber, reason: error.message },
-          willRetry ? 'notification attempt failed: retrying' : 'notification attempt failed'));
-      counts.sent += 1;
-      if (delivered.status === 409) counts.duplicates += 1;
-      logger.info({ ...context, status: delivered.status, attempts: delivered.attempts },
-        delivered.status === 409 ? 'notification was already accepted earlier (409): recorded as sent' : 'sent a delay notification');
-      recorder.add({ key, result: 'sent', httpStatus: delivered.status });
-    } catch (caught) {
-      const error = caught instanceof ServiceError
-        ? caught
-        : new ServiceError(`unexpected error: ${(caught as Error)?.message ?? String(caught)}`, 'transient', { endpoint: 'client' });
-      const failure = { ...context, status: error.status, code: error.details.code, reason: error.message };
-      if (error.details.endpoint === TOKEN_ENDPOINT && error.kind === 'permanent') {
-        counts.skippedWithoutToken += 1;
-        if (!workspacesWithoutToken.has(todo.workspaceId)) {
-          workspacesWithoutToken.add(todo.workspaceId);
-          counts.workspacesWithoutToken += 1;
-          logger.error({ workspaceId: todo.workspaceId, status: error.status, reason: error.message },
-            'no token for this workspace: skipping all its todos in this run; the next run tries them again');
-        }
-        recorder.add({ key, result: 'released', error: error.message });
-      } else if (error.kind === 'permanent') {
-        counts.failedPermanently += 1;
-        logger.warn(failure, 'notification refused: recorded as failed, skipping it');
-        recorder.add({ key, result: 'failed', httpStatus: error.status, error: error.message });
-      } else {
-        counts.failedTransiently += 1;
-        logger.warn(failure, 'notification failed after its retries: skipping it, a later run retries it');
-        recorder.add({ key, result: 'retry', httpStatus: error.status, error: error.message });
-      }
-    }
-  };
 }
 
 /** Pages of delayed todos in (due_date, id) order; the cursor only ever moves forward. */
@@ -218,10 +182,6 @@ async function claimPage(ledger: DeliveryLedger, page: DelayedTodo[]): Promise<S
   } catch (error) {
     throw ledgerUnwritable(error);
   }
-}
-
-function itemContext(todo: DelayedTodo) {
-  return { workspaceId: todo.workspaceId, todoId: todo.id, dueDate: todo.dueDate, key: delayNotificationKey(todo) };
 }
 
 function unreadable(error: unknown, context: Record<string, unknown>): AbortRunError {
