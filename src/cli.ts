@@ -28,8 +28,12 @@ export async function runCli(args: string[], io: RunnerIo): Promise<number> {
   for (const job of jobs) {
     const command = program.command(job.name).description(job.description).exitOverride();
     for (const option of job.options?.() ?? []) command.addOption(option);
-    command.action(async (options: Record<string, unknown>) => {
-      exitCode = await runJob(job, options as never, io);
+    for (const argument of job.arguments?.() ?? []) command.addArgument(argument);
+    command.action(async (...received: unknown[]) => {
+      // commander passes the positional values, then the options, then the command.
+      const options = received.at(-2) as Record<string, unknown>;
+      const args = received.slice(0, -2);
+      exitCode = await runJob(job, (args.length > 0 ? { ...options, args } : options) as never, io);
     });
   }
 

@@ -1,4 +1,5 @@
 import type { JobDefinition } from './runner/job.type.js';
+import { deliveriesJob } from './deliveries/deliveries.command.js';
 import { migrateJob } from './migrate/migrate.command.js';
 import { seedJob } from './seed/seed.command.js';
 import { sendDelayNotificationsJob } from './send-delay-notifications/send-delay-notifications.command.js';
@@ -6,6 +7,7 @@ import { sendDelayNotificationsJob } from './send-delay-notifications/send-delay
 /** The registry: one line per job. `sweep --help` lists them in this order. */
 export const jobs: Array<JobDefinition<never>> = [
   sendDelayNotificationsJob,
+  deliveriesJob,
   migrateJob,
   seedJob,
 ] as Array<JobDefinition<never>>;

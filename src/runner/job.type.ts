@@ -1,4 +1,4 @@
-import type { Option } from 'commander';
+import type { Argument, Option } from 'commander';
 import type { Knex } from 'knex';
 import type { Config } from '../configuration/config.js';
 import type { Logger } from '../logging/logger.js';
@@ -16,6 +16,8 @@ export interface JobContext {
   /** Aborted when the run is asked to stop (SIGTERM, SIGINT). */
   signal: AbortSignal;
   printer: Printer;
+  /** Where a job that `writesData` writes its result. */
+  output: NodeJS.WritableStream;
 }
 
 export interface JobResult {
@@ -38,6 +40,13 @@ export interface JobDefinition<Options = Record<string, unknown>> {
   /** One line, shown by `sweep --help`. */
   description: string;
   options?: () => Option[];
+  /** Positional arguments; their values reach `run` as `options.args`, in order. */
+  arguments?: () => Argument[];
+  /**
+   * A job whose result is data for stdout (a listing) sends its logs to stderr, so
+   * `sweep <job> --json | jq` reads the data only.
+   */
+  writesData?: boolean;
   /** none: no database; connection: reachable (migrate); schema: reachable and migrated. */
   database: 'none' | 'connection' | 'schema';
   /** Whether this invocation gets a row in job_runs (a dry run does not). */

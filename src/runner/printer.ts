@@ -24,3 +24,10 @@ export function formatTable(title: string, rows: Array<[string, string | number]
   const lines = rows.map(([label, value]) => `${label.padEnd(width)}   ${String(value).padStart(valueWidth)}`);
   return `\n${title}\n${rule}\n${lines.join('\n')}\n${rule}\n`;
 }
+
+/** Rows as aligned columns under a header line: for listings on stdout. */
+export function formatColumns(columns: string[], rows: Array<Array<string | number | null>>): string {
+  const cells = [columns, ...rows.map((row) => row.map((cell) => (cell === null ? '-' : String(cell))))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+  return `${cells.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n')}\n`;
+}

@@ -33,7 +33,8 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     io.stderr.write(`sweep: ${(error as Error).message}\n`);
     return ExitCode.USAGE;
   }
-  const rootLogger = createLogger({ level: config.log.level, format: config.log.format, destination: io.stdout });
+  const rootLogger = createLogger({ level: config.log.level, format: config.log.format,
+    destination: job.writesData ? io.stderr : io.stdout });
   let logger = rootLogger.child({ job: job.name });
   const startedAt = performance.now();
   let db: Knex | undefined;
@@ -57,7 +58,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     logger.debug({ options }, 'run started');
     const result = await job.run({
       config, logger, db: db as Knex, runId, signal: io.signal ?? new AbortController().signal,
-      printer: createPrinter(io.stderr),
+      printer: createPrinter(io.stderr), output: io.stdout,
     }, options);
     const interruptedBy = io.signal?.aborted ? String(io.signal.reason) : undefined;
     const exitCode = interruptedBy ? signalExitCode(interruptedBy)

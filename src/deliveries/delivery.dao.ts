@@ -1,0 +1,43 @@
+import type { Knex } from 'knex';
+import type { DeliveryFilter, DeliveryRow } from './delivery.type.js';
+
+/** Statuses an operator may re-arm: never `sent`, never `pending` (a live run owns it). */
+const REARMABLE = ['failed', 'dead', 'retry'];
+
+function whereFilter(builder: Knex.QueryBuilder, filter: DeliveryFilter): Knex.QueryBuilder {
+  if (filter.statuses?.length) builder.whereIn('status', filter.statuses);
+  if (filter.job) builder.where('job', filter.job);
+  if (filter.workspaceId) builder.where('workspace_id', filter.workspaceId);
+  if (filter.key) builder.where('key', filter.key);
+  return builder;
+}
+
+/** The most recently changed deliveries that match, newest first. */
+export async function getDeliveries(db: Knex, filter: DeliveryFilter, limit: number): Promise<DeliveryRow[]> {
+  return db('deliveries')
+    .select('key', 'job', 'workspace_id', 'item_id', 'item_date', 'status', 'attempts', 'last_status', 'last_error',
+      'next_attempt_at', 'updated_at', 'run_id')
+    .modify((builder) => whereFilter(builder, filter))
+    .orderBy([{ column: 'updated_at', order: 'desc' }, { column: 'key' }])
+    .limit(limit);
+}
+
+/** How many deliveries there are per status, for the same filter without the status. */
+export async function countDeliveriesByStatus(db: Knex, filter: DeliveryFilter): Promise<Record<string, number>> {
+  const rows: Array<{ status: string; n: number }> = await db('deliveries')
+    .select('status', db.raw('count(*)::int as n'))
+    .modify((builder) => whereFilter(builder, { ...filter, statuses: undefined }))
+    .groupBy('status');
+  return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+}
+
+/**
+ * Makes matching failed, dead or waiting deliveries due again with a fresh count of
+ * attempts; the next run of their job sends them.
+ */
+export async function rearmDeliveries(db: Knex, filter: DeliveryFilter): Promise<number> {
+  return db('deliveries')
+    .modify((builder) => whereFilter(builder, filter))
+    .whereIn('status', REARMABLE)
+    .update({ status: 'retry', attempts: 0, next_attempt_at: null, lease_expires_at: null, updated_at: db.fn.now() });
+}

@@ -1,0 +1,34 @@
+export const DELIVERY_STATUSES = ['pending', 'sent', 'retry', 'failed', 'dead'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface DeliveryFilter {
+  statuses?: DeliveryStatus[];
+  job?: string;
+  workspaceId?: string;
+  key?: string;
+}
+
+export interface DeliveryRow {
+  key: string;
+  job: string;
+  workspace_id: string;
+  item_id: string;
+  item_date: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  updated_at: Date;
+  run_id: string | null;
+}
+
+export interface DeliveriesOptions {
+  args?: string[];
+  status?: DeliveryStatus[];
+  job?: string;
+  workspace?: string;
+  key?: string;
+  limit: number;
+  json: boolean;
+}
