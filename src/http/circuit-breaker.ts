@@ -23,6 +23,9 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   const consecutiveLimit = options.consecutiveFailures ?? 20;
   const window = options.window ?? 50;
   const failureRatio = options.failureRatio ?? 0.9;
+  if (!(consecutiveLimit >= 1 && window >= 1 && failureRatio > 0 && failureRatio <= 1)) {
+    throw new RangeError('circuit breaker: consecutiveFailures and window must be at least 1, failureRatio in (0, 1]');
+  }
   const recent: boolean[] = [];
   let failuresInWindow = 0;
   let consecutive = 0;

@@ -27,7 +27,8 @@ export function createStopControl(external: AbortSignal, graceMs: number, onStop
     if (grace <= 0) cancelled.abort(reason);
     else graceTimer ??= setTimeout(() => cancelled.abort(reason), grace);
   };
-  const onExternal = () => stop(String(external.reason ?? 'stop requested'), graceMs);
+  // abort() without a reason leaves a DOMException there: a signal name or nothing.
+  const onExternal = () => stop(typeof external.reason === 'string' ? external.reason : 'stop requested', graceMs);
   if (external.aborted) onExternal();
   else external.addEventListener('abort', onExternal, { once: true });
   return {
