@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * How a run stops early. Two stages, because Kubernetes sends SIGTERM and only
  * kills the pod after its grace period: first no new work starts (`stopping`), and
@@ -18,6 +20,8 @@ export interface StopControl {
 export function createStopControl(external: AbortSignal, graceMs: number, onStopping?: (reason: string) => void): StopControl {
   const stopping = new AbortController();
   const cancelled = new AbortController();
+  // Every request in flight listens to `cancelled`: as many as the run's concurrency.
+  setMaxListeners(0, cancelled.signal);
   let graceTimer: NodeJS.Timeout | undefined;
   const stop = (reason: string, grace: number) => {
     if (!stopping.signal.aborted) {
