@@ -14,6 +14,8 @@ export interface Config {
   serviceClientSecret: string;
   log: { level: LogLevel; format: LogFormat };
   http: HttpConfig;
+  /** Where each run pushes its metrics at its end (PUSHGATEWAY_URL); unset: no push. */
+  pushgatewayUrl?: string;
   nodeEnv: string;
 }
 
@@ -85,6 +87,7 @@ export function getConfig(
       retryBaseMs: read('HTTP_RETRY_BASE_MS', (raw) => parseInteger(raw, 0, 60_000), 250),
       retryMaxMs: read('HTTP_RETRY_MAX_MS', (raw) => parseInteger(raw, 0, 600_000), 30_000),
     },
+    pushgatewayUrl: read('PUSHGATEWAY_URL', parseHttpUrl, undefined),
     nodeEnv: read('NODE_ENV', (raw) => raw, 'development'),
   };
   if (problems.length > 0) throw new ConfigError(problems);

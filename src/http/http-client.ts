@@ -1,12 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosInstance } from 'axios';
+import axios, { type AxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 
 export interface HttpClientOptions {
   baseURL: string;
   timeoutMs: number;
   /** Sockets per host: at least the run's concurrency, so requests never queue for a socket. */
   maxSockets: number;
+  /** Told each request's endpoint, outcome (status class or error code) and latency, for metrics. */
+  onRequestDone?: (endpoint: string, outcome: string, seconds: number) => void;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -18,7 +20,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
  */
 export function createHttpClient(options: HttpClientOptions): AxiosInstance {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
-  return axios.create({
+  const client = axios.create({
     baseURL: options.baseURL,
     timeout: options.timeoutMs,
     maxRedirects: 0,
@@ -30,6 +32,27 @@ export function createHttpClient(options: HttpClientOptions): AxiosInstance {
     // Proxies from the environment would be a second, unreviewed path for our tokens.
     proxy: false,
   });
+  const { onRequestDone } = options;
+  if (onRequestDone) {
+    const started = new WeakMap<object, number>();
+    const endpoint = (config: InternalAxiosRequestConfig | undefined) => `${(config?.method ?? 'get').toUpperCase()} ${config?.url ?? ''}`;
+    const elapsed = (config: InternalAxiosRequestConfig | undefined) =>
+      (performance.now() - (config ? started.get(config) ?? performance.now() : performance.now())) / 1000;
+    client.interceptors.request.use((config) => {
+      started.set(config, performance.now());
+      return config;
+    });
+    client.interceptors.response.use((response) => {
+      const status = response.status;
+      onRequestDone(endpoint(response.config), status === 409 || status === 401 || status === 429 ? String(status) : `${Math.floor(status / 100)}xx`,
+        elapsed(response.config));
+      return response;
+    }, (error: AxiosError) => {
+      onRequestDone(endpoint(error.config), error.code ?? 'error', elapsed(error.config));
+      throw error;
+    });
+  }
+  return client;
 }
 
 /** Frees the keep-alive sockets so the process can exit at once. */

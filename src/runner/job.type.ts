@@ -2,6 +2,7 @@ import type { Argument, Option } from 'commander';
 import type { Knex } from 'knex';
 import type { Config } from '../configuration/config.js';
 import type { Logger } from '../logging/logger.js';
+import type { RunMetrics } from '../metrics/run-metrics.js';
 import type { Printer } from './printer.js';
 
 /** What the runner hands a job: everything it needs, already opened and validated. */
@@ -18,6 +19,8 @@ export interface JobContext {
   printer: Printer;
   /** Where a job that `writesData` writes its result. */
   output: NodeJS.WritableStream;
+  /** Pushed to the Pushgateway at the end of the run when PUSHGATEWAY_URL is set. */
+  metrics: RunMetrics;
 }
 
 export interface JobResult {

@@ -4,6 +4,7 @@ import { checkConnection, createDatabase } from '../database/database.js';
 import { getPendingMigrations } from '../database/migrations.js';
 import { finishRun, startRun, type RunStatus } from '../ledger/job-runs.js';
 import { createLogger, type Logger } from '../logging/logger.js';
+import { createRunMetrics, pushRunMetrics, recordRunOutcome, type RunMetrics } from '../metrics/run-metrics.js';
 import { AbortRunError, SweepError } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import type { JobDefinition, JobResult } from './job.type.js';
@@ -39,6 +40,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   const startedAt = performance.now();
   let db: Knex | undefined;
   let runId: string | undefined;
+  const metrics = createRunMetrics();
   try {
     if (job.database !== 'none') {
       db = io.database ?? createDatabase(config.database, { logger });
@@ -58,7 +60,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     logger.debug({ options }, 'run started');
     const result = await job.run({
       config, logger, db: db as Knex, runId, signal: io.signal ?? new AbortController().signal,
-      printer: createPrinter(io.stderr), output: io.stdout,
+      printer: createPrinter(io.stderr), output: io.stdout, metrics,
     }, options);
     const interruptedBy = io.signal?.aborted ? String(io.signal.reason) : undefined;
     const exitCode = interruptedBy ? signalExitCode(interruptedBy)
@@ -70,15 +72,25 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
       error: interruptedBy ? `interrupted by ${interruptedBy}` : undefined,
     });
     reportSummary(logger, io, job.name, result, durationMs, exitCode);
+    await pushMetrics(config, job.name, metrics, logger, { exitCode, durationSeconds: durationMs / 1000, counts: result.counts });
     return exitCode;
   } catch (error) {
     const exitCode = reportError(logger, config, error);
     await recordFinish(db, runId, logger, { status: 'failed', error: (error as Error).message });
+    await pushMetrics(config, job.name, metrics, logger,
+      { exitCode, durationSeconds: (performance.now() - startedAt) / 1000, counts: {} });
     return exitCode;
   } finally {
     if (db && !io.database) await db.destroy().catch(() => undefined);
     rootLogger.flush();
   }
+}
+
+async function pushMetrics(config: Config, job: string, metrics: RunMetrics, logger: Logger,
+  outcome: { exitCode: number; durationSeconds: number; counts: Record<string, number> }): Promise<void> {
+  if (!config.pushgatewayUrl) return;
+  recordRunOutcome(metrics, outcome);
+  await pushRunMetrics(metrics, { url: config.pushgatewayUrl, job, logger, timeoutMs: config.http.timeoutMs });
 }
 
 /** The shell's convention: 128 + the signal's number. */

@@ -13,7 +13,7 @@ import { createInFlight } from '../runner/in-flight.js';
 import type { JobContext, JobResult } from '../runner/job.type.js';
 import { todayUtc } from '../runner/option-parsers.js';
 import { createStopControl } from '../runner/stop-control.js';
-import { countDelayedTodos, getDelayedTodos } from './delayed-todo.dao.js';
+import { countDelayedTodos, getDelayedTodos, getOldestUnnotifiedDueDate } from './delayed-todo.dao.js';
 import type { DelayedTodo, DelayedTodoCursor, SendDelayNotificationsOptions } from './delayed-todo.type.js';
 import { createDeliverer, itemContext } from './delay-notification.deliverer.js';
 import { createNotificationClient } from './notification.client.js';
@@ -70,6 +70,7 @@ export async function sendDelayNotifications(context: JobContext, options: SendD
     await sendAll(context, options, runDate, counts);
   }
   const seconds = (performance.now() - startedAt) / 1000;
+  await recordBacklog(context, runDate);
 
   if (counts.found === 0 && counts.delayed > 0 && counts.delayed === counts.alreadySent) {
     logger.info({ runDate, alreadySent: counts.alreadySent }, `all ${counts.delayed} delayed todo(s) were already notified: nothing to send`);
@@ -82,6 +83,19 @@ export async function sendDelayNotifications(context: JobContext, options: SendD
     details: { runDate, dryRun: options.dryRun, ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
     table: options.dryRun ? [['delayed todos', 'delayed'], ['would send', 'found']] : TABLE,
   };
+}
+
+/** The age of the oldest delayed todo still not notified: the backlog an alert should watch. */
+async function recordBacklog({ db, metrics, logger }: JobContext, runDate: string): Promise<void> {
+  try {
+    const oldest = await getOldestUnnotifiedDueDate(db, runDate);
+    const ageSeconds = oldest ? Math.max(0, (Date.now() - Date.parse(`${oldest}T00:00:00Z`)) / 1000) : 0;
+    metrics.setGauge('sweep_delay_backlog_oldest_age_seconds',
+      'Age of the oldest delayed todo not yet notified (0: none left), measured from its due date.', ageSeconds);
+    if (oldest) logger.debug({ oldestDueDate: oldest }, 'oldest delayed todo not yet notified');
+  } catch (error) {
+    logger.warn({ reason: (error as Error).message }, 'could not measure the backlog');
+  }
 }
 
 async function sendAll(context: JobContext, options: SendDelayNotificationsOptions, runDate: string, counts: Counts): Promise<void> {
@@ -103,7 +117,10 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
       }
     },
   });
-  const http = createHttpClient({ baseURL: config.servicesUrl, timeoutMs: config.http.timeoutMs, maxSockets: options.concurrency });
+  const http = createHttpClient({
+    baseURL: config.servicesUrl, timeoutMs: config.http.timeoutMs, maxSockets: options.concurrency,
+    onRequestDone: (endpoint, outcome, seconds) => context.metrics.requestDuration.observe({ endpoint, outcome }, seconds),
+  });
   const tokens = createTokenCache({
     fetchToken: async (workspaceId) => {
       const issued = await fetchWorkspaceToken(http, { clientId: config.serviceClientId, clientSecret: config.serviceClientSecret }, workspaceId);

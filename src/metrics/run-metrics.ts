@@ -1,0 +1,81 @@
+import { Gauge, Histogram, Pushgateway, Registry } from 'prom-client';
+import type { Logger } from '../logging/logger.js';
+
+/**
+ * A run's metrics, pushed once at its end to a Prometheus Pushgateway, grouped by job
+ * (a batch job lives too briefly to be scraped). Names follow Prometheus' conventions:
+ * base units, `_seconds`, `_total` only on counters.
+ */
+export interface RunMetrics {
+  readonly registry: Registry;
+  /** Latency of one request to another team's service, by endpoint and outcome. */
+  readonly requestDuration: Histogram<'endpoint' | 'outcome'>;
+  /** Sets a gauge the job owns (e.g. its backlog), creating it on first use. */
+  setGauge(name: string, help: string, value: number): void;
+}
+
+export function createRunMetrics(): RunMetrics {
+  const registry = new Registry();
+  const gauges = new Map<string, Gauge>();
+  const requestDuration = new Histogram({
+    name: 'sweep_request_duration_seconds',
+    help: 'Latency of requests to the auth and notify services.',
+    labelNames: ['endpoint', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return {
+    registry,
+    requestDuration,
+    setGauge(name, help, value) {
+      let gauge = gauges.get(name);
+      if (!gauge) {
+        gauge = new Gauge({ name, help, registers: [registry] });
+        gauges.set(name, gauge);
+      }
+      gauge.set(value);
+    },
+  };
+}
+
+export interface RunOutcome {
+  exitCode: number;
+  durationSeconds: number;
+  counts: Record<string, number>;
+}
+
+/** The gauges every run has, set from its outcome. */
+export function recordRunOutcome(metrics: RunMetrics, outcome: RunOutcome, now: Date = new Date()): void {
+  metrics.setGauge('sweep_run_duration_seconds', 'How long the last run took.', outcome.durationSeconds);
+  metrics.setGauge('sweep_run_exit_code', 'Exit code of the last run: 0 done, 1 aborted, 64 usage, 75 retry later, 130/143 signal.',
+    outcome.exitCode);
+  metrics.setGauge('sweep_run_last_timestamp_seconds', 'When the last run ended, successful or not.', now.getTime() / 1000);
+  const items = new Gauge({
+    name: 'sweep_run_items', help: 'Items of the last run, by what happened to them (found, sent, failedPermanently, dead, ...).',
+    labelNames: ['count'] as const, registers: [metrics.registry],
+  });
+  for (const [count, value] of Object.entries(outcome.counts)) items.set({ count }, value);
+  // Pushed only by a run that succeeded: a failed run must not hide an old success.
+  if (outcome.exitCode === 0) {
+    metrics.setGauge('sweep_last_success_timestamp_seconds', 'When a run of this job last succeeded (exit 0).', now.getTime() / 1000);
+  }
+}
+
+/**
+ * POSTs (pushAdd) to the job's group: metrics this push leaves out, such as the last
+ * success of an earlier run, keep their old values. A failed push is logged, never
+ * fatal: metrics must not fail the work they describe.
+ */
+export async function pushRunMetrics(metrics: RunMetrics, deps: { url: string; job: string; logger: Logger; timeoutMs: number }): Promise<boolean> {
+  try {
+    const gateway = new Pushgateway(deps.url, { timeout: deps.timeoutMs }, metrics.registry);
+    const { resp } = await gateway.pushAdd({ jobName: deps.job });
+    const status = (resp as { statusCode?: number } | undefined)?.statusCode;
+    if (status !== undefined && (status < 200 || status >= 300)) throw new Error(`the Pushgateway answered ${status}`);
+    deps.logger.debug({ pushgateway: deps.url }, 'pushed the run\'s metrics');
+    return true;
+  } catch (error) {
+    deps.logger.warn({ pushgateway: deps.url, reason: (error as Error).message }, 'could not push the run\'s metrics; the run is not affected');
+    return false;
+  }
+}
