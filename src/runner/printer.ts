@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+
 /**
  * Output for a person at a terminal, kept apart from the log stream: written to
  * stderr, and only when stderr is a terminal, so pipes and collectors see logs only.
@@ -5,14 +7,54 @@
 export interface Printer {
   readonly enabled: boolean;
   table(title: string, rows: Array<[string, string | number]>): void;
+  /** Shows one live status line in place of the previous one. */
+  progress(text: string): void;
+  /** Removes the status line (before a table, at the end of a run). */
+  clearProgress(): void;
+  /**
+   * The log's destination, wrapped so that a log line never lands in the middle of
+   * the status line: the line is cleared, the log written, the line drawn again.
+   */
+  guard(destination: NodeJS.WritableStream): NodeJS.WritableStream;
 }
 
+const CLEAR_LINE = '\r\x1b[2K';
+
 export function createPrinter(stream: NodeJS.WritableStream & { isTTY?: boolean }, enabled = Boolean(stream.isTTY)): Printer {
+  let status = '';
+  const clear = () => {
+    if (status) stream.write(CLEAR_LINE);
+  };
+  const redraw = () => {
+    if (status) stream.write(`${CLEAR_LINE}${status}`);
+  };
   return {
     enabled,
     table(title, rows) {
       if (!enabled) return;
+      clear();
+      status = '';
       stream.write(formatTable(title, rows));
+    },
+    progress(text) {
+      if (!enabled) return;
+      status = text;
+      redraw();
+    },
+    clearProgress() {
+      clear();
+      status = '';
+    },
+    guard(destination) {
+      if (!enabled) return destination;
+      return new Writable({
+        write(chunk, _encoding, done) {
+          clear();
+          destination.write(chunk);
+          redraw();
+          done();
+        },
+      });
     },
   };
 }

@@ -8,7 +8,7 @@ import { createRunMetrics, pushRunMetrics, recordRunOutcome, type RunMetrics } f
 import { AbortRunError, SweepError } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import type { JobDefinition, JobResult } from './job.type.js';
-import { createPrinter } from './printer.js';
+import { createPrinter, type Printer } from './printer.js';
 
 /** The process's surroundings, passed in so tests can run the CLI in-process. */
 export interface RunnerIo {
@@ -34,8 +34,9 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     io.stderr.write(`sweep: ${(error as Error).message}\n`);
     return ExitCode.USAGE;
   }
+  const printer = createPrinter(io.stderr);
   const rootLogger = createLogger({ level: config.log.level, format: config.log.format,
-    destination: job.writesData ? io.stderr : io.stdout });
+    destination: job.writesData ? io.stderr : printer.guard(io.stdout) });
   let logger = rootLogger.child({ job: job.name });
   const startedAt = performance.now();
   let db: Knex | undefined;
@@ -60,7 +61,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     logger.debug({ options }, 'run started');
     const result = await job.run({
       config, logger, db: db as Knex, runId, signal: io.signal ?? new AbortController().signal,
-      printer: createPrinter(io.stderr), output: io.stdout, metrics,
+      printer, output: io.stdout, metrics,
     }, options);
     const interruptedBy = io.signal?.aborted ? String(io.signal.reason) : undefined;
     const exitCode = interruptedBy ? signalExitCode(interruptedBy)
@@ -71,10 +72,12 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
       counts: result.counts,
       error: interruptedBy ? `interrupted by ${interruptedBy}` : undefined,
     });
-    reportSummary(logger, io, job.name, result, durationMs, exitCode);
+    printer.clearProgress();
+    reportSummary(logger, printer, job.name, result, durationMs, exitCode);
     await pushMetrics(config, job.name, metrics, logger, { exitCode, durationSeconds: durationMs / 1000, counts: result.counts });
     return exitCode;
   } catch (error) {
+    printer.clearProgress();
     const exitCode = reportError(logger, config, error);
     await recordFinish(db, runId, logger, { status: 'failed', error: (error as Error).message });
     await pushMetrics(config, job.name, metrics, logger,
@@ -118,7 +121,7 @@ async function recordFinish(
   }
 }
 
-function reportSummary(logger: Logger, io: RunnerIo, job: string, result: JobResult, durationMs: number, exitCode: number): void {
+function reportSummary(logger: Logger, printer: Printer, job: string, result: JobResult, durationMs: number, exitCode: number): void {
   const fields: Record<string, unknown> = { ...result.counts, ...result.details, durationMs, exitCode };
   const ending = exitCode === ExitCode.TEMPFAIL ? ': some items will be retried by the next run'
     : exitCode === ExitCode.INTERRUPTED || exitCode === ExitCode.TERMINATED ? ': interrupted; what was not sent is released for the next run' : '';
@@ -126,7 +129,7 @@ function reportSummary(logger: Logger, io: RunnerIo, job: string, result: JobRes
   if (result.table) {
     const rows = result.table.map(([label, field]): [string, string | number] => [label, formatValue(fields[field])]);
     rows.push(['duration', `${(durationMs / 1000).toFixed(2)} s`]);
-    createPrinter(io.stderr).table(`${job}: ${exitCode === 0 ? 'done' : `exit ${exitCode}`}`, rows);
+    printer.table(`${job}: ${exitCode === 0 ? 'done' : `exit ${exitCode}`}`, rows);
   }
 }
 

@@ -61,13 +61,14 @@ export async function sendDelayNotifications(context: JobContext, options: SendD
     `${totals.delayed} delayed todo(s) as of ${runDate}: ${totals.alreadySent} already notified, ${totals.previouslyFailed} failed earlier`);
 
   const startedAt = performance.now();
-  if (options.dryRun) {
-    for await (const page of readPages(db, runDate, options.pageSize)) {
-      counts.found += page.length;
-      for (const todo of page) logger.info(itemContext(todo), 'dry run: would send a delay notification');
-    }
-  } else {
-    await sendAll(context, options, runDate, counts);
+  const progress = setInterval(() => context.printer.progress(describeProgress(counts, startedAt)), 1000);
+  progress.unref();
+  try {
+    if (options.dryRun) await listWouldSend(context, runDate, options.pageSize, counts);
+    else await sendAll(context, options, runDate, counts);
+  } finally {
+    clearInterval(progress);
+    context.printer.clearProgress();
   }
   const seconds = (performance.now() - startedAt) / 1000;
   await recordBacklog(context, runDate);
@@ -83,6 +84,20 @@ export async function sendDelayNotifications(context: JobContext, options: SendD
     details: { runDate, dryRun: options.dryRun, ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
     table: options.dryRun ? [['delayed todos', 'delayed'], ['would send', 'found']] : TABLE,
   };
+}
+
+async function listWouldSend({ db, logger }: JobContext, runDate: string, pageSize: number, counts: Counts): Promise<void> {
+  for await (const page of readPages(db, runDate, pageSize)) {
+    counts.found += page.length;
+    for (const todo of page) logger.info(itemContext(todo), 'dry run: would send a delay notification');
+  }
+}
+
+/** The live line at a terminal: found so far, sent, failed, rate, elapsed. */
+export function describeProgress(counts: Counts, startedAt: number, now = performance.now()): string {
+  const seconds = Math.max(0.001, (now - startedAt) / 1000);
+  const failed = counts.failedPermanently + counts.failedTransiently;
+  return `found ${counts.found} · sent ${counts.sent} · failed ${failed} · ${Math.round(counts.sent / seconds)}/s · ${Math.round(seconds)} s`;
 }
 
 /** The age of the oldest delayed todo still not notified: the backlog an alert should watch. */

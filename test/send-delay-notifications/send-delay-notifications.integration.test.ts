@@ -253,6 +253,23 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
   });
 });
 
+describe('send-delay-notifications at a terminal', () => {
+  it('shows a live progress line on stderr, keeps every log line whole on stdout, and replaces the line with the table', async () => {
+    await insertTodos(database.db, buildDelayedTodos(12, 2));
+    mock.configure({ latencyMs: 250 });
+
+    const run = await runSweep([SEND, '--date', '2022-06-03', '--concurrency', '2'], { database, servicesUrl: mock.url, stderrIsTTY: true });
+
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toMatch(/\r\x1b\[2Kfound 12 · sent \d+ · failed 0 · \d+\/s · \d+ s/);
+    // The status line is cleared before the table, which ends the output.
+    expect(run.stderr).toMatch(/\r\x1b\[2K\nsend-delay-notifications: done\n[^\r]*$/);
+    const stdoutLines = run.output.split('\n').filter((line) => line !== '');
+    expect(stdoutLines.every((line) => line.startsWith('{') && line.endsWith('}'))).toBe(true);
+    expect(run.output).not.toContain('found 12 ·');
+  });
+});
+
 describe('send-delay-notifications paging', () => {
   it('pages through seven delayed todos two at a time, none missed and none twice', async () => {
     // Equal due dates make the id the tiebreaker of the keyset.
