@@ -128,7 +128,7 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
         counts.dead += 1;
         logger.error({ workspaceId: row.workspace_id, todoId: row.item_id, key: row.key, attempts: row.attempts,
           lastStatus: row.last_status, lastError: row.last_error },
-        `notification is dead after ${row.attempts} attempts: no longer retried (see the deliveries table)`);
+        `notification is dead after ${row.attempts} attempts: no longer retried (sweep deliveries --status dead; re-arm with sweep deliveries retry)`);
       }
     },
   });
