@@ -1,0 +1,21 @@
+export interface PruneOptions {
+  /** `<n>d` or `<n>h`, normalised by parseOlderThan. */
+  olderThan: string;
+  /** Also delete `failed` and `dead` deliveries older than the cutoff. */
+  includeFailed: boolean;
+  /** Also delete deliveries whose item is still there: the next run of their job sends it again. */
+  allowResend: boolean;
+  dryRun: boolean;
+  /** Rows per DELETE statement. */
+  batchSize: number;
+}
+
+/**
+ * Which deliveries go: these statuses, last changed before the cutoff, and, unless
+ * `itemGoneFor` is undefined (--allow-resend), only that job's deliveries whose item is gone.
+ */
+export interface DeliveryRule {
+  statuses: string[];
+  cutoff: Date;
+  itemGoneFor?: string;
+}

@@ -1,0 +1,45 @@
+import type { Knex } from 'knex';
+import { FAILURE_STATUSES, type JobRunRow, type RunFailureRow, type RunFilter } from './job-run.type.js';
+
+/** The most recent runs that match, newest first. */
+export async function getJobRuns(db: Knex, filter: RunFilter, limit: number): Promise<JobRunRow[]> {
+  const rows: JobRunRow[] = await db('job_runs')
+    .select('*')
+    .modify((builder) => {
+      if (filter.job) builder.where('job', filter.job);
+      if (filter.statuses?.length) builder.whereIn('status', filter.statuses);
+    })
+    .orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id' }])
+    .limit(limit);
+  return rows.map(withObjects);
+}
+
+export async function getJobRun(db: Knex, id: string): Promise<JobRunRow | undefined> {
+  const row: JobRunRow | undefined = await db('job_runs').where({ id }).first();
+  return row && withObjects(row);
+}
+
+/**
+ * The deliveries a run left failed, dead or waiting for a retry, and that no later run
+ * has taken over since (a delivery carries the id of the run that last handled it).
+ */
+export async function getRunFailures(db: Knex, runId: string, limit: number): Promise<RunFailureRow[]> {
+  return db('deliveries')
+    .select('key', 'workspace_id', 'item_id', 'status', 'attempts', 'last_status', 'last_error', 'next_attempt_at', 'updated_at')
+    .where({ run_id: runId })
+    .whereIn('status', [...FAILURE_STATUSES])
+    .orderBy([{ column: 'status' }, { column: 'key' }])
+    .limit(limit);
+}
+
+export async function countRunFailures(db: Knex, runId: string): Promise<number> {
+  const row = await db('deliveries').where({ run_id: runId }).whereIn('status', [...FAILURE_STATUSES])
+    .first<{ n: number }>(db.raw('count(*)::int as n'));
+  return row?.n ?? 0;
+}
+
+/** jsonb comes back parsed from pg and PGlite; a driver set up otherwise would give text. */
+function withObjects(row: JobRunRow): JobRunRow {
+  const parse = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
+  return { ...row, parameters: parse(row.parameters) ?? {}, counts: parse(row.counts) };
+}

@@ -1,0 +1,47 @@
+export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The delivery statuses a run can leave behind for an operator to look at. */
+export const FAILURE_STATUSES = ['failed', 'dead', 'retry'] as const;
+
+export interface RunFilter {
+  job?: string;
+  statuses?: RunStatus[];
+}
+
+/** A row of job_runs as stored; `parameters` and `counts` are jsonb, read as objects. */
+export interface JobRunRow {
+  id: string;
+  job: string;
+  parameters: Record<string, unknown>;
+  status: RunStatus;
+  started_at: Date;
+  finished_at: Date | null;
+  heartbeat_at: Date | null;
+  counts: Record<string, number> | null;
+  error: string | null;
+  host: string | null;
+  pid: number | null;
+}
+
+/** A delivery a run left failed, dead or waiting for a retry. */
+export interface RunFailureRow {
+  key: string;
+  workspace_id: string;
+  item_id: string;
+  status: (typeof FAILURE_STATUSES)[number];
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  updated_at: Date;
+}
+
+export interface RunsOptions {
+  /** [action, id]: `list` (the default) or `show <id>`. */
+  args?: Array<string | undefined>;
+  job?: string;
+  status?: RunStatus[];
+  limit: number;
+  json: boolean;
+}
