@@ -1,45 +1,28 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { startMockServer, type MockServer } from '../../mockserver/mock-server.js';
+import { describe, expect, inject, it } from 'vitest';
 import { buildDelayedTodos, buildTodo, insertTodos, keyOf } from '../support/fixtures.js';
 import { FAST_HTTP_ENV, runSweep } from '../support/run-sweep.js';
 import { startSweepProcess, waitFor } from '../support/sweep-process.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { useTestbed } from '../support/testbed.js';
 import { withAdmin } from '../support/test-database-target.js';
 
 const SEND = 'send-delay-notifications';
 
-let database: TestDatabase;
-let mock: MockServer;
+const testbed = useTestbed();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  mock = await startMockServer({ port: 0 });
-});
-afterAll(async () => {
-  await mock?.close();
-  await database?.destroy();
-});
-beforeEach(async () => {
-  mock.reset();
-  await database.db('deliveries').del();
-  await database.db('job_runs').del();
-  await database.db('todos').del();
-});
-
-const sweep = (args: string[], env: Record<string, string> = {}) => runSweep(args, { database, servicesUrl: mock.url, env });
-const deliveries = () => database.db('deliveries').select('*').orderBy('key');
+const sweep = (args: string[], env: Record<string, string> = {}) => runSweep(args, { database: testbed.database, servicesUrl: testbed.mock.url, env });
+const deliveries = () => testbed.database.db('deliveries').select('*').orderBy('key');
 
 describe('when the notify service is down', () => {
   it('stops sending after a run of failures, releases its claims without spending attempts and exits 75', async () => {
-    await insertTodos(database.db, buildDelayedTodos(60, 3));
-    mock.configure({ rules: [{ endpoint: 'notify', status: 503 }] });
+    await insertTodos(testbed.database.db, buildDelayedTodos(60, 3));
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 503 }] });
 
     const run = await sweep([SEND, '--date', '2022-06-03', '--concurrency', '4', '--page-size', '20', '--retry-backoff-seconds', '0']);
 
     expect(run.exitCode).toBe(75);
-    expect(mock.stats().notificationRequests).toBeLessThan(40);
+    expect(testbed.mock.stats().notificationRequests).toBeLessThan(40);
     expect(run.logs.filter((line) => /the notify service looks down/.test(line.msg))).toHaveLength(1);
     const rows = await deliveries();
     expect(rows.filter((row) => row.status === 'pending')).toEqual([]);
@@ -50,17 +33,17 @@ describe('when the notify service is down', () => {
     expect(run.summary).toMatchObject({ released: rows.length - spent.length, failedTransiently: spent.length });
     expect(rows.length - spent.length).toBeGreaterThan(10);
 
-    mock.configure({ rules: [] });
+    testbed.mock.configure({ rules: [] });
     const next = await sweep([SEND, '--date', '2022-06-03']);
     expect(next.exitCode).toBe(0);
-    expect(mock.stats().accepted).toBe(60);
+    expect(testbed.mock.stats().accepted).toBe(60);
   });
 });
 
 describe('answers that break the contract are classified failures with context', () => {
   it('skips a workspace whose token answer is not JSON or has no access_token', async () => {
-    const [html, empty, fine] = await insertTodos(database.db, buildDelayedTodos(3, 3));
-    mock.configure({
+    const [html, empty, fine] = await insertTodos(testbed.database.db, buildDelayedTodos(3, 3));
+    testbed.mock.configure({
       rules: [
         { endpoint: 'token', match: { workspaceId: html!.workspace_id }, status: 200, body: '<html>login</html>' },
         { endpoint: 'token', match: { workspaceId: empty!.workspace_id }, status: 200, body: { token_type: 'Bearer' } },
@@ -75,12 +58,12 @@ describe('answers that break the contract are classified failures with context',
       expect(run.logs.find((line) => line.level === 'error' && line.workspaceId === todo.workspace_id)?.reason)
         .toMatch(/answered 200 without an access_token/);
     }
-    expect(mock.journal().filter((entry) => entry.endpoint === 'notify').map((entry) => entry.key)).toEqual([keyOf(fine!)]);
+    expect(testbed.mock.journal().filter((entry) => entry.endpoint === 'notify').map((entry) => entry.key)).toEqual([keyOf(fine!)]);
   });
 
   it('refuses a token answer larger than allowed', async () => {
-    const [todo] = await insertTodos(database.db, [buildTodo()]);
-    mock.configure({ rules: [{ endpoint: 'token', status: 200, body: 'x'.repeat(2 * 1024 * 1024) }] });
+    const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
+    testbed.mock.configure({ rules: [{ endpoint: 'token', status: 200, body: 'x'.repeat(2 * 1024 * 1024) }] });
 
     const run = await sweep([SEND, '--date', '2022-06-03']);
 
@@ -98,8 +81,8 @@ describe('answers that break the contract are classified failures with context',
     await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = elsewhere.address() as AddressInfo;
-      const [todo] = await insertTodos(database.db, [buildTodo()]);
-      mock.configure({ rules: [{ endpoint: 'notify', status: 307, headers: { Location: `http://127.0.0.1:${port}/collect` } }] });
+      const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
+      testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 307, headers: { Location: `http://127.0.0.1:${port}/collect` } }] });
 
       const run = await sweep([SEND, '--date', '2022-06-03']);
 
@@ -113,8 +96,8 @@ describe('answers that break the contract are classified failures with context',
   });
 
   it('retries an answer slower than the timeout, and logs the timeout with the item', async () => {
-    const [todo] = await insertTodos(database.db, [buildTodo()]);
-    mock.configure({ rules: [{ endpoint: 'notify', delayMs: 1500, times: 1 }] });
+    const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', delayMs: 1500, times: 1 }] });
 
     const run = await sweep([SEND, '--date', '2022-06-03'], { HTTP_TIMEOUT_MS: '200' });
 
@@ -124,8 +107,8 @@ describe('answers that break the contract are classified failures with context',
   });
 
   it('classifies an HTML error page as a transient failure with a short reason', async () => {
-    const [todo] = await insertTodos(database.db, [buildTodo()]);
-    mock.configure({ rules: [{ endpoint: 'notify', status: 502, body: `<html><body>${'Bad gateway '.repeat(100)}</body></html>` }] });
+    const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 502, body: `<html><body>${'Bad gateway '.repeat(100)}</body></html>` }] });
 
     const run = await sweep([SEND, '--date', '2022-06-03']);
 
@@ -138,13 +121,13 @@ describe('answers that break the contract are classified failures with context',
 
 describe.skipIf(inject('testDatabase').kind !== 'postgres')('when the database is lost mid-run', () => {
   it('exits 1 with one line, and the next run completes the sweep with nothing sent twice', async () => {
-    const todos = await insertTodos(database.db, buildDelayedTodos(30, 3));
-    mock.configure({ latencyMs: 100 });
-    const name = new URL(database.env.DATABASE_URL!).pathname.slice(1);
+    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(30, 3));
+    testbed.mock.configure({ latencyMs: 100 });
+    const name = new URL(testbed.database.env.DATABASE_URL!).pathname.slice(1);
     const adminUrl = (inject('testDatabase') as { adminUrl: string }).adminUrl;
     const run = startSweepProcess([SEND, '--date', '2022-06-03', '--concurrency', '2', '--page-size', '5', '--lease-seconds', '1'],
-      { ...database.env, ...FAST_HTTP_ENV, SERVICES_URL: mock.url });
-    await waitFor(() => mock.stats().accepted >= 4, 20_000, 'the first notifications');
+      { ...testbed.database.env, ...FAST_HTTP_ENV, SERVICES_URL: testbed.mock.url });
+    await waitFor(() => testbed.mock.stats().accepted >= 4, 20_000, 'the first notifications');
 
     await withAdmin(adminUrl, async (admin) => {
       await admin.raw(`alter database ${name} with allow_connections false`);
@@ -158,12 +141,12 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('when the database i
     expect(errors).toHaveLength(1);
     expect(errors[0]!.msg).toMatch(/cannot (read the delayed todos|write the delivery ledger)/);
 
-    mock.configure({ latencyMs: 0 });
+    testbed.mock.configure({ latencyMs: 0 });
     await new Promise((resolve) => setTimeout(resolve, 1100)); // the dead run's claims expire
     const rerun = await sweep([SEND, '--date', '2022-06-03']);
 
     expect(rerun.exitCode).toBe(0);
-    const accepted = mock.journal().filter((entry) => entry.outcome === 'accepted').map((entry) => entry.key);
+    const accepted = testbed.mock.journal().filter((entry) => entry.outcome === 'accepted').map((entry) => entry.key);
     expect(accepted.sort()).toEqual(todos.map(keyOf).sort());
     expect((await deliveries()).every((row) => row.status === 'sent')).toBe(true);
   });

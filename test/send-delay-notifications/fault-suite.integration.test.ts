@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMockServer, type JournalEntry, type MockServer } from '../../mockserver/mock-server.js';
+import { describe, expect, it } from 'vitest';
+import type { JournalEntry } from '../../mockserver/mock-server.js';
 import { buildDelayedTodos, insertTodos, keyOf, type TodoRow } from '../support/fixtures.js';
 import { runSweep, type SweepRun } from '../support/run-sweep.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { useTestbed } from '../support/testbed.js';
 
 /**
  * The fault suite: the notify service in a bad mood (about a third of the requests
@@ -35,32 +35,16 @@ const HTTP_ENV = {
   HTTP_RETRIES: '2',
 };
 
-let database: TestDatabase;
-let mock: MockServer;
+const testbed = useTestbed();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  mock = await startMockServer({ port: 0 });
-});
-afterAll(async () => {
-  await mock?.close();
-  await database?.destroy();
-});
-beforeEach(async () => {
-  mock.reset();
-  await database.db('deliveries').del();
-  await database.db('job_runs').del();
-  await database.db('todos').del();
-});
-
-const sweep = (args: string[]) => runSweep(args, { database, servicesUrl: mock.url, env: HTTP_ENV });
+const sweep = (args: string[]) => runSweep(args, { database: testbed.database, servicesUrl: testbed.mock.url, env: HTTP_ENV });
 const show = (entries: JournalEntry[]) => entries.map((entry) => JSON.stringify(entry)).join('\n');
 
 describe('the fault suite', () => {
   it('sends each of 1,000 notifications exactly once, with its own workspace\'s token, through 5xx, 429, drops and timeouts', async () => {
-    const todos = await insertTodos(database.db, buildDelayedTodos(TODOS, WORKSPACES));
+    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(TODOS, WORKSPACES));
     const todoById = new Map<string, TodoRow>(todos.map((todo) => [todo.id, todo]));
-    mock.configure({
+    testbed.mock.configure({
       ...FAULTS,
       // A notification carrying another workspace's token is answered 403.
       todoWorkspaces: Object.fromEntries(todos.map((todo) => [todo.id, todo.workspace_id])),
@@ -77,8 +61,8 @@ describe('the fault suite', () => {
     const exitCodes = runs.map((run) => run.exitCode);
     const timeouts = runs.flatMap((run) => run.logs.filter((line) => line.code === 'ETIMEDOUT' && /attempt failed/.test(line.msg)));
     console.info(`fault suite: ${runs.length} run(s) in ${seconds.toFixed(1)} s, exit codes ${exitCodes.join(', ')}; `
-      + `${timeouts.length} client timeout(s) for ${mock.journal().filter((entry) => entry.status === 504).length} slow answer(s); `
-      + `mock stats ${JSON.stringify(mock.stats())}; per run ${JSON.stringify(runs.map((run) => ({
+      + `${timeouts.length} client timeout(s) for ${testbed.mock.journal().filter((entry) => entry.status === 504).length} slow answer(s); `
+      + `mock stats ${JSON.stringify(testbed.mock.stats())}; per run ${JSON.stringify(runs.map((run) => ({
         sent: run.summary?.sent, duplicates: run.summary?.duplicates, failedTransiently: run.summary?.failedTransiently,
         released: run.summary?.released, dead: run.summary?.dead })))}`);
 
@@ -89,7 +73,7 @@ describe('the fault suite', () => {
     const breakerLines = runs.flatMap((run) => run.logs.filter((line) => /looks down/.test(line.msg)));
     expect(breakerLines, JSON.stringify(breakerLines)).toEqual([]);
 
-    const journal = mock.journal();
+    const journal = testbed.mock.journal();
     const notifications = journal.filter((entry) => entry.endpoint === 'notify');
     // The suite really exercised every kind of fault.
     const statuses = [...new Set(notifications.map((entry) => entry.status))];
@@ -112,14 +96,14 @@ describe('the fault suite', () => {
     expect(misdirected, show(misdirected)).toEqual([]);
 
     // The ledger: every delivery sent.
-    const rows = await database.db('deliveries').select('key', 'status', 'attempts', 'last_status', 'last_error');
+    const rows = await testbed.database.db('deliveries').select('key', 'status', 'attempts', 'last_status', 'last_error');
     expect(rows).toHaveLength(TODOS);
     const notSent = rows.filter((row) => row.status !== 'sent');
     expect(notSent, JSON.stringify(notSent)).toEqual([]);
     expect(new Set(rows.map((row) => row.key))).toEqual(new Set(todos.map(keyOf)));
 
     // The run history: one row per run, in order, 'partial' for each 75 and 'succeeded' for the 0.
-    const jobRuns = await database.db('job_runs').where({ job: SEND }).select('id', 'status').orderBy('started_at');
+    const jobRuns = await testbed.database.db('job_runs').where({ job: SEND }).select('id', 'status').orderBy('started_at');
     const runIds = runs.map((run) => run.summary?.runId);
     expect(jobRuns.map((row) => row.id)).toEqual(runIds);
     expect(jobRuns.map((row) => row.status)).toEqual(exitCodes.map((code) => (code === 0 ? 'succeeded' : 'partial')));

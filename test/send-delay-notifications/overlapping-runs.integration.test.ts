@@ -1,48 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { startMockServer, type MockServer } from '../../mockserver/mock-server.js';
+import { describe, expect, inject, it } from 'vitest';
 import { buildDelayedTodos, insertTodos, keyOf } from '../support/fixtures.js';
 import { runSweep } from '../support/run-sweep.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { useTestbed } from '../support/testbed.js';
 
 const SEND = 'send-delay-notifications';
 
-let database: TestDatabase;
-let mock: MockServer;
+const testbed = useTestbed();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  mock = await startMockServer({ port: 0 });
-});
-afterAll(async () => {
-  await mock?.close();
-  await database?.destroy();
-});
-beforeEach(async () => {
-  mock.reset();
-  await database.db('deliveries').del();
-  await database.db('job_runs').del();
-  await database.db('todos').del();
-});
-
-const sweep = (args: string[]) => runSweep(args, { database, servicesUrl: mock.url });
-const notifiedKeys = () => mock.journal().filter((entry) => entry.endpoint === 'notify').map((entry) => entry.key);
+const sweep = (args: string[]) => runSweep(args, { database: testbed.database, servicesUrl: testbed.mock.url });
+const notifiedKeys = () => testbed.mock.journal().filter((entry) => entry.endpoint === 'notify').map((entry) => entry.key);
 
 describe('claims and leases', () => {
   it('takes over the claims of a run that died once their lease has expired, and leaves live claims alone', async () => {
-    const [orphaned, live] = await insertTodos(database.db, buildDelayedTodos(2, 1));
+    const [orphaned, live] = await insertTodos(testbed.database.db, buildDelayedTodos(2, 1));
     const claim = (todo: typeof orphaned, leaseExpiresAt: string) => ({
       key: keyOf(todo!), job: SEND, workspace_id: todo!.workspace_id, item_id: todo!.id, item_date: todo!.due_date,
-      status: 'pending', run_id: randomUUID(), lease_expires_at: database.db.raw(`now() + interval '${leaseExpiresAt}'`),
+      status: 'pending', run_id: randomUUID(), lease_expires_at: testbed.database.db.raw(`now() + interval '${leaseExpiresAt}'`),
     });
-    await database.db('deliveries').insert([claim(orphaned, '-1 minute'), claim(live, '1 hour')]);
+    await testbed.database.db('deliveries').insert([claim(orphaned, '-1 minute'), claim(live, '1 hour')]);
 
     const run = await sweep([SEND, '--date', '2022-06-03']);
 
     expect(run.exitCode).toBe(0);
     expect(notifiedKeys()).toEqual([keyOf(orphaned!)]);
     expect(run.summary).toMatchObject({ found: 2, claimed: 1, claimedElsewhere: 1, sent: 1 });
-    const rows = await database.db('deliveries').select('key', 'status').orderBy('key');
+    const rows = await testbed.database.db('deliveries').select('key', 'status').orderBy('key');
     expect(Object.fromEntries(rows.map((row) => [row.key, row.status])))
       .toEqual({ [keyOf(orphaned!)]: 'sent', [keyOf(live!)]: 'pending' });
   });
@@ -50,8 +33,8 @@ describe('claims and leases', () => {
 
 describe.skipIf(inject('testDatabase').kind !== 'postgres')('overlapping runs (needs a PostgreSQL server)', () => {
   it('shares the work between three runs started together: every key sent exactly once', async () => {
-    const todos = await insertTodos(database.db, buildDelayedTodos(300, 10));
-    mock.configure({ latencyMs: 5 });
+    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(300, 10));
+    testbed.mock.configure({ latencyMs: 5 });
 
     const runs = await Promise.all([1, 2, 3].map(() => sweep([SEND, '--date', '2022-06-03', '--page-size', '20', '--concurrency', '8'])));
 
@@ -60,14 +43,14 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('overlapping runs (n
     expect(keys).toHaveLength(300);
     expect(new Set(keys)).toEqual(new Set(todos.map(keyOf)));
     expect(runs.reduce((sum, run) => sum + Number(run.summary!.sent), 0)).toBe(300);
-    const sent = await database.db('deliveries').where({ status: 'sent' }).count({ n: '*' }).first();
+    const sent = await testbed.database.db('deliveries').where({ status: 'sent' }).count({ n: '*' }).first();
     expect(Number(sent?.n)).toBe(300);
   });
 
   it('keeps a live run\'s claims past their lease: a run started after the lease has passed sends none of them', async () => {
-    const todos = await insertTodos(database.db, buildDelayedTodos(6, 2));
+    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(6, 2));
     // One request at a time, 400 ms each: the first run needs ~2.4 s for claims leased for 1 s.
-    mock.configure({ latencyMs: 400 });
+    testbed.mock.configure({ latencyMs: 400 });
     const slow = sweep([SEND, '--date', '2022-06-03', '--concurrency', '1', '--lease-seconds', '1']);
     await new Promise((resolve) => setTimeout(resolve, 1500));
 

@@ -1,38 +1,21 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMockServer, type MockServer } from '../../mockserver/mock-server.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { exampleTodos } from '../../seeds/01_example_todos.js';
 import { buildDelayedTodos, buildTodo, insertTodos, keyOf } from '../support/fixtures.js';
 import { runSweep } from '../support/run-sweep.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { useTestbed } from '../support/testbed.js';
 
 const SEND = 'send-delay-notifications';
 
-let database: TestDatabase;
-let mock: MockServer;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  mock = await startMockServer({ port: 0 });
-});
-afterAll(async () => {
-  await mock?.close();
-  await database?.destroy();
-});
-beforeEach(async () => {
-  mock.reset();
-  await database.db('deliveries').del();
-  await database.db('job_runs').del();
-  await database.db('todos').del();
-});
+const testbed = useTestbed();
 
 const sweep = (args: string[], env: Record<string, string> = {}) =>
-  runSweep(args, { database, servicesUrl: mock.url, env });
-const notifications = () => mock.journal().filter((entry) => entry.endpoint === 'notify');
-const deliveries = () => database.db('deliveries').select('*').orderBy('key');
+  runSweep(args, { database: testbed.database, servicesUrl: testbed.mock.url, env });
+const notifications = () => testbed.mock.journal().filter((entry) => entry.endpoint === 'notify');
+const deliveries = () => testbed.database.db('deliveries').select('*').orderBy('key');
 
 describe('send-delay-notifications on the example data', () => {
   beforeEach(async () => {
-    await database.db('todos').insert(exampleTodos);
+    await testbed.database.db('todos').insert(exampleTodos);
   });
 
   it('sends exactly Peter\'s and Ousmane\'s notifications for 2022-06-03, each with its own workspace\'s token and key', async () => {
@@ -49,7 +32,7 @@ describe('send-delay-notifications on the example data', () => {
       expect(entry.message).toBe(`Todo ${todo.id} is delayed`);
       expect(entry.status).toBe(201);
     }
-    const tokenRequests = mock.journal().filter((entry) => entry.endpoint === 'token');
+    const tokenRequests = testbed.mock.journal().filter((entry) => entry.endpoint === 'token');
     expect(tokenRequests.map((entry) => entry.workspaceId).sort()).toEqual([peter.workspace_id, ousmane.workspace_id].sort());
 
     const rows = await deliveries();
@@ -57,7 +40,7 @@ describe('send-delay-notifications on the example data', () => {
       [[keyOf(peter), 'sent', 1, peter.due_date], [keyOf(ousmane), 'sent', 1, ousmane.due_date]]
         .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
-    const [jobRun] = await database.db('job_runs').select('*');
+    const [jobRun] = await testbed.database.db('job_runs').select('*');
     expect(jobRun).toMatchObject({ job: SEND, status: 'succeeded' });
     expect(jobRun.counts).toMatchObject({ delayed: 2, found: 2, sent: 2, failedPermanently: 0 });
     expect(jobRun.parameters).toMatchObject({ date: '2022-06-03' });
@@ -66,24 +49,24 @@ describe('send-delay-notifications on the example data', () => {
 
   it('sends nothing on a rerun and says every delayed todo was already notified', async () => {
     await sweep([SEND, '--date', '2022-06-03']);
-    const requestsAfterFirstRun = mock.journal().length;
+    const requestsAfterFirstRun = testbed.mock.journal().length;
 
     const rerun = await sweep([SEND, '--date', '2022-06-03']);
 
     expect(rerun.exitCode).toBe(0);
-    expect(mock.journal()).toHaveLength(requestsAfterFirstRun);
+    expect(testbed.mock.journal()).toHaveLength(requestsAfterFirstRun);
     expect(rerun.summary).toMatchObject({ delayed: 2, alreadySent: 2, found: 0, sent: 0 });
     expect(rerun.logs.some((line) => /all 2 delayed todo\(s\) were already notified/.test(line.msg))).toBe(true);
-    expect(await database.db('job_runs').where({ status: 'succeeded' })).toHaveLength(2);
+    expect(await testbed.database.db('job_runs').where({ status: 'succeeded' })).toHaveLength(2);
   });
 
   it('sends and records nothing with --dry-run, but lists what it would send', async () => {
     const run = await sweep([SEND, '--date', '2022-06-03', '--dry-run']);
 
     expect(run.exitCode).toBe(0);
-    expect(mock.journal()).toHaveLength(0);
+    expect(testbed.mock.journal()).toHaveLength(0);
     expect(await deliveries()).toHaveLength(0);
-    expect(await database.db('job_runs')).toHaveLength(0);
+    expect(await testbed.database.db('job_runs')).toHaveLength(0);
     const wouldSend = run.logs.filter((line) => line.msg.startsWith('dry run: would send'));
     expect(wouldSend.map((line) => line.todoId).sort())
       .toEqual(exampleTodos.filter((todo) => todo.due_date < '2022-06-03').map((todo) => todo.id).sort());
@@ -93,7 +76,7 @@ describe('send-delay-notifications on the example data', () => {
     const piped = await sweep([SEND, '--date', '2022-06-03']);
     expect(piped.stderr).toBe('');
 
-    const atTerminal = await runSweep([SEND, '--date', '2022-06-03'], { database, servicesUrl: mock.url, stderrIsTTY: true });
+    const atTerminal = await runSweep([SEND, '--date', '2022-06-03'], { database: testbed.database, servicesUrl: testbed.mock.url, stderrIsTTY: true });
     expect(atTerminal.stderr).toMatch(/already notified before this run\s+2\n/);
     expect(atTerminal.stderr).toMatch(/to notify \(found this run\)\s+0\n/);
     expect(atTerminal.output).not.toContain('already notified before this run');
@@ -111,9 +94,9 @@ describe('send-delay-notifications on the example data', () => {
 
 describe('send-delay-notifications when the notify service refuses or fails', () => {
   it('skips a todo whose notification is refused, with its context, records it and sends the others', async () => {
-    const todos = await insertTodos(database.db, buildDelayedTodos(3, 2));
+    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(3, 2));
     const refused = todos[1]!;
-    mock.configure({ rules: [{ endpoint: 'notify', match: { key: keyOf(refused) }, status: 422, body: { error: 'unprocessable' } }] });
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', match: { key: keyOf(refused) }, status: 422, body: { error: 'unprocessable' } }] });
 
     const run = await sweep([SEND, '--date', '2022-06-03']);
 
@@ -134,8 +117,8 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
   });
 
   it('retries a transient 5xx within the run and sends the notification', async () => {
-    const [todo] = await insertTodos(database.db, [buildTodo()]);
-    mock.configure({ rules: [{ endpoint: 'notify', status: 503, times: 1 }] });
+    const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 503, times: 1 }] });
 
     const run = await sweep([SEND, '--date', '2022-06-03']);
 
@@ -145,8 +128,8 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
   });
 
   it('honours Retry-After on a 429 before retrying', async () => {
-    await insertTodos(database.db, [buildTodo()]);
-    mock.configure({ rules: [{ endpoint: 'notify', status: 429, headers: { 'Retry-After': '1' }, times: 1 }] });
+    await insertTodos(testbed.database.db, [buildTodo()]);
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 429, headers: { 'Retry-After': '1' }, times: 1 }] });
 
     const run = await sweep([SEND, '--date', '2022-06-03'], { HTTP_RETRY_MAX_MS: '5000' });
 
@@ -157,13 +140,13 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
   });
 
   it('answers a 401 with one token refresh and sends with the new token', async () => {
-    const [todo] = await insertTodos(database.db, [buildTodo()]);
-    mock.configure({ rules: [{ endpoint: 'notify', status: 401, times: 1 }] });
+    const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 401, times: 1 }] });
 
     const run = await sweep([SEND, '--date', '2022-06-03']);
 
     expect(run.exitCode).toBe(0);
-    const tokens = mock.journal().filter((entry) => entry.endpoint === 'token');
+    const tokens = testbed.mock.journal().filter((entry) => entry.endpoint === 'token');
     expect(tokens).toHaveLength(2);
     const [refused, accepted] = notifications();
     expect(refused!.status).toBe(401);
@@ -172,10 +155,10 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
   });
 
   it('counts a 409 as sent: the service had accepted the key before', async () => {
-    const [todo] = await insertTodos(database.db, [buildTodo()]);
+    const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
     // A run that crashed after sending and before recording: the service knows the key.
     await sweep([SEND, '--date', '2022-06-03']);
-    await database.db('deliveries').del();
+    await testbed.database.db('deliveries').del();
 
     const run = await sweep([SEND, '--date', '2022-06-03']);
 
@@ -186,8 +169,8 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
   });
 
   it('exits 75 when an item keeps failing transiently, and a later run sends it', async () => {
-    const [todo] = await insertTodos(database.db, [buildTodo()]);
-    mock.configure({ rules: [{ endpoint: 'notify', status: 502 }] });
+    const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 502 }] });
 
     const failing = await sweep([SEND, '--date', '2022-06-03', '--retry-backoff-seconds', '0']);
 
@@ -195,9 +178,9 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
     expect(failing.summary).toMatchObject({ failedTransiently: 1, sent: 0 });
     expect(failing.logs.find((line) => line.level === 'warn' && line.key === keyOf(todo!))!.msg).toMatch(/later run retries it/);
     expect(await deliveries()).toMatchObject([{ status: 'retry', attempts: 1, last_status: 502 }]);
-    expect(await database.db('job_runs').first()).toMatchObject({ status: 'partial' });
+    expect(await testbed.database.db('job_runs').first()).toMatchObject({ status: 'partial' });
 
-    mock.configure({ rules: [] });
+    testbed.mock.configure({ rules: [] });
     const recovering = await sweep([SEND, '--date', '2022-06-03']);
 
     expect(recovering.exitCode).toBe(0);
@@ -205,8 +188,8 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
   });
 
   it('waits out the backoff: a transiently failed item is not retried before it is due', async () => {
-    await insertTodos(database.db, [buildTodo()]);
-    mock.configure({ rules: [{ endpoint: 'notify', status: 500, times: 3 }] });
+    await insertTodos(testbed.database.db, [buildTodo()]);
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 500, times: 3 }] });
     await sweep([SEND, '--date', '2022-06-03', '--retry-backoff-seconds', '3600']);
     const requests = notifications().length;
 
@@ -218,8 +201,8 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
   });
 
   it('marks an item dead after --max-attempts runs and logs it at error level', async () => {
-    const [todo] = await insertTodos(database.db, [buildTodo()]);
-    mock.configure({ rules: [{ endpoint: 'notify', status: 500 }] });
+    const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 500 }] });
     const args = [SEND, '--date', '2022-06-03', '--retry-backoff-seconds', '0', '--max-attempts', '2'];
 
     await sweep(args);
@@ -233,9 +216,9 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
   });
 
   it('skips a workspace whose token is refused, with one log line, and sends the other workspaces', async () => {
-    const todos = await insertTodos(database.db, buildDelayedTodos(6, 2));
+    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(6, 2));
     const refusedWorkspace = todos[0]!.workspace_id;
-    mock.configure({ rules: [{ endpoint: 'token', match: { workspaceId: refusedWorkspace }, status: 400, body: { error: 'invalid_scope' } }] });
+    testbed.mock.configure({ rules: [{ endpoint: 'token', match: { workspaceId: refusedWorkspace }, status: 400, body: { error: 'invalid_scope' } }] });
 
     const run = await sweep([SEND, '--date', '2022-06-03']);
 
@@ -243,11 +226,11 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
     expect(run.summary).toMatchObject({ sent: 3, skippedWithoutToken: 3, workspacesWithoutToken: 1 });
     const workspaceLines = run.logs.filter((line) => line.workspaceId === refusedWorkspace && line.level === 'error');
     expect(workspaceLines).toHaveLength(1);
-    expect(mock.journal().filter((entry) => entry.endpoint === 'token' && entry.workspaceId === refusedWorkspace)).toHaveLength(1);
+    expect(testbed.mock.journal().filter((entry) => entry.endpoint === 'token' && entry.workspaceId === refusedWorkspace)).toHaveLength(1);
     // Released without spending an attempt: the next run tries them at once.
     const released = (await deliveries()).filter((row) => row.workspace_id === refusedWorkspace);
     expect(released.map((row) => [row.status, row.attempts])).toEqual([['retry', 0], ['retry', 0], ['retry', 0]]);
-    mock.configure({ rules: [] });
+    testbed.mock.configure({ rules: [] });
     const next = await sweep([SEND, '--date', '2022-06-03']);
     expect(next.summary).toMatchObject({ sent: 3 });
   });
@@ -255,10 +238,10 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
 
 describe('send-delay-notifications at a terminal', () => {
   it('shows a live progress line on stderr, keeps every log line whole on stdout, and replaces the line with the table', async () => {
-    await insertTodos(database.db, buildDelayedTodos(12, 2));
-    mock.configure({ latencyMs: 250 });
+    await insertTodos(testbed.database.db, buildDelayedTodos(12, 2));
+    testbed.mock.configure({ latencyMs: 250 });
 
-    const run = await runSweep([SEND, '--date', '2022-06-03', '--concurrency', '2'], { database, servicesUrl: mock.url, stderrIsTTY: true });
+    const run = await runSweep([SEND, '--date', '2022-06-03', '--concurrency', '2'], { database: testbed.database, servicesUrl: testbed.mock.url, stderrIsTTY: true });
 
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toMatch(/\r\x1b\[2Kfound 12 · sent \d+ · failed 0 · \d+\/s · \d+ s/);
@@ -277,7 +260,7 @@ describe('send-delay-notifications paging', () => {
       ...buildDelayedTodos(4, 3, '2020-01-01'),
       ...buildDelayedTodos(3, 2, '2021-05-05'),
     ];
-    await insertTodos(database.db, [...delayed, buildTodo({ due_date: '2030-01-01' })]);
+    await insertTodos(testbed.database.db, [...delayed, buildTodo({ due_date: '2030-01-01' })]);
 
     const run = await sweep([SEND, '--date', '2022-06-03', '--page-size', '2', '--concurrency', '3']);
 
@@ -289,21 +272,21 @@ describe('send-delay-notifications paging', () => {
   });
 
   it('never has more requests in flight than --concurrency', async () => {
-    await insertTodos(database.db, buildDelayedTodos(40, 4));
-    mock.configure({ latencyMs: 30 });
+    await insertTodos(testbed.database.db, buildDelayedTodos(40, 4));
+    testbed.mock.configure({ latencyMs: 30 });
 
     const run = await sweep([SEND, '--date', '2022-06-03', '--concurrency', '5', '--page-size', '7']);
 
     expect(run.exitCode).toBe(0);
-    expect(mock.stats().accepted).toBe(40);
-    expect(mock.stats().maxInFlight).toBeLessThanOrEqual(5);
-    expect(mock.stats().maxInFlight).toBeGreaterThanOrEqual(3);
+    expect(testbed.mock.stats().accepted).toBe(40);
+    expect(testbed.mock.stats().maxInFlight).toBeLessThanOrEqual(5);
+    expect(testbed.mock.stats().maxInFlight).toBeGreaterThanOrEqual(3);
   });
 
   it('sends a new notification when a todo\'s due date moved and passed again', async () => {
-    const [todo] = await insertTodos(database.db, [buildTodo({ due_date: '2020-01-01' })]);
+    const [todo] = await insertTodos(testbed.database.db, [buildTodo({ due_date: '2020-01-01' })]);
     await sweep([SEND, '--date', '2022-06-03']);
-    await database.db('todos').where({ id: todo!.id }).update({ due_date: '2021-01-01' });
+    await testbed.database.db('todos').where({ id: todo!.id }).update({ due_date: '2021-01-01' });
 
     await sweep([SEND, '--date', '2022-06-03']);
 
