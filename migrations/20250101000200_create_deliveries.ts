@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 
 /**
- * The delivery ledger: one row per notification key, whatever job sends it.
- * item_id / item_date name what the job's key is made of (for send-delay-notifications:
- * the todo and its due date), so a job can find its undelivered items with an index.
+ * The delivery ledger: one row per notification key, whatever job sends it. A job finds
+ * the delivery of an item by its key (the primary key). item_id / item_date say what
+ * the key is made of (for send-delay-notifications: the todo and its due date), for
+ * operators and for retention.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('deliveries', (table) => {
@@ -22,7 +23,6 @@ export async function up(knex: Knex): Promise<void> {
     table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     table.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     table.timestamp('sent_at', { useTz: true });
-    table.index(['job', 'item_id', 'item_date'], 'deliveries_job_item_idx');
     table.index(['status', 'job'], 'deliveries_status_job_idx');
   });
   await knex.raw(`alter table deliveries add constraint deliveries_status_check

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { DelayedTodo, DelayedTodoCursor, DelayedTodoTotals } from './delayed-todo.type.js';
-import { JOB_NAME } from './notification-key.js';
+import { delayNotificationKeySql } from './notification-key.js';
 
 /** Ledger statuses after which a todo is no longer this job's work. */
 const SETTLED = ['sent', 'failed', 'dead'];
@@ -20,9 +20,7 @@ export async function getDelayedTodos(
       if (query.after) builder.whereRaw('(t.due_date, t.id) > (?::date, ?::uuid)', [query.after.dueDate, query.after.id]);
     })
     .whereNotExists((sub) => sub.select(db.raw('1')).from('deliveries as d')
-      .where('d.job', JOB_NAME)
-      .whereRaw('d.item_id = t.id::text')
-      .whereRaw('d.item_date = t.due_date')
+      .where('d.key', delayNotificationKeySql(db, 't'))
       .whereIn('d.status', SETTLED))
     .orderBy([{ column: 't.due_date' }, { column: 't.id' }])
     .limit(query.limit);
@@ -32,10 +30,7 @@ export async function getDelayedTodos(
 /** How the run date's delayed todos stand before the run: for the summary and the log. */
 export async function countDelayedTodos(db: Knex, runDate: string): Promise<DelayedTodoTotals> {
   const row = await db('todos as t')
-    .leftJoin('deliveries as d', (join) => join
-      .on('d.job', db.raw('?', [JOB_NAME]))
-      .andOn(db.raw('d.item_id = t.id::text'))
-      .andOn('d.item_date', 't.due_date'))
+    .leftJoin('deliveries as d', 'd.key', delayNotificationKeySql(db, 't'))
     .where('t.due_date', '<', runDate)
     .first<{ delayed: number; already_sent: number; previously_failed: number }>(
       db.raw('count(*)::int as delayed'),
@@ -55,9 +50,8 @@ export async function getOldestUnnotifiedDueDate(db: Knex, runDate: string): Pro
     .select('t.due_date')
     .where('t.due_date', '<', runDate)
     .whereNotExists((sub) => sub.select(db.raw('1')).from('deliveries as d')
-      .where({ 'd.job': JOB_NAME, 'd.status': 'sent' })
-      .whereRaw('d.item_id = t.id::text')
-      .whereRaw('d.item_date = t.due_date'))
+      .where('d.key', delayNotificationKeySql(db, 't'))
+      .where('d.status', 'sent'))
     .orderBy([{ column: 't.due_date' }, { column: 't.id' }])
     .first();
   return row?.due_date;
