@@ -1,0 +1,97 @@
+import { parseArgs } from 'node:util';
+
+/** What one `npm run bench` measures; every field has a default. */
+export interface BenchOptions {
+  /** Delayed todos loaded into the bench database (--todos, default 20,000). */
+  todos: number;
+  /** Workspaces they are spread over, round-robin (--workspaces, default 200). */
+  workspaces: number;
+  /** The mock notify service's latency per notification, in ms (--latency, default 20). */
+  latencyMs: number;
+  /** Requests in flight per runner, one measurement each, ascending (--concurrency, default "64"). */
+  concurrencies: number[];
+  /** Sweep processes started together on the same todos (--runners, default 1). */
+  runners: number;
+  /** The sweep's --page-size (--page-size, default 500). */
+  pageSize: number;
+  /** Where results.jsonl and chart.svg go (--out, default bench-results/). */
+  outDir: string;
+  help: boolean;
+}
+
+/** A bad command line: one line names the problem, exit 64. */
+export class BenchUsageError extends Error {
+  override name = 'BenchUsageError';
+}
+
+export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL: a PostgreSQL server)
+
+  --todos N           delayed todos to load (default 20000; 1 to 1000000)
+  --workspaces W      workspaces they belong to, round-robin (default 200, at most N)
+  --latency L         the mock notify service's latency per request, ms (default 20)
+  --concurrency LIST  requests in flight per runner, e.g. 1,4,16,64 (default 64; 1 to 1024)
+  --runners K         sweep processes run at once on the same todos (default 1; 1 to 16)
+  --page-size P       the sweep's --page-size (default 500; 1 to 10000)
+  --out DIR           results.jsonl, and chart.svg for several concurrencies (default bench-results/)
+
+A dedicated database sweep_bench_<pid> is created on DATABASE_URL's server and dropped
+at the end; nothing else on the server is read or written.`;
+
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        todos: { type: 'string' },
+        workspaces: { type: 'string' },
+        latency: { type: 'string' },
+        concurrency: { type: 'string' },
+        runners: { type: 'string' },
+        'page-size': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    // parseArgs' messages are long and name how to pass positionals; keep the first sentence.
+    throw new BenchUsageError((error as Error).message.split('. ')[0] ?? String(error));
+  }
+  if (positionals.length > 0) throw new BenchUsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    return parseInteger(`--${name}`, String(raw), min, max);
+  };
+  const todos = integer('todos', 20_000, 1, 1_000_000);
+  // The default never asks for more workspaces than todos; an explicit --workspaces must not either.
+  const workspaces = integer('workspaces', Math.min(200, todos), 1, 100_000);
+  if (workspaces > todos) throw new BenchUsageError(`--workspaces ${workspaces} is more than --todos ${todos}`);
+  const rawList = values.concurrency === undefined ? '64' : String(values.concurrency);
+  const concurrencies = [...new Set(rawList.split(',').map((part) => parseInteger('--concurrency', part.trim(), 1, 1024)))]
+    .sort((a, b) => a - b);
+  const out = values.out === undefined ? 'bench-results' : String(values.out);
+  if (out.trim() === '') throw new BenchUsageError('--out must name a directory');
+  return {
+    todos,
+    workspaces,
+    latencyMs: integer('latency', 20, 0, 10_000),
+    concurrencies,
+    runners: integer('runners', 1, 1, 16),
+    pageSize: integer('page-size', 500, 1, 10_000),
+    outDir: out,
+    help: values.help === true,
+  };
+}
+
+function parseInteger(name: string, raw: string, min: number, max: number): number {
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new BenchUsageError(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return value;
+}

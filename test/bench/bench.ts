@@ -1,0 +1,163 @@
+/**
+ * `npm run bench -- [options]`: how fast send-delay-notifications goes against a real
+ * PostgreSQL and the mockserver, next to the same HTTP work without a database (the
+ * ceiling) and the latency-bound ideal. See test/bench/README.md.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Knex } from 'knex';
+import { hidePassword } from '../../mockserver/settings-from-env.js';
+import { describeDatabaseError } from '../../src/database/database.js';
+import { connectAdmin, createBenchDatabase } from './bench-database.js';
+import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
+import { renderChart } from './chart.js';
+import { PROJECT_ROOT, stopChildren } from './child-processes.js';
+import { loadTodos, readTodos } from './load-todos.js';
+import { measureConcurrency } from './measure-concurrency.js';
+import type { BenchContext, Measurement } from './measurement.type.js';
+import { clockTicksPerSecond } from './measure-process.js';
+import { startMockProcess } from './mock-process.js';
+import { describeColumns, formatTable, writeResults } from './report.js';
+
+const EXIT_USAGE = 64;
+const EXIT_INTERRUPTED = 130;
+
+/** What must be undone however the bench ends: children, the bench database, temp files. */
+const owned: { admin?: Knex; databaseName?: string; logDir?: string } = {};
+let cleaning: Promise<void> | undefined;
+let interrupted = false;
+
+const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchOptions(argv);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    say(`${error.message} (npm run bench -- --help)`);
+    return EXIT_USAGE;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const adminUrl = process.env.DATABASE_URL?.trim();
+  if (!adminUrl) {
+    say('DATABASE_URL is not set: the benchmark needs a PostgreSQL server (the embedded PGlite gives no real figures)');
+    return EXIT_USAGE;
+  }
+  if (!isPostgresUrl(adminUrl)) {
+    say(`DATABASE_URL must be a postgres://user@host:port/database URL (got ${JSON.stringify(hidePassword(adminUrl))})`);
+    return EXIT_USAGE;
+  }
+  const outDir = resolve(options.outDir);
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (error) {
+    say(`cannot create --out ${options.outDir}: ${(error as Error).message}`);
+    return EXIT_USAGE;
+  }
+
+  try {
+    return await runBench(options, adminUrl, outDir);
+  } catch (error) {
+    if (interrupted) return EXIT_INTERRUPTED;
+    say(`failed: ${describeDatabaseError(error)}`);
+    return 1;
+  } finally {
+    await cleanUp();
+  }
+}
+
+async function runBench(options: BenchOptions, adminUrl: string, outDir: string): Promise<number> {
+  const startedAt = new Date().toISOString();
+  owned.admin = connectAdmin(adminUrl);
+  const name = `sweep_bench_${process.pid}`;
+  const database = await createBenchDatabase(owned.admin, adminUrl, name, () => {
+    owned.databaseName = name;
+  });
+  say(`PostgreSQL ${database.serverVersion.split(' ')[0]} at ${hidePassword(adminUrl)}: created and migrated database ${name} (dropped at the end)`);
+
+  const loaded = await database.use((db) => loadTodos(db, options));
+  const todos = await database.use(readTodos);
+  say(`loaded ${options.todos} delayed todos over ${options.workspaces} workspaces in ${loaded.seconds.toFixed(2)} s `
+    + `(one insert ... select from generate_series); run date ${loaded.runDate}`);
+
+  const mock = await startMockProcess(options.latencyMs);
+  say(`mockserver (pid ${mock.pid}) at ${mock.url}, latency ${options.latencyMs} ms, journal off`);
+  owned.logDir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
+
+  const sweepBuild = existsSync(join(PROJECT_ROOT, 'dist/src/main.js')) ? 'dist' : 'tsx';
+  const context: BenchContext = { startedAt, postgres: database.serverVersion, autovacuum: database.autovacuum, sweepBuild, loadSeconds: loaded.seconds,
+    cpus: availableParallelism() };
+  const setup = { options, database, mock, todos, runDate: loaded.runDate, logDir: owned.logDir, ticksPerSecond: clockTicksPerSecond() };
+  const measurements: Measurement[] = [];
+  for (const concurrency of options.concurrencies) {
+    say(`concurrency ${concurrency} x ${options.runners} runner(s): ceiling, sweep, rerun ...`);
+    const rows = await measureConcurrency(setup, concurrency);
+    measurements.push(...rows);
+    say(`concurrency ${concurrency}: ${rows.map((m) => `${m.kind} ${m.wallSeconds.toFixed(2)} s${m.verdict === 'ok' ? '' : ` (${m.verdict})`}`).join(', ')}`);
+  }
+
+  process.stdout.write([
+    '',
+    `send-delay-notifications: N=${options.todos} todos, W=${options.workspaces} workspaces, L=${options.latencyMs} ms, `
+      + `K=${options.runners} runner(s), page ${options.pageSize}; load ${loaded.seconds.toFixed(2)} s; `
+      + `PostgreSQL ${database.serverVersion.split(' ')[0]} (autovacuum ${database.autovacuum}); sweep via ${sweepBuild}; ${context.cpus} CPUs`,
+    '',
+    formatTable(measurements),
+    '',
+    describeColumns({ latencyMs: options.latencyMs }),
+    '',
+  ].join('\n'));
+  const results = join(outDir, 'results.jsonl');
+  writeResults(results, context, measurements);
+  say(`wrote ${results}`);
+  if (options.concurrencies.length > 1) {
+    const chart = join(outDir, 'chart.svg');
+    writeFileSync(chart, renderChart(measurements));
+    say(`wrote ${chart}`);
+  }
+  return measurements.some((m) => m.verdict.startsWith('FAILED')) ? 1 : 0;
+}
+
+/** Once, whoever asks first: the normal end, a failure or a signal. */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    await stopChildren();
+    const { admin, databaseName, logDir } = owned;
+    if (admin && databaseName) {
+      await admin.raw(`drop database if exists ${databaseName} with (force)`).catch((error: unknown) => {
+        say(`could not drop database ${databaseName} (${(error as Error).message}): drop it by hand`);
+      });
+    }
+    await admin?.destroy().catch(() => undefined);
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+
+function isPostgresUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) {
+      say(`second ${signal}: exiting now${owned.databaseName ? `; database ${owned.databaseName} may be left behind` : ''}`);
+      process.exit(EXIT_INTERRUPTED);
+    }
+    interrupted = true;
+    say(`${signal}: stopping the runners and the mockserver, dropping the bench database`);
+    void cleanUp().finally(() => process.exit(EXIT_INTERRUPTED));
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2));

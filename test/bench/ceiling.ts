@@ -1,0 +1,52 @@
+import pLimit from 'p-limit';
+import { getConfig } from '../../src/configuration/config.js';
+import { closeHttpClient, createHttpClient } from '../../src/http/http-client.js';
+import { createTokenCache } from '../../src/http/token-cache.js';
+import { fetchWorkspaceToken } from '../../src/http/token.client.js';
+import type { DelayedTodo } from '../../src/send-delay-notifications/delayed-todo.type.js';
+import { createNotificationClient } from '../../src/send-delay-notifications/notification.client.js';
+import { delayNotificationKey, delayNotificationMessage } from '../../src/send-delay-notifications/notification-key.js';
+
+export interface CeilingResult {
+  seconds: number;
+  /** CPU of the bench process while it sent (user + system). */
+  cpuSeconds: number;
+  tokenFetches: number;
+  /** Sends that threw (they would be FAILED items in a sweep). */
+  failures: number;
+}
+
+/**
+ * The same HTTP work as a sweep with no database: the project's own http client, token
+ * cache and notification client, over the todos in memory, `concurrency` in flight.
+ * What the sweep could reach if reading, claiming and recording cost nothing.
+ */
+export async function measureCeiling(servicesUrl: string, todos: DelayedTodo[], concurrency: number): Promise<CeilingResult> {
+  // The sweep's defaults for timeouts, retries and credentials, from its own configuration.
+  const config = getConfig({ SERVICES_URL: servicesUrl });
+  const http = createHttpClient({ baseURL: config.servicesUrl, timeoutMs: config.http.timeoutMs, maxSockets: concurrency });
+  const tokens = createTokenCache({
+    fetchToken: (workspaceId) =>
+      fetchWorkspaceToken(http, { clientId: config.serviceClientId, clientSecret: config.serviceClientSecret }, workspaceId),
+  });
+  const client = createNotificationClient({
+    http, tokens, retry: { retries: config.http.retries, baseMs: config.http.retryBaseMs, maxMs: config.http.retryMaxMs },
+  });
+  const limit = pLimit(concurrency);
+  let failures = 0;
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  try {
+    await Promise.all(todos.map((todo) => limit(async () => {
+      try {
+        await client.send({ workspaceId: todo.workspaceId, key: delayNotificationKey(todo), message: delayNotificationMessage(todo) });
+      } catch {
+        failures += 1;
+      }
+    })));
+    const cpu = process.cpuUsage(cpuBefore);
+    return { seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, tokenFetches: tokens.fetches, failures };
+  } finally {
+    closeHttpClient(http);
+  }
+}

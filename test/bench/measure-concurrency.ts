@@ -1,0 +1,183 @@
+import type { MockStats } from '../../mockserver/mock-server.type.js';
+import type { DelayedTodo } from '../../src/send-delay-notifications/delayed-todo.type.js';
+import type { BenchDatabase } from './bench-database.js';
+import type { BenchOptions } from './bench-options.js';
+import { measureCeiling } from './ceiling.js';
+import type { Measurement } from './measurement.type.js';
+import { postgresCpuTicks, readCpuTicks, readMemoryKb } from './measure-process.js';
+import type { MockProcess } from './mock-process.js';
+import { runSweeps, type SweepRunResult } from './sweep-runs.js';
+
+export interface BenchSetup {
+  options: BenchOptions;
+  database: BenchDatabase;
+  mock: MockProcess;
+  /** The loaded todos in sweep order, for the ceiling. */
+  todos: DelayedTodo[];
+  runDate: string;
+  logDir: string;
+  ticksPerSecond: number;
+}
+
+/** A rerun over todos that are all sent should take less than this. */
+export const RERUN_TARGET_SECONDS = 2;
+
+/**
+ * One concurrency: the ceiling, then a sweep over a fresh ledger, then a rerun. The mock
+ * is reset before each, so its counts are that measurement's alone.
+ */
+export async function measureConcurrency(setup: BenchSetup, concurrency: number): Promise<Measurement[]> {
+  const { options, mock } = setup;
+  const n = options.todos;
+  const ideal = options.latencyMs > 0 ? (options.runners * concurrency) / (options.latencyMs / 1000) : null;
+  const base = {
+    concurrency, runners: options.runners, todos: n, workspaces: options.workspaces, latencyMs: options.latencyMs,
+    pageSize: options.pageSize, idealRatePerSecond: ideal,
+  };
+
+  await mock.reset();
+  const mockCpu = mockCpuMeter(mock, setup.ticksPerSecond);
+  // K runners of C each keep K x C requests in flight: the ceiling gets the same.
+  const ceilingRun = await measureCeiling(mock.url, setup.todos, concurrency * options.runners);
+  const ceilingStats = await mock.stats();
+  const ceilingMockCpu = mockCpu.lap();
+  const ceilingRate = n / ceilingRun.seconds;
+  const ceiling: Measurement = {
+    ...base, kind: 'ceiling', ratePerSecond: ceilingRate, ratioToCeiling: 1, ratioToIdeal: ratio(ceilingRate, ideal),
+    wallSeconds: ceilingRun.seconds, peakRssMb: null, roundTrips: null, roundTripsPer1000: null,
+    clientCpuSeconds: ceilingRun.cpuSeconds, mockCpuSeconds: ceilingMockCpu, pgCpuSeconds: null, pgCpuPercentOfSweep: null, pgBackendCpuSeconds: null, tokenFetches: ceilingRun.tokenFetches,
+    mock: ceilingStats, mockRssMb: mockRssMb(mock),
+    verdict: verdictOf([
+      ...mockProblems(ceilingStats, n),
+      ...(ceilingRun.failures > 0 ? [`${ceilingRun.failures} sends failed`] : []),
+    ]),
+  };
+
+  await mock.reset();
+  await setup.database.resetLedger();
+  mockCpu.lap();
+  const sweepRun = await measureSweepRun(setup, concurrency);
+  const sweepMockCpu = mockCpu.lap();
+  const ledger = await setup.database.use(async (db) => {
+    const rows = await db('deliveries').select('status').count<Array<{ status: string; count: string }>>('* as count').groupBy('status');
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
+  });
+  const sweepRate = n / sweepRun.run.wallSeconds;
+  const sweep: Measurement = {
+    ...base, ...describeRun(sweepRun, n, setup.ticksPerSecond), kind: 'sweep', ratePerSecond: sweepRate,
+    ratioToCeiling: sweepRate / ceilingRate, ratioToIdeal: ratio(sweepRate, ideal), mock: sweepRun.mock,
+    mockCpuSeconds: sweepMockCpu, mockRssMb: mockRssMb(mock),
+    verdict: verdictOf([
+      ...exitProblems(sweepRun.run),
+      ...mockProblems(sweepRun.mock, n),
+      ...(sumOf(sweepRun.run, 'sent') === n ? [] : [`runners report ${sumOf(sweepRun.run, 'sent')} sent`]),
+      ...((ledger.sent ?? 0) === n ? [] : [`ledger has ${ledger.sent ?? 0} sent of ${n} (${JSON.stringify(ledger)})`]),
+    ]),
+  };
+
+  await mock.reset();
+  mockCpu.lap();
+  const rerunRun = await measureSweepRun(setup, concurrency);
+  const rerunMockCpu = mockCpu.lap();
+  const found = sumOf(rerunRun.run, 'found');
+  const rerun: Measurement = {
+    ...base, ...describeRun(rerunRun, n, setup.ticksPerSecond), kind: 'rerun', ratePerSecond: null, ratioToCeiling: null,
+    ratioToIdeal: null, mock: rerunRun.mock, mockCpuSeconds: rerunMockCpu, mockRssMb: mockRssMb(mock),
+    verdict: verdictOf([
+      ...exitProblems(rerunRun.run),
+      ...(rerunRun.mock.notificationRequests > 0 ? [`${rerunRun.mock.notificationRequests} notifications sent again`] : []),
+      ...(found > 0 ? [`found ${found} todos to notify`] : []),
+    ], rerunRun.run.wallSeconds > RERUN_TARGET_SECONDS ? `SLOW: over the ${RERUN_TARGET_SECONDS} s target` : 'ok'),
+  };
+  return [ceiling, sweep, rerun];
+}
+
+interface SweepMeasurement {
+  run: SweepRunResult;
+  roundTrips: number;
+  pgTicks: number;
+  sweepTicks: number;
+  mock: MockStats;
+}
+
+/** Runs the sweeps between two readings of the database's transactions and the CPU counters. */
+async function measureSweepRun(setup: BenchSetup, concurrency: number): Promise<SweepMeasurement> {
+  const { database, options } = setup;
+  const transactionsBefore = await database.settledTransactions();
+  const pgBefore = postgresCpuTicks();
+  const childrenBefore = readCpuTicks('self')?.children ?? 0;
+  const run = await runSweeps({
+    runners: options.runners, concurrency, pageSize: options.pageSize, runDate: setup.runDate,
+    databaseUrl: database.url, databaseName: database.name, servicesUrl: setup.mock.url, logDir: setup.logDir,
+  });
+  // The runners are reaped: their whole CPU is in our cutime+cstime now.
+  const sweepTicks = (readCpuTicks('self')?.children ?? 0) - childrenBefore;
+  const transactionsAfter = await database.settledTransactions();
+  const pgTicks = postgresCpuTicks() - pgBefore;
+  return { run, roundTrips: transactionsAfter - transactionsBefore, pgTicks, sweepTicks, mock: await setup.mock.stats() };
+}
+
+function describeRun(measured: SweepMeasurement, n: number, ticksPerSecond: number) {
+  const { run } = measured;
+  const clientCpuSeconds = measured.sweepTicks / ticksPerSecond;
+  const pgCpuSeconds = measured.pgTicks / ticksPerSecond;
+  return {
+    wallSeconds: run.wallSeconds,
+    peakRssMb: Math.max(...run.processes.map((p) => p.peakRssKb)) / 1024,
+    roundTrips: measured.roundTrips,
+    roundTripsPer1000: (measured.roundTrips / n) * 1000,
+    clientCpuSeconds,
+    pgCpuSeconds,
+    pgCpuPercentOfSweep: clientCpuSeconds > 0 ? (pgCpuSeconds / clientCpuSeconds) * 100 : null,
+    pgBackendCpuSeconds: run.backendCpuTicks / ticksPerSecond,
+    tokenFetches: sumOf(run, 'tokenFetches'),
+    runnersDetail: run.processes.map((p) => ({
+      pid: p.pid, exitCode: p.exitCode, seconds: p.seconds, peakRssMb: p.peakRssKb / 1024, logLines: p.logLines,
+      sent: p.summary?.sent, found: p.summary?.found, claimedElsewhere: p.summary?.claimedElsewhere,
+      durationMs: p.summary?.durationMs, ...(p.lastError ? { lastError: p.lastError } : {}),
+    })),
+  };
+}
+
+function mockProblems(stats: MockStats, n: number): string[] {
+  const problems: string[] = [];
+  if (stats.accepted !== n) problems.push(`mock accepted ${stats.accepted} of ${n}`);
+  if (stats.duplicates > 0) problems.push(`mock saw ${stats.duplicates} duplicates`);
+  if (stats.notificationRequests !== n) problems.push(`mock got ${stats.notificationRequests} requests for ${n} todos`);
+  return problems;
+}
+
+function exitProblems(run: SweepRunResult): string[] {
+  return run.processes.filter((p) => p.exitCode !== 0)
+    .map((p) => `runner ${p.pid} exited ${p.exitCode}${p.lastError ? ` (${p.lastError})` : ''}`);
+}
+
+function sumOf(run: SweepRunResult, field: string): number {
+  return run.processes.reduce((total, p) => total + (typeof p.summary?.[field] === 'number' ? (p.summary[field] as number) : 0), 0);
+}
+
+function verdictOf(problems: string[], otherwise = 'ok'): string {
+  return problems.length > 0 ? `FAILED: ${problems.join('; ')}` : otherwise;
+}
+
+function ratio(rate: number, ideal: number | null): number | null {
+  return ideal === null ? null : rate / ideal;
+}
+
+/** The mockserver's CPU since the last lap, in seconds. */
+function mockCpuMeter(mock: MockProcess, ticksPerSecond: number): { lap(): number | null } {
+  let last = readCpuTicks(mock.pid)?.own;
+  return {
+    lap() {
+      const now = readCpuTicks(mock.pid)?.own;
+      const seconds = now === undefined || last === undefined ? null : (now - last) / ticksPerSecond;
+      last = now;
+      return seconds;
+    },
+  };
+}
+
+function mockRssMb(mock: MockProcess): number | null {
+  const memory = readMemoryKb(mock.pid);
+  return memory ? memory.current / 1024 : null;
+}

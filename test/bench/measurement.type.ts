@@ -1,0 +1,67 @@
+import type { MockStats } from '../../mockserver/mock-server.type.js';
+
+/**
+ * Terms of the benchmark:
+ * - ceiling: the sweep's HTTP work alone, in the bench process, with no database.
+ * - sweep: K real `sweep send-delay-notifications` processes over N fresh delayed todos.
+ * - rerun: the same again once everything is sent: it must find nothing and send nothing.
+ * - ideal: the latency-bound rate, K x C / L; no client beats it against a mock of latency L.
+ * - round trips: transactions of the bench database (pg_stat_database xact_commit +
+ *   xact_rollback); each autocommitted statement is one, so it is a proxy for round trips.
+ */
+export type MeasurementKind = 'ceiling' | 'sweep' | 'rerun';
+
+export interface Measurement {
+  kind: MeasurementKind;
+  /** Requests in flight per runner (the ceiling: in total, C x K). */
+  concurrency: number;
+  runners: number;
+  todos: number;
+  workspaces: number;
+  latencyMs: number;
+  pageSize: number;
+  /** Notifications per second over the wall time; null for a rerun (nothing to send). */
+  ratePerSecond: number | null;
+  ratioToCeiling: number | null;
+  /** K x C / (L / 1000); null when L is 0. */
+  idealRatePerSecond: number | null;
+  ratioToIdeal: number | null;
+  wallSeconds: number;
+  /** The highest peak RSS among the runners (VmHWM, polled every 50 ms). */
+  peakRssMb: number | null;
+  /** Transactions in the bench database during the measurement, and per 1,000 todos. */
+  roundTrips: number | null;
+  roundTripsPer1000: number | null;
+  /** CPU of whoever sent: the runners (their cutime+cstime once reaped), or the bench process for the ceiling. */
+  clientCpuSeconds: number;
+  /** CPU of the mockserver during the measurement: the two services' share of this machine. */
+  mockCpuSeconds: number | null;
+  /** CPU of every postgres process on the machine during the measurement. */
+  pgCpuSeconds: number | null;
+  pgCpuPercentOfSweep: number | null;
+  /** CPU of the bench database's backends only, polled (a floor): other databases' load excluded. */
+  pgBackendCpuSeconds: number | null;
+  /** The runners' summary `tokenFetches`, summed (the ceiling: its token cache's). */
+  tokenFetches: number | null;
+  mock: MockStats;
+  /** The mockserver's resident set after the measurement: flat when its journal is off. */
+  mockRssMb: number | null;
+  /** 'ok', 'SLOW: ...' (a rerun over its 2 s target) or 'FAILED: ...'. */
+  verdict: string;
+  runnersDetail?: Array<{
+    pid: number; exitCode: number; seconds: number; peakRssMb: number; logLines: number;
+    sent?: unknown; found?: unknown; claimedElsewhere?: unknown; durationMs?: unknown; lastError?: string;
+  }>;
+}
+
+/** Once per bench run, on every JSON line. */
+export interface BenchContext {
+  startedAt: string;
+  postgres: string;
+  /** The server's autovacuum: off, the ledger is never analyzed and its plans stay those of an empty table. */
+  autovacuum: string;
+  /** How bin/sweep.js runs the job: the compiled dist/ or the sources through tsx. */
+  sweepBuild: 'dist' | 'tsx';
+  loadSeconds: number;
+  cpus: number;
+}
