@@ -1,0 +1,375 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Option } from 'commander';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import type { IJobSpec } from 'kubernetes-models/batch/v1/JobSpec';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { getConfig } from '../../src/configuration/config.js';
+import { jobs } from '../../src/jobs.js';
+import { ExitCode } from '../../src/runner/exit-codes.js';
+import { sendDelayNotificationsJob } from '../../src/send-delay-notifications/send-delay-notifications.command.js';
+
+/**
+ * The Kubernetes manifests in deploy/ and the Dockerfile, checked against the
+ * Kubernetes schemas and against the code they run: the exit codes, the job registry,
+ * the grace period of a stopping run, the configuration sweep reads.
+ */
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const deployDir = join(root, 'deploy');
+
+interface KubernetesObject {
+  apiVersion: string;
+  kind: string;
+  metadata?: { name?: string };
+  [field: string]: unknown;
+}
+
+interface Manifest {
+  /** file#document, for test names and messages. */
+  source: string;
+  object: KubernetesObject;
+}
+
+/** Every apiVersion/kind deploy/ may hold, with its model; anything else fails the test. */
+const models: Record<string, { prototype: { validate(): void } }> = {
+  'batch/v1/CronJob': CronJob,
+  'batch/v1/Job': Job,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+};
+
+/** Every YAML file, in subfolders too, and the templates named `.yaml.example`. */
+function yamlFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && /\.ya?ml(\.example)?$/.test(entry.name))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+function loadManifests(): Manifest[] {
+  const manifests: Manifest[] = [];
+  for (const file of yamlFiles(deployDir)) {
+    const name = relative(root, file);
+    parseAllDocuments(readFileSync(file, 'utf8')).forEach((document, index) => {
+      const problems = [...document.errors, ...document.warnings];
+      if (problems.length > 0) throw new Error(`${name} document ${index + 1}: ${problems.map((p) => p.message).join('; ')}`);
+      const object = document.toJS() as KubernetesObject | null;
+      // A document with only comments, or after a trailing `---`.
+      if (object !== null) manifests.push({ source: `${name}#${index + 1}`, object });
+    });
+  }
+  return manifests;
+}
+
+/**
+ * Validates against the model's schema (throws on a wrong type, a missing required field
+ * or a value outside an enum), and returns the paths of the fields the schema does not
+ * know. Kubernetes' schemas allow unknown fields, so a misspelt one (say
+ * `terminationGracePeriodSecond`) would pass validation, then be refused by the API
+ * server or dropped. The compiled validator reads every field it knows, so the fields
+ * it never read are the unknown ones.
+ */
+function validateStrictly(model: { prototype: { validate(): void } }, object: KubernetesObject): string[] {
+  const read = new WeakMap<object, Set<PropertyKey>>();
+  const proxies = new WeakMap<object, object>();
+  const track = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    const known = proxies.get(value);
+    if (known) return known;
+    if (!Array.isArray(value)) read.set(value, new Set());
+    const proxy = new Proxy(value, {
+      get(target, key, receiver) {
+        read.get(target)?.add(key);
+        return track(Reflect.get(target, key, receiver));
+      },
+    });
+    proxies.set(value, proxy);
+    return proxy;
+  };
+  model.prototype.validate.call(track(object));
+
+  const unknown: string[] = [];
+  const walk = (value: unknown, path: string): void => {
+    if (value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => walk(item, `${path}[${index}]`));
+      return;
+    }
+    for (const [key, child] of Object.entries(value)) {
+      if (!read.get(value)?.has(key)) unknown.push(`${path}.${key}`);
+      walk(child, `${path}.${key}`);
+    }
+  };
+  walk(object, '');
+  return unknown;
+}
+
+const manifests = loadManifests();
+const ofKind = (kind: string) => manifests.filter(({ object }) => object.kind === kind);
+const label = ({ object }: Manifest) => `${object.kind} ${object.metadata?.name ?? '(no name)'}`;
+
+interface Workload {
+  source: string;
+  name: string;
+  jobSpec: IJobSpec;
+  podSpec: IPodSpec;
+}
+
+/** Every Job's spec: the Jobs themselves and the CronJobs' templates. */
+const workloads: Workload[] = manifests.flatMap((manifest): Workload[] => {
+  const spec = manifest.object.spec as { jobTemplate?: { spec?: IJobSpec } } & IJobSpec | undefined;
+  const jobSpec = manifest.object.kind === 'CronJob' ? spec?.jobTemplate?.spec : manifest.object.kind === 'Job' ? spec : undefined;
+  if (!jobSpec) return [];
+  return [{ source: manifest.source, name: label(manifest), jobSpec, podSpec: jobSpec.template.spec ?? { containers: [] } }];
+});
+
+const containers = workloads.flatMap((workload) => [...workload.podSpec.initContainers ?? [], ...workload.podSpec.containers]
+  .map((container) => ({ workload, container, name: `${workload.name}, container ${container.name}` })));
+
+const jobName = (container: IContainer) => container.args?.[0];
+
+/** The value a container's environment gives a variable: env, then envFrom (the last source wins). */
+function environmentValue(container: IContainer, variable: string): string | undefined {
+  const direct = container.env?.find((entry) => entry.name === variable);
+  if (direct) return direct.value;
+  for (const source of [...container.envFrom ?? []].reverse()) {
+    if (source.configMapRef) {
+      const data = configMap(source.configMapRef.name)?.data;
+      if (data?.[variable] !== undefined) return data[variable];
+    }
+    if (source.secretRef) {
+      const value = secretData(source.secretRef.name)?.[variable];
+      if (value !== undefined) return value;
+    }
+  }
+  return undefined;
+}
+
+function configMap(name: string | undefined): { data?: Record<string, string> } | undefined {
+  return ofKind('ConfigMap').find(({ object }) => object.metadata?.name === name)?.object as { data?: Record<string, string> } | undefined;
+}
+
+/** A Secret's values, decoded: stringData wins over data, as in the API server. */
+function secretData(name: string | undefined): Record<string, string> | undefined {
+  const secret = ofKind('Secret').find(({ object }) => object.metadata?.name === name)?.object as
+    { data?: Record<string, string>; stringData?: Record<string, string> } | undefined;
+  if (!secret) return undefined;
+  const decoded = Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+  return { ...decoded, ...secret.stringData };
+}
+
+function jobOptions(name: string | undefined): Option[] | undefined {
+  const job = jobs.find((candidate) => candidate.name === name);
+  return job ? job.options?.() ?? [] : undefined;
+}
+
+/** The Dockerfile's instructions, continuation lines joined, comments dropped. */
+function dockerfileInstructions(): Array<{ instruction: string; value: string }> {
+  return readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\r?\n/g, ' ').split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const [instruction = '', ...rest] = line.split(/\s+/);
+      return { instruction: instruction.toUpperCase(), value: rest.join(' ') };
+    });
+}
+
+describe('deploy/', () => {
+  it('holds the sweep and prune CronJobs, the migrate Job, the parallel sweep, a ConfigMap and a Secret', () => {
+    const running = (kind: string, job: string) => workloads.filter((workload) => workload.name.startsWith(`${kind} `)
+      && workload.podSpec.containers.some((container) => jobName(container) === job));
+    expect(running('CronJob', 'send-delay-notifications')).toHaveLength(1);
+    expect(running('CronJob', 'prune')).toHaveLength(1);
+    expect(running('Job', 'migrate')).toHaveLength(1);
+    const parallel = running('Job', 'send-delay-notifications');
+    expect(parallel).toHaveLength(1);
+    expect(parallel[0]?.jobSpec).toMatchObject({ completionMode: 'Indexed' });
+    expect(parallel[0]?.jobSpec.parallelism).toBeGreaterThan(1);
+    expect(parallel[0]?.jobSpec.completions).toBe(parallel[0]?.jobSpec.parallelism);
+    expect(ofKind('ConfigMap')).toHaveLength(1);
+    expect(ofKind('Secret')).toHaveLength(1);
+  });
+
+  it('gives `kubectl apply -f deploy/` only the ConfigMap and the schedules: no Secret placeholders, no one-off Job', () => {
+    // kubectl reads a folder's .json, .yaml and .yml files, not its subfolders.
+    const applied = manifests.filter(({ source }) => /^deploy\/[^/]+\.(json|ya?ml)#/.test(source));
+    expect(new Set(applied.map(({ object }) => object.kind))).toEqual(new Set(['ConfigMap', 'CronJob']));
+  });
+
+  it.each(manifests.map((manifest) => [manifest.source, manifest] as const))(
+    '%s is a valid Kubernetes object without unknown fields', (_source, { object }) => {
+      const model = models[`${object.apiVersion}/${object.kind}`];
+      if (!model) throw new Error(`unknown kind ${object.apiVersion} ${object.kind}: add its model from kubernetes-models to this test`);
+      expect(validateStrictly(model, object)).toEqual([]);
+    });
+
+  it('finds a misspelt field and a wrong type, so the check above can fail', () => {
+    const cronJob = structuredClone(ofKind('CronJob')[0]!.object) as KubernetesObject & { spec: { jobTemplate: { spec: Record<string, unknown> } } };
+    cronJob.spec.jobTemplate.spec.activeDeadlineSecond = 60;
+    expect(validateStrictly(CronJob, cronJob)).toEqual(['.spec.jobTemplate.spec.activeDeadlineSecond']);
+    cronJob.spec.jobTemplate.spec.backoffLimit = 'two';
+    expect(() => validateStrictly(CronJob, cronJob)).toThrow(/backoffLimit must be integer/);
+  });
+});
+
+describe('podFailurePolicy', () => {
+  /** What a Job does with a pod that exits with each code sweep names; the rest are not named. */
+  const intended = new Map<number, string>([
+    [ExitCode.USAGE, 'FailJob'],
+    [ExitCode.ABORTED, 'Count'],
+    [ExitCode.TEMPFAIL, 'Count'],
+  ]);
+
+  it.each(workloads.map((workload) => [workload.name, workload] as const))(
+    '%s fails at once on 64, retries 1 and 75, and ignores disruptions', (_name, { jobSpec, podSpec }) => {
+      expect(podSpec.restartPolicy, 'podFailurePolicy needs restartPolicy Never').toBe('Never');
+      const rules = jobSpec.podFailurePolicy?.rules ?? [];
+      expect(rules.length).toBeGreaterThan(0);
+      const named = new Map<number, string>();
+      for (const rule of rules) {
+        expect(Boolean(rule.onExitCodes) !== Boolean(rule.onPodConditions), 'a rule has onExitCodes or onPodConditions, not both').toBe(true);
+        if (!rule.onExitCodes) continue;
+        const { operator, values, containerName } = rule.onExitCodes;
+        expect(operator).toBe('In');
+        expect(values, 'the API server wants them ordered, without duplicates').toEqual([...new Set(values)].sort((a, b) => a - b));
+        if (containerName !== undefined) expect(podSpec.containers.map((container) => container.name)).toContain(containerName);
+        for (const code of values) {
+          expect(Object.values(ExitCode), `exit code ${code} is not one of src/runner/exit-codes.ts`).toContain(code);
+          expect(named.has(code), `exit code ${code} is named twice`).toBe(false);
+          named.set(code, rule.action);
+        }
+      }
+      expect(Object.fromEntries(named)).toEqual(Object.fromEntries(intended));
+
+      const ignoresDisruptions = rules.findIndex((rule) => rule.action === 'Ignore'
+        && rule.onPodConditions?.some((condition) => condition.type === 'DisruptionTarget' && condition.status === 'True'));
+      expect(ignoresDisruptions, 'a DisruptionTarget → Ignore rule').toBeGreaterThanOrEqual(0);
+      // The first rule that matches wins: a disrupted pod that exited 1 is not counted.
+      const firstCount = rules.findIndex((rule) => rule.action === 'Count');
+      expect(ignoresDisruptions).toBeLessThan(firstCount);
+    });
+});
+
+describe('containers', () => {
+  const graceOption = sendDelayNotificationsJob.options?.().find((option) => option.long === '--grace-seconds');
+
+  it('reads the --grace-seconds default from the job definition', () => {
+    expect(graceOption?.defaultValue).toEqual(expect.any(Number));
+    expect(graceOption?.envVar).toEqual(expect.any(String));
+  });
+
+  const sweeps = containers.filter(({ container }) => jobName(container) === sendDelayNotificationsJob.name);
+
+  it.each(sweeps.map((entry) => [entry.name, entry] as const))(
+    '%s: terminationGracePeriodSeconds exceeds the run\'s --grace-seconds', (_name, { workload, container }) => {
+      const args = container.args ?? [];
+      const index = args.findIndex((arg) => arg === '--grace-seconds' || arg.startsWith('--grace-seconds='));
+      const fromArgs = index < 0 ? undefined : args[index]!.includes('=') ? args[index]!.split('=')[1] : args[index + 1];
+      const grace = Number(fromArgs ?? environmentValue(container, graceOption!.envVar!) ?? graceOption!.defaultValue);
+      expect(grace).toEqual(expect.any(Number));
+      // Unset, Kubernetes gives 30 s; say it, so that it moves together with the grace period.
+      expect(workload.podSpec.terminationGracePeriodSeconds).toBeGreaterThan(grace);
+    });
+
+  it.each(containers.map((entry) => [entry.name, entry] as const))(
+    '%s runs the image\'s entrypoint with a job of the registry and that job\'s options', (_name, { container }) => {
+      expect(container.command, 'command would replace the image\'s ENTRYPOINT (node bin/sweep.js)').toBeUndefined();
+      const options = jobOptions(jobName(container));
+      expect(options, `'${jobName(container)}' is not a job in src/jobs.ts (${jobs.map((job) => job.name).join(', ')})`).toBeDefined();
+      const known = new Set(options!.map((option) => option.long));
+      for (const arg of container.args!.slice(1).filter((candidate) => candidate.startsWith('--'))) {
+        expect(known, `${arg} is not an option of ${jobName(container)}`).toContain(arg.split('=')[0]);
+      }
+    });
+
+  it('all run the same image, so a release moves them together', () => {
+    expect(new Set(containers.map(({ container }) => container.image)).size).toBe(1);
+  });
+
+  it.each(containers.map((entry) => [entry.name, entry] as const))(
+    '%s runs as non-root on a read-only root file system, with no privileges', (_name, { workload, container }) => {
+      const pod = workload.podSpec.securityContext ?? {};
+      expect(container.securityContext?.runAsNonRoot ?? pod.runAsNonRoot).toBe(true);
+      expect(container.securityContext?.runAsUser ?? pod.runAsUser).toBeGreaterThan(0);
+      expect(container.securityContext).toMatchObject({
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(container.securityContext?.privileged).not.toBe(true);
+      expect(container.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+      expect(container.resources?.limits).toMatchObject({ memory: expect.any(String) });
+    });
+
+  it.each(containers.map((entry) => [entry.name, entry] as const))(
+    '%s takes its environment from the ConfigMap and the Secret in deploy/', (_name, { container }) => {
+      const configMaps = (container.envFrom ?? []).map((source) => source.configMapRef?.name).filter(Boolean);
+      const secrets = (container.envFrom ?? []).map((source) => source.secretRef?.name).filter(Boolean);
+      expect(configMaps).toEqual([ofKind('ConfigMap')[0]?.object.metadata?.name]);
+      expect(secrets).toEqual([ofKind('Secret')[0]?.object.metadata?.name]);
+      expect(environmentValue(container, 'DATABASE_URL'), 'without it sweep would use the embedded database').toMatch(/^postgres(ql)?:\/\//);
+    });
+});
+
+describe('configuration in deploy/', () => {
+  const environment = () => ({ ...configMap(ofKind('ConfigMap')[0]?.object.metadata?.name)?.data,
+    ...secretData(ofKind('Secret')[0]?.object.metadata?.name) });
+
+  it('is a valid configuration for a PostgreSQL server, with JSON logs', () => {
+    const config = getConfig(environment(), { stdoutIsTTY: true, cwd: root });
+    expect(config.database.kind).toBe('postgres');
+    expect(config.log.format).toBe('json');
+  });
+
+  it('sets only variables sweep reads, each with a value its option accepts', () => {
+    // The names getConfig reads, recorded as it reads them.
+    const read = new Set<string>();
+    getConfig(new Proxy({}, { get: (_target, name) => { read.add(String(name)); return undefined; } }));
+    expect(read).toContain('DATABASE_URL');
+    const optionsByVariable = new Map(jobs.flatMap((job) => job.options?.() ?? [])
+      .filter((option) => option.envVar).map((option) => [option.envVar!, option]));
+
+    for (const [variable, value] of Object.entries(environment())) {
+      const option = optionsByVariable.get(variable);
+      expect(read.has(variable) || option !== undefined, `${variable} is read by neither getConfig nor a job option`).toBe(true);
+      if (option?.parseArg) expect(() => option.parseArg!(value, undefined), `${variable}=${value}`).not.toThrow();
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const instructions = dockerfileInstructions();
+  const finalStage = instructions.slice(instructions.findLastIndex(({ instruction }) => instruction === 'FROM'));
+
+  it('runs the final image as the numeric non-root user the pods run as', () => {
+    const user = finalStage.filter(({ instruction }) => instruction === 'USER').at(-1)?.value.split(':')[0];
+    // Numeric: the kubelet cannot check runAsNonRoot against a user name.
+    expect(user).toMatch(/^\d+$/);
+    expect(Number(user)).toBeGreaterThan(0);
+    for (const { podSpec } of workloads) expect(podSpec.securityContext?.runAsUser).toBe(Number(user));
+  });
+
+  it('runs bin/sweep.js under NODE_ENV=production, --help by default', () => {
+    expect(finalStage).toContainEqual({ instruction: 'ENTRYPOINT', value: '["node", "bin/sweep.js"]' });
+    expect(finalStage).toContainEqual({ instruction: 'CMD', value: '["--help"]' });
+    expect(finalStage).toContainEqual({ instruction: 'ENV', value: 'NODE_ENV=production' });
+  });
+
+  it('gets every folder tsconfig.build.json compiles past .dockerignore and into the build', () => {
+    const { include } = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split(/\r?\n/).map((line) => line.trim());
+    const copied = instructions.filter(({ instruction }) => instruction === 'COPY').map(({ value }) => value.split(/\s+/)[0]);
+    for (const folder of include) {
+      expect(ignore, `.dockerignore lets ${folder}/ in`).toContain(`!${folder}/`);
+      expect(copied, `the Dockerfile copies ${folder}`).toContain(folder);
+    }
+  });
+});
