@@ -7,6 +7,14 @@ import { ExitCode } from './runner/exit-codes.js';
  * A first SIGTERM or SIGINT asks the running job to stop cleanly (it finishes what is
  * in flight within its grace period and releases the rest); a second one exits at once.
  */
+// `sweep --help | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const stop = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {

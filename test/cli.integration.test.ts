@@ -98,10 +98,25 @@ describe('sweep against a database', () => {
   });
 
   it('refuses to seed when NODE_ENV=production', async () => {
-    const env = database.shared ? database.env : { SWEEP_DATA_DIR: createEmbeddedDataDir().dir };
-    if (!database.shared) expect((await sweepProcess(['migrate'], env)).code).toBe(0);
-    const { code, stdout } = await sweepProcess(['seed'], { ...env, NODE_ENV: 'production' });
+    const env = database.shared ? database.env : { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unused' };
+    const { code, stdout, stderr } = await sweepProcess(['seed'], { ...env, NODE_ENV: 'production' });
+    expect(code).toBe(database.shared ? 64 : 1);
+    if (database.shared) expect(stdout).toMatch(/seed refuses to run when NODE_ENV=production/);
+    else expect(stdout + stderr).toMatch(/cannot reach the database/);
+  });
+
+  it('requires DATABASE_URL when NODE_ENV=production: the embedded database is for local use', async () => {
+    const { code, stderr } = await sweepProcess(['send-delay-notifications'], { NODE_ENV: 'production' });
     expect(code).toBe(64);
-    expect(stdout).toMatch(/seed refuses to run when NODE_ENV=production/);
+    expect(stderr).toMatch(/DATABASE_URL must be set when NODE_ENV=production/);
+  });
+
+  it('exits quietly when its reader closes the pipe early', async () => {
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile('sh', ['-c', `"${process.execPath}" bin/sweep.js --help | head -1`], (error, _stdout, err) =>
+        resolve({ code: error ? 1 : 0, stderr: err }));
+    });
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|at /);
   });
 });

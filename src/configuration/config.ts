@@ -90,6 +90,9 @@ export function getConfig(
     pushgatewayUrl: read('PUSHGATEWAY_URL', parseHttpUrl, undefined),
     nodeEnv: read('NODE_ENV', (raw) => raw, 'development'),
   };
+  if (config.nodeEnv === 'production' && config.database.kind === 'embedded' && !problems.some((p) => p.startsWith('DATABASE_URL'))) {
+    problems.push('DATABASE_URL must be set when NODE_ENV=production: the embedded database is for local use');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -67,12 +67,16 @@ describe('getConfig defaults', () => {
 
   it('reads the service credentials and NODE_ENV as given', () => {
     const config = getConfig(
-      { SERVICE_CLIENT_ID: 'sweep-prod', SERVICE_CLIENT_SECRET: 'c0rrect-h0rse', NODE_ENV: 'production' },
+      { SERVICE_CLIENT_ID: 'sweep-prod', SERVICE_CLIENT_SECRET: 'c0rrect-h0rse', NODE_ENV: 'production', DATABASE_URL: 'postgres://db/todos' },
       context(),
     );
     expect(config.serviceClientId).toBe('sweep-prod');
     expect(config.serviceClientSecret).toBe('c0rrect-h0rse');
     expect(config.nodeEnv).toBe('production');
+  });
+
+  it('requires DATABASE_URL when NODE_ENV=production, naming it', () => {
+    expect(() => getConfig({ NODE_ENV: 'production' }, context())).toThrow(/DATABASE_URL must be set when NODE_ENV=production/);
   });
 });
 
