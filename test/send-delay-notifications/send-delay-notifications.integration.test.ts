@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { exampleTodos } from '../../seeds/01_example_todos.js';
 import { buildDelayedTodos, buildTodo, insertTodos, keyOf } from '../support/fixtures.js';
 import { runSweep } from '../support/run-sweep.js';
@@ -293,5 +293,25 @@ describe('send-delay-notifications paging', () => {
     expect(notifications().map((entry) => entry.key)).toEqual([
       keyOf(todo!), keyOf({ id: todo!.id, due_date: '2021-01-01' }),
     ]);
+  });
+});
+
+describe('send-delay-notifications database work', () => {
+  // Counting statements needs the runner to use the test's own knex: the embedded mode.
+  it.skipIf(inject('testDatabase').kind !== 'embedded')('issues a handful of statements per page, never one per item', async () => {
+    await insertTodos(testbed.database.db, buildDelayedTodos(600, 6));
+    let statements = 0;
+    const count = () => { statements += 1; };
+    testbed.database.db.on('query', count);
+    try {
+      const run = await sweep([SEND, '--date', '2022-06-03', '--page-size', '500']);
+      expect(run.summary).toMatchObject({ sent: 600 });
+    } finally {
+      testbed.database.db.off('query', count);
+    }
+    // Two pages read and claimed, outcomes in batches of up to 250, plus the run's own
+    // bookkeeping (schema check, job_runs, counts, backlog): dozens, not 600.
+    expect(statements).toBeLessThan(40);
+    expect(statements).toBeGreaterThan(5);
   });
 });
