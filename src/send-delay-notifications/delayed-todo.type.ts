@@ -36,6 +36,8 @@ export interface SendDelayNotificationsOptions {
   maxAttempts: number;
   /** Wait before a later run retries a transient failure: doubles per attempt (default 60 s). */
   retryBackoffSeconds: number;
+  /** Notification requests per second at most, for this run (unset: no limit). */
+  maxRate?: number;
   /** After SIGTERM or SIGINT, how long requests in flight may take to finish (default 20 s). */
   graceSeconds: number;
 }

@@ -1,6 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import { withRetry, type FailedAttempt, type RetryOptions } from '../http/retry.js';
 import { classifyRequestError, classifyStatus, errorFromResponse, ServiceError } from '../http/service-error.js';
+import type { RateLimiter } from '../http/rate-limiter.js';
 import type { TokenCache } from '../http/token-cache.js';
 
 const PATH = '/notify/notifications';
@@ -35,8 +36,15 @@ export interface NotificationClient {
  * workspace's own token, the Idempotency-Key on every try, one token refresh on 401,
  * retries with backoff for what is transient.
  */
-export function createNotificationClient(deps: { http: AxiosInstance; tokens: TokenCache; retry: RetryOptions }): NotificationClient {
+export function createNotificationClient(deps: {
+  http: AxiosInstance;
+  tokens: TokenCache;
+  retry: RetryOptions;
+  /** Paces every request, retries included (--max-rate). */
+  rateLimiter?: RateLimiter;
+}): NotificationClient {
   const post = async (notification: Notification, token: string, signal?: AbortSignal) => {
+    await deps.rateLimiter?.take(signal);
     try {
       return await deps.http.post(PATH, { message: notification.message }, {
         signal,

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { describeDatabaseError } from '../database/database.js';
 import { closeHttpClient, createHttpClient } from '../http/http-client.js';
 import { createCircuitBreaker } from '../http/circuit-breaker.js';
+import { createRateLimiter } from '../http/rate-limiter.js';
 import { createTokenCache } from '../http/token-cache.js';
 import { fetchWorkspaceToken } from '../http/token.client.js';
 import { createDeliveryLedger, type DeliveryLedger } from '../ledger/deliveries.js';
@@ -144,7 +145,7 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
     },
   });
   const client = createNotificationClient({
-    http, tokens,
+    http, tokens, rateLimiter: options.maxRate ? createRateLimiter(options.maxRate) : undefined,
     retry: { retries: config.http.retries, baseMs: config.http.retryBaseMs, maxMs: config.http.retryMaxMs },
   });
   const stop = createStopControl(context.signal, options.graceSeconds * 1000, (reason) => logger.warn({ reason,

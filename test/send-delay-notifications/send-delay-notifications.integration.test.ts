@@ -296,6 +296,21 @@ describe('send-delay-notifications paging', () => {
   });
 });
 
+describe('send-delay-notifications with --max-rate', () => {
+  it('never sends more notification requests per second than the limit', async () => {
+    await insertTodos(testbed.database.db, buildDelayedTodos(30, 3));
+
+    const run = await sweep([SEND, '--date', '2022-06-03', '--concurrency', '16', '--max-rate', '20']);
+
+    expect(run.exitCode).toBe(0);
+    const times = testbed.mock.journal().filter((entry) => entry.endpoint === 'notify').map((entry) => Date.parse(entry.at)).sort();
+    expect(times).toHaveLength(30);
+    // 30 requests spaced 50 ms apart take at least 1.45 s, and no second holds more than 20 (+1 at its edge).
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1400);
+    for (const start of times) expect(times.filter((at) => at >= start && at < start + 1000).length).toBeLessThanOrEqual(21);
+  });
+});
+
 describe('send-delay-notifications database work', () => {
   // Counting statements needs the runner to use the test's own knex: the embedded mode.
   it.skipIf(inject('testDatabase').kind !== 'embedded')('issues a handful of statements per page, never one per item', async () => {
