@@ -91,6 +91,7 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
 
     async record(outcomes) {
       if (outcomes.length === 0) return [];
+      const keys = outcomes.map((o) => o.key);
       // A 'sent' is the truth whoever holds the claim now; any other outcome is written
       // only while this run still owns the claim, so a run that lost its lease cannot
       // overwrite the work of the run that took it over.
@@ -110,14 +111,18 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
              and d.attempts + 1 < ? then now() + least(? * power(2, d.attempts), ?) * interval '1 millisecond' end,
            run_id = ?, lease_expires_at = null, updated_at = now()
          from unnest(?::text[], ?::text[], ?::int[], ?::text[]) as v(key, result, http_status, error)
-         where d.key = v.key and d.job = ?
+         where d.key = v.key and d.key = any(?::text[])
            and (v.result = 'sent' or (d.status = 'pending' and d.run_id = ?))
          returning d.key, d.status, d.attempts, d.workspace_id, d.item_id, d.last_status, d.last_error`,
+        // d.key = any(keys) repeats the join on purpose: it makes the plan a primary-key
+        // lookup per outcome. With `d.job = ?` instead, on a ledger with no statistics yet,
+        // PostgreSQL hashed every delivery of the job for each batch: a cost that grew with
+        // the ledger. (Keys are unique across jobs: each starts with its job's name.)
         arrayBindings([options.maxAttempts, options.maxAttempts, options.retryBackoffMs, options.retryBackoffMaxMs, runId,
-          outcomes.map((o) => o.key), outcomes.map((o) => o.result),
+          keys, outcomes.map((o) => o.result),
           outcomes.map((o) => ('httpStatus' in o ? o.httpStatus ?? null : null)),
           outcomes.map((o) => ('error' in o ? o.error ?? null : null)),
-          job, runId]),
+          keys, runId]),
       ));
       return result.rows;
     },

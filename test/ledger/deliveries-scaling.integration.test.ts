@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDeliveryLedger } from '../../src/ledger/deliveries.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+const JOB = 'send-delay-notifications';
+const LEDGER_ROWS = 100_000;
+const BATCH = 250;
+
+/**
+ * Recording a batch must cost what the batch costs, however big the ledger has grown,
+ * and before any ANALYZE has run (a new deployment, or autovacuum off). Counted in rows
+ * read (pg_stat_xact_user_tables, this transaction only), never in time. Below some
+ * tens of thousands of rows, reading the whole table is PostgreSQL's cheaper plan, and a
+ * bounded one; at 100,000 a plan that still reads every delivery of the job is the bug
+ * this guards against (it did, through the (status, job) index, while the statement
+ * filtered on d.job).
+ */
+describe.skipIf(inject('testDatabase').kind !== 'postgres')('delivery ledger on a large ledger with no statistics', () => {
+  let database: TestDatabase;
+  const runId = randomUUID();
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await database.db.raw(
+      `insert into deliveries (key, job, workspace_id, item_id, item_date, status, run_id, lease_expires_at)
+       select ? || g, ?, gen_random_uuid(), g::text, date '2022-01-01' + (g % 300), 'pending', ?, now() + interval '1 hour'
+         from generate_series(1, ?) as g`,
+      [`${JOB}:item-`, JOB, runId, LEDGER_ROWS],
+    );
+  });
+  afterAll(() => database?.destroy());
+
+  it(`records a batch of ${BATCH} outcomes by primary key, not by reading the ${LEDGER_ROWS}-row ledger`, async () => {
+    const read = await database.db.transaction(async (trx) => {
+      const ledger = createDeliveryLedger(trx, {
+        job: JOB, runId, leaseMs: 60_000, maxAttempts: 5, retryBackoffMs: 1000, retryBackoffMaxMs: 60_000,
+      });
+      const recorded = await ledger.record(Array.from({ length: BATCH }, (_, i) => ({
+        key: `${JOB}:item-${i * 100 + 1}`, result: 'sent' as const, httpStatus: 202,
+      })));
+      expect(recorded).toHaveLength(BATCH);
+      expect(new Set(recorded.map((row) => row.status))).toEqual(new Set(['sent']));
+      const stats = await trx('pg_stat_xact_user_tables').where({ relname: 'deliveries' })
+        .first<{ seq_tup_read: string; idx_tup_fetch: string }>('seq_tup_read', 'idx_tup_fetch');
+      return Number(stats?.seq_tup_read ?? 0) + Number(stats?.idx_tup_fetch ?? 0);
+    });
+    // One lookup per outcome, give or take: a plan that walks the job's deliveries reads 30,000.
+    expect(read).toBeGreaterThanOrEqual(BATCH);
+    expect(read).toBeLessThan(BATCH * 4);
+  });
+});
