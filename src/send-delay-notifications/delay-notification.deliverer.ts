@@ -64,7 +64,10 @@ export function createDeliverer(deps: {
       breaker.record(true);
       counts.sent += 1;
       if (delivered.status === 409) counts.duplicates += 1;
-      logger.info({ ...context, status: delivered.status, attempts: delivered.attempts },
+      // debug, not info: at millions a day one line per send would be most of the run's CPU
+      // and of the log store; the ledger (sweep deliveries) answers "was it sent", and each
+      // page gets an info line.
+      logger.debug({ ...context, status: delivered.status, attempts: delivered.attempts },
         delivered.status === 409 ? 'notification was already accepted earlier (409): recorded as sent' : 'sent a delay notification');
       recorder.add({ key, result: 'sent', httpStatus: delivered.status });
     } catch (caught) {

@@ -156,12 +156,18 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
   const stopRenewal = startLeaseRenewal({ db, ledger, runId, leaseMs, logger });
 
   let failure: unknown;
+  let pages = 0;
   try {
     for await (const page of readPages(db, runDate, options.pageSize)) {
       if (stop.stopping.aborted) break;
       counts.found += page.length;
       const claimed = await claimPage(ledger, page);
       counts.claimed += claimed.size;
+      const first = page[0] as DelayedTodo;
+      const last = page[page.length - 1] as DelayedTodo;
+      logger.info({ page: pages += 1, todos: page.length, claimed: claimed.size, claimedElsewhere: page.length - claimed.size,
+        from: { dueDate: first.dueDate, todoId: first.id }, to: { dueDate: last.dueDate, todoId: last.id },
+        sentSoFar: counts.sent }, `page ${pages}: claimed ${claimed.size} of ${page.length} todo(s); sending`);
       for (const todo of page) {
         if (claimed.has(delayNotificationKey(todo))) {
           inFlight.track(limit(() => deliver(todo)));

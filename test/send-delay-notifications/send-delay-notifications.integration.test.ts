@@ -271,6 +271,22 @@ describe('send-delay-notifications paging', () => {
     expect(run.summary).toMatchObject({ found: 7, sent: 7 });
   });
 
+  it('logs one info line per page, and each sent notification only at debug', async () => {
+    const delayed = buildDelayedTodos(5, 2, '2020-01-01');
+    await insertTodos(testbed.database.db, delayed);
+
+    const run = await sweep([SEND, '--date', '2022-06-03', '--page-size', '2']);
+
+    expect(run.exitCode).toBe(0);
+    const pages = run.logs.filter((line) => line.level === 'info' && typeof line.page === 'number');
+    expect(pages.map((line) => [line.page, line.todos, line.claimed])).toEqual([[1, 2, 2], [2, 2, 2], [3, 1, 1]]);
+    expect(pages[0]).toMatchObject({ from: { todoId: expect.any(String) }, to: { todoId: expect.any(String) } });
+    const sent = run.logs.filter((line) => line.msg === 'sent a delay notification');
+    expect(sent.map((line) => line.key).sort()).toEqual(delayed.map(keyOf).sort());
+    expect(sent.every((line) => line.level === 'debug')).toBe(true);
+    expect(run.logs.filter((line) => line.level === 'info' && typeof line.todoId === 'string')).toEqual([]);
+  });
+
   it('never has more requests in flight than --concurrency', async () => {
     await insertTodos(testbed.database.db, buildDelayedTodos(40, 4));
     testbed.mock.configure({ latencyMs: 30 });
