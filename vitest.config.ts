@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.integration.test.ts', 'test/bench/**'],
+          exclude: ['test/**/*.integration.test.ts'],
         },
       },
       {

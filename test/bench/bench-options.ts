@@ -14,6 +14,15 @@ export interface BenchOptions {
   runners: number;
   /** The sweep's --page-size (--page-size, default 500). */
   pageSize: number;
+  /** The sweep's --max-rate, per runner (--max-rate); undefined: no limit. */
+  maxRate: number | undefined;
+  /** Node flags for the runners only (--node-flags), e.g. heap flags or --cpu-prof. */
+  nodeFlags: string[];
+  /**
+   * What the runners run (--build): 'dist', compiled first, as the container image runs
+   * it; or 'tsx', the TypeScript sources as `npm run command` runs them.
+   */
+  build: 'dist' | 'tsx';
   /** Where results.jsonl and chart.svg go (--out, default bench-results/). */
   outDir: string;
   help: boolean;
@@ -32,6 +41,10 @@ export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL:
   --concurrency LIST  requests in flight per runner, e.g. 1,4,16,64 (default 64; 1 to 1024)
   --runners K         sweep processes run at once on the same todos (default 1; 1 to 16)
   --page-size P       the sweep's --page-size (default 500; 1 to 10000)
+  --max-rate R        the sweep's --max-rate, per runner; the table shows the achieved rate
+  --build dist|tsx    run the compiled build, compiled first (default, as the image runs it),
+                      or the sources through tsx (as \`npm run command\` runs them)
+  --node-flags=S      node's own flags for the runners, e.g. --node-flags="--cpu-prof --cpu-prof-dir=prof"
   --out DIR           results.jsonl, and chart.svg for several concurrencies (default bench-results/)
 
 A dedicated database sweep_bench_<pid> is created on DATABASE_URL's server and dropped
@@ -52,13 +65,19 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         concurrency: { type: 'string' },
         runners: { type: 'string' },
         'page-size': { type: 'string' },
+        'max-rate': { type: 'string' },
+        build: { type: 'string' },
+        'node-flags': { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
     // parseArgs' messages are long and name how to pass positionals; keep the first sentence.
-    throw new BenchUsageError((error as Error).message.split('. ')[0] ?? String(error));
+    const message = (error as Error).message;
+    const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(message);
+    if (ambiguous) throw new BenchUsageError(`${ambiguous[1]}'s value starts with a dash: write ${ambiguous[1]}="..."`);
+    throw new BenchUsageError(message.split('. ')[0] ?? message);
   }
   if (positionals.length > 0) throw new BenchUsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
 
@@ -76,6 +95,11 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     .sort((a, b) => a - b);
   const out = values.out === undefined ? 'bench-results' : String(values.out);
   if (out.trim() === '') throw new BenchUsageError('--out must name a directory');
+  const build = values.build === undefined ? 'dist' : String(values.build);
+  if (build !== 'dist' && build !== 'tsx') throw new BenchUsageError(`--build must be dist or tsx (got ${JSON.stringify(build)})`);
+  const nodeFlags = values['node-flags'] === undefined ? [] : String(values['node-flags']).split(/\s+/).filter(Boolean);
+  const notAFlag = nodeFlags.find((flag) => !flag.startsWith('-'));
+  if (notAFlag !== undefined) throw new BenchUsageError(`--node-flags takes node's own flags, each starting with a dash (got ${JSON.stringify(notAFlag)})`);
   return {
     todos,
     workspaces,
@@ -83,6 +107,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     concurrencies,
     runners: integer('runners', 1, 1, 16),
     pageSize: integer('page-size', 500, 1, 10_000),
+    maxRate: values['max-rate'] === undefined ? undefined : integer('max-rate', 0, 1, 100_000),
+    nodeFlags,
+    build,
     outDir: out,
     help: values.help === true,
   };

@@ -3,7 +3,7 @@
  * PostgreSQL and the mockserver, next to the same HTTP work without a database (the
  * ceiling) and the latency-bound ideal. See test/bench/README.md.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Knex } from 'knex';
@@ -12,7 +12,7 @@ import { describeDatabaseError } from '../../src/database/database.js';
 import { connectAdmin, createBenchDatabase } from './bench-database.js';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
 import { renderChart } from './chart.js';
-import { PROJECT_ROOT, stopChildren } from './child-processes.js';
+import { PROJECT_ROOT, spawnTracked, stopChildren } from './child-processes.js';
 import { loadTodos, readTodos } from './load-todos.js';
 import { measureConcurrency } from './measure-concurrency.js';
 import type { BenchContext, Measurement } from './measurement.type.js';
@@ -73,6 +73,16 @@ async function main(argv: string[]): Promise<number> {
 
 async function runBench(options: BenchOptions, adminUrl: string, outDir: string): Promise<number> {
   const startedAt = new Date().toISOString();
+  if (options.build === 'dist') {
+    // Always compile: a dist/ left from an older checkout would measure older code.
+    const started = performance.now();
+    const compiled = spawnTracked(process.execPath, [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+    if ((await compiled.exited) !== 0) {
+      say('npm run build failed: the compiled sweep cannot be measured (--build tsx measures the sources)');
+      return 1;
+    }
+    say(`compiled dist/ in ${((performance.now() - started) / 1000).toFixed(1)} s (tsc -p tsconfig.build.json): the runners run it, as the image does`);
+  }
   owned.admin = connectAdmin(adminUrl);
   const name = `sweep_bench_${process.pid}`;
   const database = await createBenchDatabase(owned.admin, adminUrl, name, () => {
@@ -89,9 +99,9 @@ async function runBench(options: BenchOptions, adminUrl: string, outDir: string)
   say(`mockserver (pid ${mock.pid}) at ${mock.url}, latency ${options.latencyMs} ms, journal off`);
   owned.logDir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
 
-  const sweepBuild = existsSync(join(PROJECT_ROOT, 'dist/src/main.js')) ? 'dist' : 'tsx';
-  const context: BenchContext = { startedAt, postgres: database.serverVersion, autovacuum: database.autovacuum, sweepBuild, loadSeconds: loaded.seconds,
-    cpus: availableParallelism() };
+  const sweepBuild = options.build;
+  const context: BenchContext = { startedAt, postgres: database.serverVersion, autovacuum: database.autovacuum, sweepBuild,
+    nodeFlags: options.nodeFlags, loadSeconds: loaded.seconds, cpus: availableParallelism() };
   const setup = { options, database, mock, todos, runDate: loaded.runDate, logDir: owned.logDir, ticksPerSecond: clockTicksPerSecond() };
   const measurements: Measurement[] = [];
   for (const concurrency of options.concurrencies) {
@@ -105,7 +115,9 @@ async function runBench(options: BenchOptions, adminUrl: string, outDir: string)
     '',
     `send-delay-notifications: N=${options.todos} todos, W=${options.workspaces} workspaces, L=${options.latencyMs} ms, `
       + `K=${options.runners} runner(s), page ${options.pageSize}; load ${loaded.seconds.toFixed(2)} s; `
-      + `PostgreSQL ${database.serverVersion.split(' ')[0]} (autovacuum ${database.autovacuum}); sweep via ${sweepBuild}; ${context.cpus} CPUs`,
+      + `PostgreSQL ${database.serverVersion.split(' ')[0]} (autovacuum ${database.autovacuum}); sweep via ${sweepBuild}`
+      + `${options.nodeFlags.length > 0 ? ` with node ${options.nodeFlags.join(' ')}` : ''}`
+      + `${options.maxRate ? `, --max-rate ${options.maxRate} per runner` : ''}; ${context.cpus} CPUs`,
     '',
     formatTable(measurements),
     '',

@@ -19,6 +19,12 @@ export interface BenchSetup {
   ticksPerSecond: number;
 }
 
+/**
+ * The limiter spaces requests 1/R apart from the first, so n requests take (n - 1) / R
+ * seconds and the achieved rate sits just above R over short runs: 1% covers it.
+ */
+const RATE_TOLERANCE = 1.01;
+
 /** A rerun over todos that are all sent should take less than this. */
 export const RERUN_TARGET_SECONDS = 2;
 
@@ -32,7 +38,7 @@ export async function measureConcurrency(setup: BenchSetup, concurrency: number)
   const ideal = options.latencyMs > 0 ? (options.runners * concurrency) / (options.latencyMs / 1000) : null;
   const base = {
     concurrency, runners: options.runners, todos: n, workspaces: options.workspaces, latencyMs: options.latencyMs,
-    pageSize: options.pageSize, idealRatePerSecond: ideal,
+    pageSize: options.pageSize, idealRatePerSecond: ideal, maxRate: options.maxRate === undefined ? null : options.maxRate * options.runners,
   };
 
   await mock.reset();
@@ -44,7 +50,7 @@ export async function measureConcurrency(setup: BenchSetup, concurrency: number)
   const ceilingRate = n / ceilingRun.seconds;
   const ceiling: Measurement = {
     ...base, kind: 'ceiling', ratePerSecond: ceilingRate, ratioToCeiling: 1, ratioToIdeal: ratio(ceilingRate, ideal),
-    wallSeconds: ceilingRun.seconds, peakRssMb: null, roundTrips: null, roundTripsPer1000: null,
+    wallSeconds: ceilingRun.seconds, jobRatePerSecond: null, peakRssMb: null, roundTrips: null, roundTripsPer1000: null,
     clientCpuSeconds: ceilingRun.cpuSeconds, mockCpuSeconds: ceilingMockCpu, pgCpuSeconds: null, pgCpuPercentOfSweep: null, pgBackendCpuSeconds: null, tokenFetches: ceilingRun.tokenFetches,
     mock: ceilingStats, mockRssMb: mockRssMb(mock),
     verdict: verdictOf([
@@ -63,15 +69,18 @@ export async function measureConcurrency(setup: BenchSetup, concurrency: number)
     return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
   });
   const sweepRate = n / sweepRun.run.wallSeconds;
+  const jobRate = jobRateOf(sweepRun.run, n);
   const sweep: Measurement = {
     ...base, ...describeRun(sweepRun, n, setup.ticksPerSecond), kind: 'sweep', ratePerSecond: sweepRate,
-    ratioToCeiling: sweepRate / ceilingRate, ratioToIdeal: ratio(sweepRate, ideal), mock: sweepRun.mock,
+    ratioToCeiling: sweepRate / ceilingRate, ratioToIdeal: ratio(sweepRate, ideal), jobRatePerSecond: jobRate, mock: sweepRun.mock,
     mockCpuSeconds: sweepMockCpu, mockRssMb: mockRssMb(mock),
     verdict: verdictOf([
       ...exitProblems(sweepRun.run),
       ...mockProblems(sweepRun.mock, n),
       ...(sumOf(sweepRun.run, 'sent') === n ? [] : [`runners report ${sumOf(sweepRun.run, 'sent')} sent`]),
       ...((ledger.sent ?? 0) === n ? [] : [`ledger has ${ledger.sent ?? 0} sent of ${n} (${JSON.stringify(ledger)})`]),
+      ...(base.maxRate !== null && jobRate !== null && jobRate > base.maxRate * RATE_TOLERANCE
+        ? [`${jobRate.toFixed(1)}/s is over --max-rate ${base.maxRate}/s`] : []),
     ]),
   };
 
@@ -82,7 +91,7 @@ export async function measureConcurrency(setup: BenchSetup, concurrency: number)
   const found = sumOf(rerunRun.run, 'found');
   const rerun: Measurement = {
     ...base, ...describeRun(rerunRun, n, setup.ticksPerSecond), kind: 'rerun', ratePerSecond: null, ratioToCeiling: null,
-    ratioToIdeal: null, mock: rerunRun.mock, mockCpuSeconds: rerunMockCpu, mockRssMb: mockRssMb(mock),
+    ratioToIdeal: null, jobRatePerSecond: null, mock: rerunRun.mock, mockCpuSeconds: rerunMockCpu, mockRssMb: mockRssMb(mock),
     verdict: verdictOf([
       ...exitProblems(rerunRun.run),
       ...(rerunRun.mock.notificationRequests > 0 ? [`${rerunRun.mock.notificationRequests} notifications sent again`] : []),
@@ -107,7 +116,8 @@ async function measureSweepRun(setup: BenchSetup, concurrency: number): Promise<
   const pgBefore = postgresCpuTicks();
   const childrenBefore = readCpuTicks('self')?.children ?? 0;
   const run = await runSweeps({
-    runners: options.runners, concurrency, pageSize: options.pageSize, runDate: setup.runDate,
+    runners: options.runners, concurrency, pageSize: options.pageSize, maxRate: options.maxRate, nodeFlags: options.nodeFlags,
+    build: options.build, runDate: setup.runDate,
     databaseUrl: database.url, databaseName: database.name, servicesUrl: setup.mock.url, logDir: setup.logDir,
   });
   // The runners are reaped: their whole CPU is in our cutime+cstime now.
@@ -137,6 +147,15 @@ function describeRun(measured: SweepMeasurement, n: number, ticksPerSecond: numb
       durationMs: p.summary?.durationMs, ...(p.lastError ? { lastError: p.lastError } : {}),
     })),
   };
+}
+
+/**
+ * Notifications per second over the jobs' own time, start-up excluded: todos over the
+ * longest runner's summary durationMs. What --max-rate limits.
+ */
+function jobRateOf(run: SweepRunResult, n: number): number | null {
+  const durations = run.processes.map((p) => p.summary?.durationMs).filter((ms): ms is number => typeof ms === 'number' && ms > 0);
+  return durations.length === run.processes.length ? n / (Math.max(...durations) / 1000) : null;
 }
 
 function mockProblems(stats: MockStats, n: number): string[] {

@@ -23,6 +23,10 @@ export interface Measurement {
   /** Notifications per second over the wall time; null for a rerun (nothing to send). */
   ratePerSecond: number | null;
   ratioToCeiling: number | null;
+  /** Sweep only: todos over the longest runner's own durationMs (start-up excluded); what --max-rate limits. */
+  jobRatePerSecond: number | null;
+  /** --max-rate x K, the whole sweep's limit; null without --max-rate. */
+  maxRate: number | null;
   /** K x C / (L / 1000); null when L is 0. */
   idealRatePerSecond: number | null;
   ratioToIdeal: number | null;
@@ -60,8 +64,10 @@ export interface BenchContext {
   postgres: string;
   /** The server's autovacuum: off, the ledger is never analyzed and its plans stay those of an empty table. */
   autovacuum: string;
-  /** How bin/sweep.js runs the job: the compiled dist/ or the sources through tsx. */
+  /** What the runners ran: the compiled dist/ (built by the bench) or the sources through tsx. */
   sweepBuild: 'dist' | 'tsx';
+  /** Node's flags given to the runners (--node-flags). */
+  nodeFlags: string[];
   loadSeconds: number;
   cpus: number;
 }

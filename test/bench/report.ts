@@ -12,20 +12,25 @@ interface Column {
 
 const fixed = (digits: number) => (value: number | null) => (value === null || !Number.isFinite(value) ? '-' : value.toFixed(digits));
 
+/** A runner that did not finish its work has no rate worth reading. */
+const ifMeasured = (m: Measurement, cell: string) => (m.runnersDetail?.some((runner) => runner.exitCode !== 0) ? '-' : cell);
+
 const COLUMNS: Column[] = [
   { title: 'kind', value: (m) => m.kind, left: true },
   { title: 'C', value: (m) => m.concurrency },
   { title: 'K', value: (m) => m.runners },
   { title: 'N', value: (m) => m.todos },
-  { title: 'rate/s', value: (m) => fixed(0)(m.ratePerSecond) },
-  { title: 'x ceiling', value: (m) => fixed(2)(m.ratioToCeiling) },
-  { title: 'x K*C/L', value: (m) => fixed(2)(m.ratioToIdeal) },
+  { title: 'rate/s', value: (m) => ifMeasured(m, fixed(0)(m.ratePerSecond)) },
+  { title: 'x ceiling', value: (m) => ifMeasured(m, fixed(2)(m.ratioToCeiling)) },
+  { title: 'x K*C/L', value: (m) => ifMeasured(m, fixed(2)(m.ratioToIdeal)) },
+  { title: 'job/s', value: (m) => ifMeasured(m, fixed(0)(m.jobRatePerSecond)) },
   { title: 'wall s', value: (m) => fixed(2)(m.wallSeconds) },
   { title: 'RSS MB', value: (m) => fixed(0)(m.peakRssMb) },
   { title: 'RT/1k', value: (m) => fixed(1)(m.roundTripsPer1000) },
   { title: 'PG CPU %', value: (m) => fixed(0)(m.pgCpuPercentOfSweep) },
   { title: 'tokens', value: (m) => m.tokenFetches },
   { title: 'mock req/acc/dup', value: (m) => `${m.mock.notificationRequests}/${m.mock.accepted}/${m.mock.duplicates}` },
+  { title: 'limit/s', value: (m) => (m.kind === 'sweep' ? m.maxRate ?? '-' : '-') },
   { title: 'verdict', value: (m) => m.verdict, left: true },
 ];
 
@@ -48,6 +53,7 @@ export function describeColumns(ideal: { latencyMs: number }): string {
     `per 1,000 todos (pg_stat_database xact_commit + xact_rollback; every autocommitted statement is one: a proxy for`,
     `round trips). PG CPU %: CPU of all postgres processes on this machine / CPU of the runners. tokens: the runners'`,
     `tokenFetches. mock req/acc/dup: notification requests, accepted keys, 409 duplicates counted by the mockserver.`,
+    `job/s: todos / the longest runner's own durationMs (start-up excluded). limit/s: --max-rate x K; a sweep over it FAILS.`,
   ].join('\n');
 }
 

@@ -8,6 +8,10 @@ export interface SweepSettings {
   runners: number;
   concurrency: number;
   pageSize: number;
+  maxRate: number | undefined;
+  /** Node's own flags, before the entry point. */
+  nodeFlags: string[];
+  build: 'dist' | 'tsx';
   runDate: string;
   databaseUrl: string;
   /** The bench database's name: its backends' CPU is sampled. */
@@ -46,11 +50,17 @@ export interface SweepRunResult {
  * in its environment, its output to a file (as `>> /var/log/sweep.log` would).
  */
 export async function runSweeps(settings: SweepSettings): Promise<SweepRunResult> {
+  // dist: the image's entry point (bin/sweep.js runs dist/ when it is there). tsx: what
+  // `npm run command` runs, without tsx's CLI wrapper process.
+  const entry = settings.build === 'dist' ? [join(PROJECT_ROOT, 'bin/sweep.js')] : ['--import', 'tsx', join(PROJECT_ROOT, 'src/main.ts')];
   const args = [
-    join(PROJECT_ROOT, 'bin/sweep.js'), 'send-delay-notifications',
+    ...settings.nodeFlags, ...entry, 'send-delay-notifications',
     '--concurrency', String(settings.concurrency), '--page-size', String(settings.pageSize), '--date', settings.runDate,
+    ...(settings.maxRate === undefined ? [] : ['--max-rate', String(settings.maxRate)]),
   ];
-  const env = childEnv({ DATABASE_URL: settings.databaseUrl, SERVICES_URL: settings.servicesUrl, LOG_FORMAT: 'json', LOG_LEVEL: 'info' });
+  const env = childEnv({
+    DATABASE_URL: settings.databaseUrl, SERVICES_URL: settings.servicesUrl, LOG_FORMAT: 'json', LOG_LEVEL: 'info',
+  });
   const logs = Array.from({ length: settings.runners }, (_, index) => join(settings.logDir, `sweep-${process.pid}-${index}.log`));
   const started = performance.now();
   const children = logs.map((log) => {

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { BenchUsageError, parseBenchOptions } from './bench-options.js';
+
+describe('parseBenchOptions', () => {
+  it('has the issue\'s defaults: 20,000 todos, 200 workspaces, 20 ms, C = 64, one runner, the compiled build', () => {
+    expect(parseBenchOptions([])).toEqual({
+      todos: 20_000, workspaces: 200, latencyMs: 20, concurrencies: [64], runners: 1, pageSize: 500,
+      maxRate: undefined, nodeFlags: [], build: 'dist', outDir: 'bench-results', help: false,
+    });
+  });
+
+  it('reads a list of concurrencies, sorted and without repeats', () => {
+    expect(parseBenchOptions(['--concurrency', '64,1, 16,4,16']).concurrencies).toEqual([1, 4, 16, 64]);
+  });
+
+  it('passes --max-rate, --build tsx and node\'s own flags through', () => {
+    const options = parseBenchOptions(['--max-rate', '300', '--build', 'tsx', '--node-flags=--cpu-prof  --max-semi-space-size=8']);
+    expect(options).toMatchObject({ maxRate: 300, build: 'tsx', nodeFlags: ['--cpu-prof', '--max-semi-space-size=8'] });
+  });
+
+  it.each([
+    [['--todos', '0'], /--todos must be an integer from 1 to 1000000/],
+    [['--todos', '10', '--workspaces', '11'], /--workspaces 11 is more than --todos 10/],
+    [['--concurrency', '8,x'], /--concurrency must be an integer/],
+    [['--max-rate', '0'], /--max-rate must be an integer from 1/],
+    [['--build', 'docker'], /--build must be dist or tsx/],
+    [['--node-flags=max-old-space-size=64'], /each starting with a dash/],
+    [['--node-flags', '--cpu-prof'], /--node-flags's value starts with a dash: write --node-flags="..."/],
+    [['--unknown'], /Unknown option '--unknown'/],
+    [['extra'], /unexpected argument "extra"/],
+  ])('refuses %j with one line that names the problem', (argv, message) => {
+    expect(() => parseBenchOptions(argv)).toThrow(BenchUsageError);
+    expect(() => parseBenchOptions(argv)).toThrow(message);
+  });
+});
