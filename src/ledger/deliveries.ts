@@ -40,6 +40,11 @@ export interface RecordedDelivery {
   last_error: string | null;
 }
 
+export interface RecordedOutcomes {
+  written: number;
+  notSent: RecordedDelivery[];
+}
+
 export interface DeliveryLedgerOptions {
   job: string;
   runId: string;
@@ -57,8 +62,13 @@ export interface DeliveryLedger {
   claim(items: DeliveryClaim[]): Promise<Set<string>>;
   /** Pushes this run's live claims' leases forward. */
   renewLeases(): Promise<number>;
-  /** Records outcomes in one statement; returns the deliveries as they now stand. */
-  record(outcomes: DeliveryOutcome[]): Promise<RecordedDelivery[]>;
+  /**
+   * Records outcomes in one statement. Returns how many it wrote (an outcome of a claim
+   * this run no longer owns is not written) and, as they now stand, the deliveries it
+   * left other than sent: the few an operator hears about. Sent rows are not sent back:
+   * at 500 a page they would be most of what the database returns.
+   */
+  record(outcomes: DeliveryOutcome[]): Promise<RecordedOutcomes>;
   /** Gives back every claim this run still holds, so the next run takes them at once. */
   releaseAll(reason: string): Promise<number>;
 }
@@ -68,19 +78,24 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
   return {
     async claim(items) {
       if (items.length === 0) return new Set();
+      const keys = items.map((i) => i.key);
+      // Sends back the keys it could not claim, usually none, rather than the page's
+      // claimed keys: the same answer in a fraction of the rows.
       const result = await withDeadlockRetry(() => db.raw<{ rows: Array<{ key: string }> }>(
-        `insert into deliveries (key, job, workspace_id, item_id, item_date, status, run_id, lease_expires_at)
+        `with claimed as (insert into deliveries (key, job, workspace_id, item_id, item_date, status, run_id, lease_expires_at)
          select v.key, ?, v.workspace_id, v.item_id, v.item_date, 'pending', ?, now() + ? * interval '1 millisecond'
            from unnest(?::text[], ?::uuid[], ?::text[], ?::date[]) as v(key, workspace_id, item_id, item_date)
          on conflict (key) do update
            set status = 'pending', run_id = excluded.run_id, lease_expires_at = excluded.lease_expires_at, updated_at = now()
            where (deliveries.status = 'retry' and (deliveries.next_attempt_at is null or deliveries.next_attempt_at <= now()))
               or (deliveries.status = 'pending' and deliveries.lease_expires_at < now())
-         returning key`,
+         returning key)
+         select v.key from unnest(?::text[]) as v(key) where not exists (select 1 from claimed c where c.key = v.key)`,
         arrayBindings([job, runId, options.leaseMs,
-          items.map((i) => i.key), items.map((i) => i.workspaceId), items.map((i) => i.itemId), items.map((i) => i.itemDate)]),
+          keys, items.map((i) => i.workspaceId), items.map((i) => i.itemId), items.map((i) => i.itemDate), keys]),
       ));
-      return new Set(result.rows.map((row) => row.key));
+      const notClaimed = new Set(result.rows.map((row) => row.key));
+      return new Set(keys.filter((key) => !notClaimed.has(key)));
     },
 
     async renewLeases() {
@@ -90,13 +105,13 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
     },
 
     async record(outcomes) {
-      if (outcomes.length === 0) return [];
+      if (outcomes.length === 0) return { written: 0, notSent: [] };
       const keys = outcomes.map((o) => o.key);
       // A 'sent' is the truth whoever holds the claim now; any other outcome is written
       // only while this run still owns the claim, so a run that lost its lease cannot
       // overwrite the work of the run that took it over.
-      const result = await withDeadlockRetry(() => db.raw<{ rows: RecordedDelivery[] }>(
-        `update deliveries d set
+      const result = await withDeadlockRetry(() => db.raw<{ rows: Array<{ written: number; not_sent: RecordedDelivery[] }> }>(
+        `with recorded as (update deliveries d set
            status = case
              when v.result = 'sent' then 'sent'
              when v.result = 'failed' then 'failed'
@@ -113,7 +128,10 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
          from unnest(?::text[], ?::text[], ?::int[], ?::text[]) as v(key, result, http_status, error)
          where d.key = v.key and d.key = any(?::text[])
            and (v.result = 'sent' or (d.status = 'pending' and d.run_id = ?))
-         returning d.key, d.status, d.attempts, d.workspace_id, d.item_id, d.last_status, d.last_error`,
+         returning d.key, d.status, d.attempts, d.workspace_id, d.item_id, d.last_status, d.last_error)
+         select count(*)::int as written,
+                coalesce(json_agg(recorded) filter (where recorded.status <> 'sent'), '[]') as not_sent
+           from recorded`,
         // d.key = any(keys) repeats the join on purpose: it makes the plan a primary-key
         // lookup per outcome. With `d.job = ?` instead, on a ledger with no statistics yet,
         // PostgreSQL hashed every delivery of the job for each batch: a cost that grew with
@@ -124,7 +142,8 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
           outcomes.map((o) => ('error' in o ? o.error ?? null : null)),
           keys, runId]),
       ));
-      return result.rows;
+      const row = result.rows[0];
+      return { written: row?.written ?? 0, notSent: row?.not_sent ?? [] };
     },
 
     async releaseAll(reason) {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeliveryLedger, DeliveryOutcome, RecordedDelivery } from './deliveries.js';
+import type { DeliveryLedger, DeliveryOutcome, RecordedOutcomes } from './deliveries.js';
 
 export interface OutcomeRecorderOptions {
   /** Flush once this many outcomes wait (default 200). */
@@ -7,7 +7,7 @@ export interface OutcomeRecorderOptions {
   /** Flush at the latest this long after the first waiting outcome (default 250 ms). */
   flushIntervalMs?: number;
   /** Told what each flush wrote, e.g. to log the deliveries that just went dead. */
-  onRecorded?: (rows: RecordedDelivery[], outcomes: DeliveryOutcome[]) => void;
+  onRecorded?: (recorded: RecordedOutcomes, outcomes: DeliveryOutcome[]) => void;
 }
 
 export interface OutcomeRecorder {
@@ -38,8 +38,8 @@ export function createOutcomeRecorder(ledger: DeliveryLedger, options: OutcomeRe
     // A brief database hiccup should not cost the run; a longer one stops it.
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const rows = await ledger.record(batch);
-        options.onRecorded?.(rows, batch);
+        const recorded = await ledger.record(batch);
+        options.onRecorded?.(recorded, batch);
         return;
       } catch (error) {
         if (attempt >= 3) throw error;

@@ -124,8 +124,8 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
   });
   const recorder = createOutcomeRecorder(ledger, {
     maxBatch: Math.min(options.pageSize, 250),
-    onRecorded: (rows) => {
-      for (const row of rows.filter((r) => r.status === 'dead')) {
+    onRecorded: ({ notSent }) => {
+      for (const row of notSent.filter((r) => r.status === 'dead')) {
         counts.dead += 1;
         logger.error({ workspaceId: row.workspace_id, todoId: row.item_id, key: row.key, attempts: row.attempts,
           lastStatus: row.last_status, lastError: row.last_error },
