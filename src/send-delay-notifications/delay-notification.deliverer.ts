@@ -44,10 +44,13 @@ export function createDeliverer(deps: {
     recorder.add({ key, result: 'released', error: reason });
   };
 
+  // The per-item context is built only for a line that is written: the happy path of a
+  // big sweep runs this function millions of times.
+  const debugEnabled = () => logger.isLevelEnabled('debug');
+
   return async (todo: DelayedTodo): Promise<void> => {
     const key = delayNotificationKey(todo);
     if (stop.stopping.aborted) return release(key, `not started: ${String(stop.stopping.reason)}`);
-    const context = itemContext(todo);
     try {
       const delivered = await client.send({ workspaceId: todo.workspaceId, key, message: delayNotificationMessage(todo) }, {
         signal: stop.cancelled,
@@ -57,8 +60,10 @@ export function createDeliverer(deps: {
               + 'attempts; its claims are released for the next run');
             stop.cancel('the notify service looks down');
           }
-          logger.debug({ ...context, status: error.status, code: error.details.code, attempt: attemptNumber, reason: error.message },
-            willRetry ? 'notification attempt failed: retrying' : 'notification attempt failed');
+          if (debugEnabled()) {
+            logger.debug({ ...itemContext(todo), status: error.status, code: error.details.code, attempt: attemptNumber, reason: error.message },
+              willRetry ? 'notification attempt failed: retrying' : 'notification attempt failed');
+          }
         },
       });
       breaker.record(true);
@@ -67,10 +72,13 @@ export function createDeliverer(deps: {
       // debug, not info: at millions a day one line per send would be most of the run's CPU
       // and of the log store; the ledger (sweep deliveries) answers "was it sent", and each
       // page gets an info line.
-      logger.debug({ ...context, status: delivered.status, attempts: delivered.attempts },
-        delivered.status === 409 ? 'notification was already accepted earlier (409): recorded as sent' : 'sent a delay notification');
+      if (debugEnabled()) {
+        logger.debug({ ...itemContext(todo), status: delivered.status, attempts: delivered.attempts },
+          delivered.status === 409 ? 'notification was already accepted earlier (409): recorded as sent' : 'sent a delay notification');
+      }
       recorder.add({ key, result: 'sent', httpStatus: delivered.status });
     } catch (caught) {
+      const context = itemContext(todo);
       if (stop.cancelled.aborted) {
         logger.info(context, 'run stopped before this notification was answered: released for the next run');
         return release(key, `abandoned: ${String(stop.cancelled.reason)}`);
