@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { BenchUsageError, parseBenchOptions } from './bench-options.js';
+import { BenchUsageError, DEPLOYED_NODE_FLAGS, parseBenchOptions } from './bench-options.js';
 
 describe('parseBenchOptions', () => {
   it('has the issue\'s defaults: 20,000 todos, 200 workspaces, 20 ms, C = 64, one runner, the compiled build', () => {
     expect(parseBenchOptions([])).toEqual({
-      todos: 20_000, workspaces: 200, latencyMs: 20, concurrencies: [64], runners: 1, pageSize: 500,
-      maxRate: undefined, nodeFlags: [], build: 'dist', outDir: 'bench-results', help: false,
+      todos: 20_000, workspaces: 200, latencyMs: 20, concurrencies: [64], runners: 1, repeat: 1, pageSize: 500,
+      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', outDir: 'bench-results', help: false,
     });
+  });
+
+  it('runs the runners with the deployed node flags unless --node-flags replaces them, "" for none', () => {
+    expect(DEPLOYED_NODE_FLAGS).toEqual(['--max-old-space-size=256']);
+    expect(parseBenchOptions(['--node-flags=']).nodeFlags).toEqual([]);
   });
 
   it('reads a list of concurrencies, sorted and without repeats', () => {
@@ -23,6 +28,7 @@ describe('parseBenchOptions', () => {
     [['--todos', '10', '--workspaces', '11'], /--workspaces 11 is more than --todos 10/],
     [['--concurrency', '8,x'], /--concurrency must be an integer/],
     [['--max-rate', '0'], /--max-rate must be an integer from 1/],
+    [['--repeat', '26'], /--repeat must be an integer from 1 to 25/],
     [['--build', 'docker'], /--build must be dist or tsx/],
     [['--node-flags=max-old-space-size=64'], /each starting with a dash/],
     [['--node-flags', '--cpu-prof'], /--node-flags's value starts with a dash: write --node-flags="..."/],

@@ -10,6 +10,8 @@ export interface BenchOptions {
   latencyMs: number;
   /** Requests in flight per runner, one measurement each, ascending (--concurrency, default "64"). */
   concurrencies: number[];
+  /** Measurements of each concurrency; the table shows the median one (--repeat, default 1). */
+  repeat: number;
   /** Sweep processes started together on the same todos (--runners, default 1). */
   runners: number;
   /** The sweep's --page-size (--page-size, default 500). */
@@ -28,6 +30,13 @@ export interface BenchOptions {
   help: boolean;
 }
 
+/**
+ * The node flags the sweep is deployed with (the image's NODE_OPTIONS, the crontab's
+ * command line; a test keeps the three equal): the runners get them unless
+ * --node-flags says otherwise, so the bench measures the sweep as it runs.
+ */
+export const DEPLOYED_NODE_FLAGS: readonly string[] = ['--max-old-space-size=256'];
+
 /** A bad command line: one line names the problem, exit 64. */
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
@@ -40,11 +49,13 @@ export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL:
   --latency L         the mock notify service's latency per request, ms (default 20)
   --concurrency LIST  requests in flight per runner, e.g. 1,4,16,64 (default 64; 1 to 1024)
   --runners K         sweep processes run at once on the same todos (default 1; 1 to 16)
+  --repeat R          measure each concurrency R times; the table shows the median (default 1)
   --page-size P       the sweep's --page-size (default 500; 1 to 10000)
   --max-rate R        the sweep's --max-rate, per runner; the table shows the achieved rate
   --build dist|tsx    run the compiled build, compiled first (default, as the image runs it),
                       or the sources through tsx (as \`npm run command\` runs them)
-  --node-flags=S      node's own flags for the runners, e.g. --node-flags="--cpu-prof --cpu-prof-dir=prof"
+  --node-flags=S      node's own flags for the runners, instead of the deployed ones (${DEPLOYED_NODE_FLAGS.join(' ')}),
+                      e.g. --node-flags="--cpu-prof --cpu-prof-dir=prof --max-old-space-size=256"; "" for none
   --out DIR           results.jsonl, and chart.svg for several concurrencies (default bench-results/)
 
 A dedicated database sweep_bench_<pid> is created on DATABASE_URL's server and dropped
@@ -64,6 +75,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         latency: { type: 'string' },
         concurrency: { type: 'string' },
         runners: { type: 'string' },
+        repeat: { type: 'string' },
         'page-size': { type: 'string' },
         'max-rate': { type: 'string' },
         build: { type: 'string' },
@@ -97,7 +109,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   if (out.trim() === '') throw new BenchUsageError('--out must name a directory');
   const build = values.build === undefined ? 'dist' : String(values.build);
   if (build !== 'dist' && build !== 'tsx') throw new BenchUsageError(`--build must be dist or tsx (got ${JSON.stringify(build)})`);
-  const nodeFlags = values['node-flags'] === undefined ? [] : String(values['node-flags']).split(/\s+/).filter(Boolean);
+  const nodeFlags = values['node-flags'] === undefined ? [...DEPLOYED_NODE_FLAGS] : String(values['node-flags']).split(/\s+/).filter(Boolean);
   const notAFlag = nodeFlags.find((flag) => !flag.startsWith('-'));
   if (notAFlag !== undefined) throw new BenchUsageError(`--node-flags takes node's own flags, each starting with a dash (got ${JSON.stringify(notAFlag)})`);
   return {
@@ -106,6 +118,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     latencyMs: integer('latency', 20, 0, 10_000),
     concurrencies,
     runners: integer('runners', 1, 1, 16),
+    repeat: integer('repeat', 1, 1, 25),
     pageSize: integer('page-size', 500, 1, 10_000),
     maxRate: values['max-rate'] === undefined ? undefined : integer('max-rate', 0, 1, 100_000),
     nodeFlags,

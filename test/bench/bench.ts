@@ -13,8 +13,9 @@ import { connectAdmin, createBenchDatabase } from './bench-database.js';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
 import { renderChart } from './chart.js';
 import { PROJECT_ROOT, spawnTracked, stopChildren } from './child-processes.js';
-import { loadTodos, readTodos } from './load-todos.js';
+import { loadTodos } from './load-todos.js';
 import { measureConcurrency } from './measure-concurrency.js';
+import { medianRows } from './medians.js';
 import type { BenchContext, Measurement } from './measurement.type.js';
 import { clockTicksPerSecond } from './measure-process.js';
 import { startMockProcess } from './mock-process.js';
@@ -91,7 +92,6 @@ async function runBench(options: BenchOptions, adminUrl: string, outDir: string)
   say(`PostgreSQL ${database.serverVersion.split(' ')[0]} at ${hidePassword(adminUrl)}: created and migrated database ${name} (dropped at the end)`);
 
   const loaded = await database.use((db) => loadTodos(db, options));
-  const todos = await database.use(readTodos);
   say(`loaded ${options.todos} delayed todos over ${options.workspaces} workspaces in ${loaded.seconds.toFixed(2)} s `
     + `(one insert ... select from generate_series); run date ${loaded.runDate}`);
 
@@ -102,13 +102,20 @@ async function runBench(options: BenchOptions, adminUrl: string, outDir: string)
   const sweepBuild = options.build;
   const context: BenchContext = { startedAt, postgres: database.serverVersion, autovacuum: database.autovacuum, sweepBuild,
     nodeFlags: options.nodeFlags, loadSeconds: loaded.seconds, cpus: availableParallelism() };
-  const setup = { options, database, mock, todos, runDate: loaded.runDate, logDir: owned.logDir, ticksPerSecond: clockTicksPerSecond() };
+  const setup = { options, database, mock, runDate: loaded.runDate, logDir: owned.logDir, ticksPerSecond: clockTicksPerSecond() };
   const measurements: Measurement[] = [];
+  const medians: Measurement[] = [];
   for (const concurrency of options.concurrencies) {
-    say(`concurrency ${concurrency} x ${options.runners} runner(s): ceiling, sweep, rerun ...`);
-    const rows = await measureConcurrency(setup, concurrency);
-    measurements.push(...rows);
-    say(`concurrency ${concurrency}: ${rows.map((m) => `${m.kind} ${m.wallSeconds.toFixed(2)} s${m.verdict === 'ok' ? '' : ` (${m.verdict})`}`).join(', ')}`);
+    const repeats: Measurement[][] = [];
+    for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
+      const of = options.repeat > 1 ? ` (repeat ${repeat} of ${options.repeat})` : '';
+      say(`concurrency ${concurrency} x ${options.runners} runner(s): ceiling, sweep, rerun${of} ...`);
+      const rows = (await measureConcurrency(setup, concurrency)).map((m) => (options.repeat > 1 ? { ...m, repeat } : m));
+      repeats.push(rows);
+      measurements.push(...rows);
+      say(`concurrency ${concurrency}: ${rows.map((m) => `${m.kind} ${m.wallSeconds.toFixed(2)} s${m.verdict === 'ok' ? '' : ` (${m.verdict})`}`).join(', ')}`);
+    }
+    medians.push(...medianRows(repeats));
   }
 
   process.stdout.write([
@@ -119,7 +126,8 @@ async function runBench(options: BenchOptions, adminUrl: string, outDir: string)
       + `${options.nodeFlags.length > 0 ? ` with node ${options.nodeFlags.join(' ')}` : ''}`
       + `${options.maxRate ? `, --max-rate ${options.maxRate} per runner` : ''}; ${context.cpus} CPUs`,
     '',
-    formatTable(measurements),
+    ...(options.repeat > 1 ? [`median of ${options.repeat} repeats per kind (every repeat is in results.jsonl):`] : []),
+    formatTable(medians),
     '',
     describeColumns({ latencyMs: options.latencyMs }),
     '',
@@ -129,7 +137,7 @@ async function runBench(options: BenchOptions, adminUrl: string, outDir: string)
   say(`wrote ${results}`);
   if (options.concurrencies.length > 1) {
     const chart = join(outDir, 'chart.svg');
-    writeFileSync(chart, renderChart(measurements));
+    writeFileSync(chart, renderChart(medians));
     say(`wrote ${chart}`);
   }
   return measurements.some((m) => m.verdict.startsWith('FAILED')) ? 1 : 0;

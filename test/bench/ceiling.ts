@@ -9,7 +9,7 @@ import { delayNotificationKey, delayNotificationMessage } from '../../src/send-d
 
 export interface CeilingResult {
   seconds: number;
-  /** CPU of the bench process while it sent (user + system). */
+  /** CPU of the process while it sent (user + system). */
   cpuSeconds: number;
   tokenFetches: number;
   /** Sends that threw (they would be FAILED items in a sweep). */

@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import type { MockStats } from '../../mockserver/mock-server.type.js';
-import type { DelayedTodo } from '../../src/send-delay-notifications/delayed-todo.type.js';
 import type { BenchDatabase } from './bench-database.js';
 import type { BenchOptions } from './bench-options.js';
-import { measureCeiling } from './ceiling.js';
+import type { CeilingResult } from './ceiling.js';
+import { childEnv, PROJECT_ROOT, spawnTracked } from './child-processes.js';
 import type { Measurement } from './measurement.type.js';
 import { postgresCpuTicks, readCpuTicks, readMemoryKb } from './measure-process.js';
 import type { MockProcess } from './mock-process.js';
@@ -12,8 +13,6 @@ export interface BenchSetup {
   options: BenchOptions;
   database: BenchDatabase;
   mock: MockProcess;
-  /** The loaded todos in sweep order, for the ceiling. */
-  todos: DelayedTodo[];
   runDate: string;
   logDir: string;
   ticksPerSecond: number;
@@ -44,7 +43,7 @@ export async function measureConcurrency(setup: BenchSetup, concurrency: number)
   await mock.reset();
   const mockCpu = mockCpuMeter(mock, setup.ticksPerSecond);
   // K runners of C each keep K x C requests in flight: the ceiling gets the same.
-  const ceilingRun = await measureCeiling(mock.url, setup.todos, concurrency * options.runners);
+  const ceilingRun = await runCeiling(setup, concurrency * options.runners);
   const ceilingStats = await mock.stats();
   const ceilingMockCpu = mockCpu.lap();
   const ceilingRate = n / ceilingRun.seconds;
@@ -99,6 +98,21 @@ export async function measureConcurrency(setup: BenchSetup, concurrency: number)
     ], rerunRun.run.wallSeconds > RERUN_TARGET_SECONDS ? `SLOW: over the ${RERUN_TARGET_SECONDS} s target` : 'ok'),
   };
   return [ceiling, sweep, rerun];
+}
+
+/** The ceiling in a process of its own, with the runners' node flags: as cold as they are. */
+async function runCeiling(setup: BenchSetup, concurrency: number): Promise<CeilingResult> {
+  let output = '';
+  const child = spawnTracked(process.execPath, [...setup.options.nodeFlags, '--import', 'tsx', join(PROJECT_ROOT, 'test/bench/ceiling-process.ts')], {
+    env: childEnv({ DATABASE_URL: setup.database.url, SERVICES_URL: setup.mock.url, CONCURRENCY: String(concurrency) }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const code = await child.exited;
+  const line = output.trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`the ceiling process exited ${code}: ${line.slice(0, 300)}`);
+  return JSON.parse(line) as CeilingResult;
 }
 
 interface SweepMeasurement {

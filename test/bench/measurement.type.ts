@@ -13,6 +13,8 @@ export type MeasurementKind = 'ceiling' | 'sweep' | 'rerun';
 
 export interface Measurement {
   kind: MeasurementKind;
+  /** Which of the --repeat measurements (1-based); the table shows the median of each kind. */
+  repeat?: number;
   /** Requests in flight per runner (the ceiling: in total, C x K). */
   concurrency: number;
   runners: number;

@@ -15,6 +15,7 @@ import { getConfig } from '../../src/configuration/config.js';
 import { jobs } from '../../src/jobs.js';
 import { ExitCode } from '../../src/runner/exit-codes.js';
 import { sendDelayNotificationsJob } from '../../src/send-delay-notifications/send-delay-notifications.command.js';
+import { DEPLOYED_NODE_FLAGS } from '../bench/bench-options.js';
 
 /**
  * The Kubernetes manifests in deploy/ and the Dockerfile, checked against the
@@ -361,6 +362,15 @@ describe('Dockerfile', () => {
     expect(finalStage).toContainEqual({ instruction: 'ENTRYPOINT', value: '["node", "bin/sweep.js"]' });
     expect(finalStage).toContainEqual({ instruction: 'CMD', value: '["--help"]' });
     expect(finalStage).toContainEqual({ instruction: 'ENV', value: 'NODE_ENV=production' });
+  });
+
+  it('sets the node flags the benchmark measures, in the image and in the crontab', () => {
+    const flags = DEPLOYED_NODE_FLAGS.join(' ');
+    expect(finalStage).toContainEqual({ instruction: 'ENV', value: `NODE_OPTIONS=${flags.includes(' ') ? JSON.stringify(flags) : flags}` });
+    const crontab = readFileSync(join(root, 'deploy/crontab.example'), 'utf8').split(/\r?\n/)
+      .filter((line) => /^[*\d]/.test(line) && line.includes('bin/sweep.js'));
+    expect(crontab.length).toBeGreaterThan(0);
+    for (const line of crontab) expect(line).toContain(`node ${flags} bin/sweep.js`);
   });
 
   it('gets every folder tsconfig.build.json compiles past .dockerignore and into the build', () => {
