@@ -35,12 +35,15 @@ export function createDeliverer(deps: {
   counts: DeliveryCounts;
   stop: StopControl;
   breaker: CircuitBreaker;
+  /** Told of each todo this run leaves to a later one (retry, released, no token). */
+  onLeftBehind?: (todo: DelayedTodo) => void;
 }) {
-  const { client, recorder, logger, counts, stop, breaker } = deps;
+  const { client, recorder, logger, counts, stop, breaker, onLeftBehind } = deps;
   const workspacesWithoutToken = new Set<string>();
 
-  const release = (key: string, reason: string) => {
+  const release = (todo: DelayedTodo, key: string, reason: string) => {
     counts.released += 1;
+    onLeftBehind?.(todo);
     recorder.add({ key, result: 'released', error: reason });
   };
 
@@ -50,7 +53,7 @@ export function createDeliverer(deps: {
 
   return async (todo: DelayedTodo): Promise<void> => {
     const key = delayNotificationKey(todo);
-    if (stop.stopping.aborted) return release(key, `not started: ${String(stop.stopping.reason)}`);
+    if (stop.stopping.aborted) return release(todo, key, `not started: ${String(stop.stopping.reason)}`);
     try {
       const delivered = await client.send({ workspaceId: todo.workspaceId, key, message: delayNotificationMessage(todo) }, {
         signal: stop.cancelled,
@@ -81,7 +84,7 @@ export function createDeliverer(deps: {
       const context = itemContext(todo);
       if (stop.cancelled.aborted) {
         logger.info(context, 'run stopped before this notification was answered: released for the next run');
-        return release(key, `abandoned: ${String(stop.cancelled.reason)}`);
+        return release(todo, key, `abandoned: ${String(stop.cancelled.reason)}`);
       }
       const error = caught instanceof ServiceError
         ? caught
@@ -95,6 +98,7 @@ export function createDeliverer(deps: {
           logger.error({ workspaceId: todo.workspaceId, status: error.status, reason: error.message },
             'no token for this workspace: skipping all its todos in this run; the next run tries them again');
         }
+        onLeftBehind?.(todo);
         recorder.add({ key, result: 'released', error: error.message });
       } else if (error.kind === 'permanent') {
         counts.failedPermanently += 1;
@@ -103,6 +107,7 @@ export function createDeliverer(deps: {
       } else {
         counts.failedTransiently += 1;
         logger.warn(failure, 'notification failed after its retries: skipping it, a later run retries it');
+        onLeftBehind?.(todo);
         recorder.add({ key, result: 'retry', httpStatus: error.status, error: error.message });
       }
     }

@@ -43,16 +43,3 @@ export async function countDelayedTodos(db: Knex, runDate: string): Promise<Dela
     previouslyFailed: row?.previously_failed ?? 0,
   };
 }
-
-/** The due date of the oldest delayed todo without a sent delivery, or undefined: one index walk. */
-export async function getOldestUnnotifiedDueDate(db: Knex, runDate: string): Promise<string | undefined> {
-  const row: { due_date: string } | undefined = await db('todos as t')
-    .select('t.due_date')
-    .where('t.due_date', '<', runDate)
-    .whereNotExists((sub) => sub.select(db.raw('1')).from('deliveries as d')
-      .where('d.key', delayNotificationKeySql(db, 't'))
-      .where('d.status', 'sent'))
-    .orderBy([{ column: 't.due_date' }, { column: 't.id' }])
-    .first();
-  return row?.due_date;
-}

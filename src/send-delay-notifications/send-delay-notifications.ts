@@ -14,7 +14,7 @@ import { createInFlight } from '../runner/in-flight.js';
 import type { JobContext, JobResult } from '../runner/job.type.js';
 import { todayUtc } from '../runner/option-parsers.js';
 import { createStopControl } from '../runner/stop-control.js';
-import { countDelayedTodos, getDelayedTodos, getOldestUnnotifiedDueDate } from './delayed-todo.dao.js';
+import { countDelayedTodos, getDelayedTodos } from './delayed-todo.dao.js';
 import type { DelayedTodo, DelayedTodoCursor, SendDelayNotificationsOptions } from './delayed-todo.type.js';
 import { createDeliverer, itemContext } from './delay-notification.deliverer.js';
 import { createNotificationClient } from './notification.client.js';
@@ -64,15 +64,16 @@ export async function sendDelayNotifications(context: JobContext, options: SendD
   const startedAt = performance.now();
   const progress = setInterval(() => context.printer.progress(describeProgress(counts, startedAt)), 1000);
   progress.unref();
+  const backlog = createBacklog();
   try {
-    if (options.dryRun) await listWouldSend(context, runDate, options.pageSize, counts);
-    else await sendAll(context, options, runDate, counts);
+    if (options.dryRun) await listWouldSend(context, runDate, options.pageSize, counts, backlog);
+    else await sendAll(context, options, runDate, counts, backlog);
   } finally {
     clearInterval(progress);
     context.printer.clearProgress();
   }
   const seconds = (performance.now() - startedAt) / 1000;
-  await recordBacklog(context, runDate);
+  recordBacklog(context, backlog.oldestDueDate);
 
   if (counts.found === 0 && counts.delayed > 0 && counts.delayed === counts.alreadySent) {
     logger.info({ runDate, alreadySent: counts.alreadySent }, `all ${counts.delayed} delayed todo(s) were already notified: nothing to send`);
@@ -87,11 +88,40 @@ export async function sendDelayNotifications(context: JobContext, options: SendD
   };
 }
 
-async function listWouldSend({ db, logger }: JobContext, runDate: string, pageSize: number, counts: Counts): Promise<void> {
+async function listWouldSend({ db, logger }: JobContext, runDate: string, pageSize: number, counts: Counts, backlog: Backlog): Promise<void> {
   for await (const page of readPages(db, runDate, pageSize)) {
     counts.found += page.length;
-    for (const todo of page) logger.info(itemContext(todo), 'dry run: would send a delay notification');
+    for (const todo of page) {
+      backlog.leftBehind(todo.dueDate);
+      logger.info(itemContext(todo), 'dry run: would send a delay notification');
+    }
   }
+}
+
+interface Backlog {
+  /** A delayed todo this run leaves to a later one. */
+  leftBehind(dueDate: string): void;
+  readonly oldestDueDate: string | undefined;
+}
+
+/**
+ * The oldest due date among the todos a run leaves to a later run: retried, released,
+ * without a token, held by another run or backing off, or not reached because the run
+ * stopped. The scan visits every todo still to do, oldest first, so this costs no query
+ * (a query at the end walked every delayed todo again). Todos refused for good (failed,
+ * dead) are not in it: they have an alert of their own.
+ */
+function createBacklog(): Backlog {
+  let oldest: string | undefined;
+  return {
+    leftBehind(dueDate) {
+      // YYYY-MM-DD strings sort as the dates they name.
+      if (oldest === undefined || dueDate < oldest) oldest = dueDate;
+    },
+    get oldestDueDate() {
+      return oldest;
+    },
+  };
 }
 
 /** The live line at a terminal: found so far, sent, failed, rate, elapsed. */
@@ -101,20 +131,16 @@ export function describeProgress(counts: Counts, startedAt: number, now = perfor
   return `found ${counts.found} · sent ${counts.sent} · failed ${failed} · ${Math.round(counts.sent / seconds)}/s · ${Math.round(seconds)} s`;
 }
 
-/** The age of the oldest delayed todo still not notified: the backlog an alert should watch. */
-async function recordBacklog({ db, metrics, logger }: JobContext, runDate: string): Promise<void> {
-  try {
-    const oldest = await getOldestUnnotifiedDueDate(db, runDate);
-    const ageSeconds = oldest ? Math.max(0, (Date.now() - Date.parse(`${oldest}T00:00:00Z`)) / 1000) : 0;
-    metrics.setGauge('sweep_delay_backlog_oldest_age_seconds',
-      'Age of the oldest delayed todo not yet notified (0: none left), measured from its due date.', ageSeconds);
-    if (oldest) logger.debug({ oldestDueDate: oldest }, 'oldest delayed todo not yet notified');
-  } catch (error) {
-    logger.warn({ reason: (error as Error).message }, 'could not measure the backlog');
-  }
+/** The age of the oldest delayed todo left to a later run: the backlog an alert should watch. */
+function recordBacklog({ metrics, logger }: JobContext, oldest: string | undefined): void {
+  const ageSeconds = oldest ? Math.max(0, (Date.now() - Date.parse(`${oldest}T00:00:00Z`)) / 1000) : 0;
+  metrics.setGauge('sweep_delay_backlog_oldest_age_seconds',
+    'Age of the oldest delayed todo left to a later run (0: none), measured from its due date.', ageSeconds);
+  if (oldest) logger.debug({ oldestDueDate: oldest }, 'oldest delayed todo left to a later run');
 }
 
-async function sendAll(context: JobContext, options: SendDelayNotificationsOptions, runDate: string, counts: Counts): Promise<void> {
+async function sendAll(context: JobContext, options: SendDelayNotificationsOptions, runDate: string, counts: Counts,
+  backlog: Backlog): Promise<void> {
   const { db, logger, config } = context;
   const runId = context.runId ?? '';
   const leaseMs = options.leaseSeconds * 1000;
@@ -150,7 +176,8 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
   });
   const stop = createStopControl(context.signal, options.graceSeconds * 1000, (reason) => logger.warn({ reason,
     graceSeconds: options.graceSeconds }, 'stopping: no new claims; requests in flight may finish within the grace period'));
-  const deliver = createDeliverer({ client, recorder, logger, counts, stop, breaker: createCircuitBreaker() });
+  const deliver = createDeliverer({ client, recorder, logger, counts, stop, breaker: createCircuitBreaker(),
+    onLeftBehind: (todo) => backlog.leftBehind(todo.dueDate) });
   const limit = pLimit(options.concurrency);
   const inFlight = createInFlight();
   const stopRenewal = startLeaseRenewal({ db, ledger, runId, leaseMs, logger });
@@ -159,7 +186,11 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
   let pages = 0;
   try {
     for await (const page of readPages(db, runDate, options.pageSize)) {
-      if (stop.stopping.aborted) break;
+      if (stop.stopping.aborted) {
+        // Not reached: this page and the rest, none of them older than its first todo.
+        backlog.leftBehind((page[0] as DelayedTodo).dueDate);
+        break;
+      }
       counts.found += page.length;
       const claimed = await claimPage(ledger, page);
       counts.claimed += claimed.size;
@@ -173,6 +204,7 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
           inFlight.track(limit(() => deliver(todo)));
         } else {
           counts.claimedElsewhere += 1;
+          backlog.leftBehind(todo.dueDate);
           logger.debug(itemContext(todo), 'claimed by another live run, or backing off after a failure: skipping it');
         }
       }
