@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SWEEP_FROM_SOURCES } from './support/sweep-process.js';
 import { createEmbeddedDataDir, createTestDatabase, type TestDatabase } from './support/test-database.js';
 
-/** Runs bin/sweep.js as a scheduler would: a real process, its real exit code. */
+/** Runs the sweep as a scheduler would: a real process, its real exit code. */
 function sweepProcess(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/sweep.js', ...args], {
+    execFile(process.execPath, [...SWEEP_FROM_SOURCES, ...args], {
       env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
       timeout: 60_000,
     }, (error, stdout, stderr) => {
@@ -113,7 +114,7 @@ describe('sweep against a database', () => {
 
   it('exits quietly when its reader closes the pipe early', async () => {
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile('sh', ['-c', `"${process.execPath}" bin/sweep.js --help | head -1`], (error, _stdout, err) =>
+      execFile('sh', ['-c', `"${process.execPath}" ${SWEEP_FROM_SOURCES.join(' ')} --help | head -1`], (error, _stdout, err) =>
         resolve({ code: error ? 1 : 0, stderr: err }));
     });
     expect(code).toBe(0);

@@ -9,11 +9,19 @@ export interface SweepProcess {
   exited: Promise<number>;
 }
 
+/**
+ * The sweep from its TypeScript sources, as `npm run command` runs it. Not bin/sweep.js:
+ * that runs dist/ whenever there is one, and a dist/ left by `npm run bench` or `npm run
+ * build` would have the tests check yesterday's code. (test/build.integration.test.ts
+ * checks bin/sweep.js with a fresh build.)
+ */
+export const SWEEP_FROM_SOURCES = ['--import', 'tsx', 'src/main.ts'];
+
 const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
-/** Starts `sweep <args>` as a real process (bin/sweep.js), as a scheduler would. */
+/** Starts `sweep <args>` as a real process, as a scheduler would. */
 export function startSweepProcess(args: string[], env: Record<string, string>): SweepProcess {
-  const child = spawn(process.execPath, ['bin/sweep.js', ...args], {
+  const child = spawn(process.execPath, [...SWEEP_FROM_SOURCES, ...args], {
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
