@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { getConfig } from '../../src/configuration/config.js';
 import { closeHttpClient, createHttpClient } from '../../src/http/http-client.js';
 import { createTokenCache } from '../../src/http/token-cache.js';
+import { createInFlight } from '../../src/runner/in-flight.js';
 import { fetchWorkspaceToken } from '../../src/http/token.client.js';
 import type { DelayedTodo } from '../../src/send-delay-notifications/delayed-todo.type.js';
 import { createNotificationClient } from '../../src/send-delay-notifications/notification.client.js';
@@ -18,10 +19,11 @@ export interface CeilingResult {
 
 /**
  * The same HTTP work as a sweep with no database: the project's own http client, token
- * cache and notification client, over the todos in memory, `concurrency` in flight.
+ * cache and notification client, over the todos in memory, `concurrency` in flight
+ * through p-limit, fed a page at a time as the sweep feeds it.
  * What the sweep could reach if reading, claiming and recording cost nothing.
  */
-export async function measureCeiling(servicesUrl: string, todos: DelayedTodo[], concurrency: number): Promise<CeilingResult> {
+export async function measureCeiling(servicesUrl: string, todos: DelayedTodo[], concurrency: number, pageSize: number): Promise<CeilingResult> {
   // The sweep's defaults for timeouts, retries and credentials, from its own configuration.
   const config = getConfig({ SERVICES_URL: servicesUrl });
   const http = createHttpClient({ baseURL: config.servicesUrl, timeoutMs: config.http.timeoutMs, maxSockets: concurrency });
@@ -37,13 +39,20 @@ export async function measureCeiling(servicesUrl: string, todos: DelayedTodo[], 
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   try {
-    await Promise.all(todos.map((todo) => limit(async () => {
-      try {
-        await client.send({ workspaceId: todo.workspaceId, key: delayNotificationKey(todo), message: delayNotificationMessage(todo) });
-      } catch {
-        failures += 1;
-      }
-    })));
+    // Fed as the sweep feeds its p-limit: about one page queued behind the requests in
+    // flight, never N promises at once.
+    const inFlight = createInFlight();
+    for (const [index, todo] of todos.entries()) {
+      inFlight.track(limit(async () => {
+        try {
+          await client.send({ workspaceId: todo.workspaceId, key: delayNotificationKey(todo), message: delayNotificationMessage(todo) });
+        } catch {
+          failures += 1;
+        }
+      }));
+      if ((index + 1) % pageSize === 0) await inFlight.waitBelow(pageSize + concurrency);
+    }
+    await inFlight.waitBelow(1);
     const cpu = process.cpuUsage(cpuBefore);
     return { seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, tokenFetches: tokens.fetches, failures };
   } finally {

@@ -103,8 +103,10 @@ export async function measureConcurrency(setup: BenchSetup, concurrency: number)
 /** The ceiling in a process of its own, with the runners' node flags: as cold as they are. */
 async function runCeiling(setup: BenchSetup, concurrency: number): Promise<CeilingResult> {
   let output = '';
-  const child = spawnTracked(process.execPath, [...setup.options.nodeFlags, '--import', 'tsx', join(PROJECT_ROOT, 'test/bench/ceiling-process.ts')], {
-    env: childEnv({ DATABASE_URL: setup.database.url, SERVICES_URL: setup.mock.url, CONCURRENCY: String(concurrency) }),
+  const flags = ceilingNodeFlags(setup.options.nodeFlags, setup.options.todos);
+  const child = spawnTracked(process.execPath, [...flags, '--import', 'tsx', join(PROJECT_ROOT, 'test/bench/ceiling-process.ts')], {
+    env: childEnv({ DATABASE_URL: setup.database.url, SERVICES_URL: setup.mock.url, CONCURRENCY: String(concurrency),
+      PAGE_SIZE: String(setup.options.pageSize) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
@@ -113,6 +115,17 @@ async function runCeiling(setup: BenchSetup, concurrency: number): Promise<Ceili
   const line = output.trim().split('\n').at(-1) ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new Error(`the ceiling process exited ${code}: ${line.slice(0, 300)}`);
   return JSON.parse(line) as CeilingResult;
+}
+
+/**
+ * The runners' flags, except that the ceiling holds all N todos in memory (the sweep
+ * never does): an old-space cap gets room for them, about 500 bytes a todo.
+ */
+export function ceilingNodeFlags(runnerFlags: readonly string[], todos: number): string[] {
+  const cap = runnerFlags.map((flag) => /^--max-old-space-size=(\d+)$/.exec(flag)).find(Boolean);
+  if (!cap) return [...runnerFlags];
+  const megabytes = Number(cap[1]) + Math.ceil((todos * 500) / (1024 * 1024));
+  return [...runnerFlags.filter((flag) => !flag.startsWith('--max-old-space-size=')), `--max-old-space-size=${megabytes}`];
 }
 
 interface SweepMeasurement {
