@@ -19,6 +19,11 @@ export interface DelayedTodoTotals {
   alreadySent: number;
   /** Of those, refused for good or dead after their attempts: see `sweep deliveries`. */
   previouslyFailed: number;
+  /**
+   * The due date of the oldest delayed todo still to do (no delivery, or one neither sent
+   * nor refused for good), or undefined when there is none: where the scan starts.
+   */
+  firstToDo: string | undefined;
 }
 
 export interface SendDelayNotificationsOptions {

@@ -57,17 +57,21 @@ export async function sendDelayNotifications(context: JobContext, options: SendD
   const totals = await countDelayedTodos(db, runDate).catch((error: unknown) => {
     throw unreadable(error, { runDate });
   });
-  Object.assign(counts, totals);
-  logger.info({ runDate, ...totals },
+  const { firstToDo, ...totalCounts } = totals;
+  Object.assign(counts, totalCounts);
+  logger.info({ runDate, ...totalCounts, firstToDo },
     `${totals.delayed} delayed todo(s) as of ${runDate}: ${totals.alreadySent} already notified, ${totals.previouslyFailed} failed earlier`);
+  // Where the scan starts: todos due earlier are all settled, as of the count. One due
+  // earlier that appears after it (created late, or moved back) is the next run's work.
+  const scan = { runDate, from: firstToDo };
 
   const startedAt = performance.now();
   const progress = setInterval(() => context.printer.progress(describeProgress(counts, startedAt)), 1000);
   progress.unref();
   const backlog = createBacklog();
   try {
-    if (options.dryRun) await listWouldSend(context, runDate, options.pageSize, counts, backlog);
-    else await sendAll(context, options, runDate, counts, backlog);
+    if (options.dryRun) await listWouldSend(context, scan, options.pageSize, counts, backlog);
+    else await sendAll(context, options, scan, counts, backlog);
   } finally {
     clearInterval(progress);
     context.printer.clearProgress();
@@ -88,8 +92,8 @@ export async function sendDelayNotifications(context: JobContext, options: SendD
   };
 }
 
-async function listWouldSend({ db, logger }: JobContext, runDate: string, pageSize: number, counts: Counts, backlog: Backlog): Promise<void> {
-  for await (const page of readPages(db, runDate, pageSize)) {
+async function listWouldSend({ db, logger }: JobContext, scan: Scan, pageSize: number, counts: Counts, backlog: Backlog): Promise<void> {
+  for await (const page of readPages(db, scan, pageSize)) {
     counts.found += page.length;
     for (const todo of page) {
       backlog.leftBehind(todo.dueDate);
@@ -139,7 +143,7 @@ function recordBacklog({ metrics, logger }: JobContext, oldest: string | undefin
   if (oldest) logger.debug({ oldestDueDate: oldest }, 'oldest delayed todo left to a later run');
 }
 
-async function sendAll(context: JobContext, options: SendDelayNotificationsOptions, runDate: string, counts: Counts,
+async function sendAll(context: JobContext, options: SendDelayNotificationsOptions, scan: Scan, counts: Counts,
   backlog: Backlog): Promise<void> {
   const { db, logger, config } = context;
   const runId = context.runId ?? '';
@@ -185,7 +189,7 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
   let failure: unknown;
   let pages = 0;
   try {
-    for await (const page of readPages(db, runDate, options.pageSize)) {
+    for await (const page of readPages(db, scan, options.pageSize)) {
       if (stop.stopping.aborted) {
         // Not reached: this page and the rest, none of them older than its first todo.
         backlog.leftBehind((page[0] as DelayedTodo).dueDate);
@@ -231,11 +235,18 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
   if (failure) throw failure;
 }
 
+/** Which delayed todos a run pages through: due before runDate, from `from` on; none without `from`. */
+interface Scan {
+  runDate: string;
+  from: string | undefined;
+}
+
 /** Pages of delayed todos in (due_date, id) order; the cursor only ever moves forward. */
-async function* readPages(db: Knex, runDate: string, pageSize: number): AsyncGenerator<DelayedTodo[]> {
+async function* readPages(db: Knex, { runDate, from }: Scan, pageSize: number): AsyncGenerator<DelayedTodo[]> {
+  if (from === undefined) return;
   let after: DelayedTodoCursor | undefined;
   for (;;) {
-    const page = await getDelayedTodos(db, { runDate, after, limit: pageSize }).catch((error: unknown) => {
+    const page = await getDelayedTodos(db, { runDate, after, from, limit: pageSize }).catch((error: unknown) => {
       throw unreadable(error, { runDate, after });
     });
     if (page.length > 0) yield page;
