@@ -49,3 +49,50 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('delivery ledger on 
     expect(read).toBeLessThan(BATCH * 4);
   });
 });
+
+/**
+ * The hot path (claim: a pending row; record: a sent row) must write nothing to the index
+ * the dead-letter view reads by status: only the rows that need attention go in. Counted
+ * in heap pointers on the index's leaf pages (pageinspect), so a deduplicated posting
+ * list counts for every row it points to.
+ */
+describe.skipIf(inject('testDatabase').kind !== 'postgres')('the attention index', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await database.db.raw('create extension if not exists pageinspect');
+  });
+  afterAll(() => database?.destroy());
+
+  const heapPointers = async (index: string): Promise<number> => {
+    const pages = await database.db.raw<{ rows: Array<{ pages: number }> }>(
+      `select (pg_relation_size(?::regclass) / current_setting('block_size')::int)::int as pages`, [index]);
+    let pointers = 0;
+    for (let page = 1; page < (pages.rows[0]?.pages ?? 0); page += 1) {
+      const result = await database.db.raw<{ rows: Array<{ n: number }> }>(
+        `select coalesce(sum(coalesce(cardinality(tids), 1)), 0)::int as n
+           from bt_page_items(?, ?) where (select type from bt_page_stats(?, ?)) = 'l' and itemoffset > case when
+             (select btpo_next from bt_page_stats(?, ?)) = 0 then 0 else 1 end`,
+        [index, page, index, page, index, page]);
+      pointers += result.rows[0]?.n ?? 0;
+    }
+    return pointers;
+  };
+
+  it('holds only retry, failed and dead deliveries: claiming and recording sent ones writes nothing to it', async () => {
+    const ledger = createDeliveryLedger(database.db, {
+      job: JOB, runId: randomUUID(), leaseMs: 60_000, maxAttempts: 5, retryBackoffMs: 1000, retryBackoffMaxMs: 60_000,
+    });
+    const items = Array.from({ length: 200 }, (_, i) => ({
+      key: `${JOB}:attention-${i}`, workspaceId: randomUUID(), itemId: `attention-${i}`, itemDate: '2022-01-01',
+    }));
+    expect((await ledger.claim(items)).size).toBe(200);
+    await ledger.record(items.map((item, i) => (i < 190
+      ? { key: item.key, result: 'sent' as const, httpStatus: 201 }
+      : { key: item.key, result: i < 195 ? 'failed' as const : 'retry' as const, httpStatus: i < 195 ? 400 : 503, error: 'no' })));
+
+    expect(await heapPointers('deliveries_attention_idx')).toBe(10);
+    const dead = await database.db('deliveries').where({ job: JOB }).whereIn('status', ['failed', 'retry']).count<{ count: string }[]>();
+    expect(Number(dead[0]?.count)).toBe(10);
+  });
+});
