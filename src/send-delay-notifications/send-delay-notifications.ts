@@ -10,6 +10,7 @@ import { createDeliveryLedger, type DeliveryLedger } from '../ledger/deliveries.
 import { startLeaseRenewal } from '../ledger/lease-renewal.js';
 import { createOutcomeRecorder } from '../ledger/outcome-recorder.js';
 import { AbortRunError } from '../runner/errors.js';
+import { claimBatchSize } from '../runner/claim-batch.js';
 import { createInFlight } from '../runner/in-flight.js';
 import type { JobContext, JobResult } from '../runner/job.type.js';
 import { todayUtc } from '../runner/option-parsers.js';
@@ -189,32 +190,40 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
   let failure: unknown;
   let pages = 0;
   try {
+    const claimBatch = claimBatchSize(options.concurrency, options.pageSize);
     for await (const page of readPages(db, scan, options.pageSize)) {
-      if (stop.stopping.aborted) {
-        // Not reached: this page and the rest, none of them older than its first todo.
-        backlog.leftBehind((page[0] as DelayedTodo).dueDate);
+      let claimedOnPage = 0;
+      let reached = 0;
+      // The page is claimed a batch at a time, each once the requests queued before it
+      // are nearly all under way: this run holds little more than it is about to send,
+      // and runners sharing a sweep finish together.
+      for (; reached < page.length && !stop.stopping.aborted; reached += claimBatch) {
+        await inFlight.waitBelow(options.concurrency + claimBatch);
+        if (stop.stopping.aborted) break;
+        const batch = page.slice(reached, reached + claimBatch);
+        counts.found += batch.length;
+        const claimed = await claimTodos(ledger, batch);
+        claimedOnPage += claimed.size;
+        counts.claimed += claimed.size;
+        for (const todo of batch) {
+          if (claimed.has(delayNotificationKey(todo))) {
+            inFlight.track(limit(() => deliver(todo)));
+          } else {
+            counts.claimedElsewhere += 1;
+            backlog.leftBehind(todo.dueDate);
+            logger.debug(itemContext(todo), 'claimed by another live run, or backing off after a failure: skipping it');
+          }
+        }
+        if (recorder.failure) throw ledgerUnwritable(recorder.failure);
+      }
+      const considered = Math.min(reached, page.length);
+      if (considered > 0) logPage(logger, { page: pages += 1, todos: page, claimed: claimedOnPage, considered, sentSoFar: counts.sent });
+      if (reached < page.length) {
+        // Stopping: the rest of this page and the pages after it are not reached, none of
+        // them older than the first todo not reached.
+        backlog.leftBehind((page[reached] as DelayedTodo).dueDate);
         break;
       }
-      counts.found += page.length;
-      const claimed = await claimPage(ledger, page);
-      counts.claimed += claimed.size;
-      const first = page[0] as DelayedTodo;
-      const last = page[page.length - 1] as DelayedTodo;
-      logger.info({ page: pages += 1, todos: page.length, claimed: claimed.size, claimedElsewhere: page.length - claimed.size,
-        from: { dueDate: first.dueDate, todoId: first.id }, to: { dueDate: last.dueDate, todoId: last.id },
-        sentSoFar: counts.sent }, `page ${pages}: claimed ${claimed.size} of ${page.length} todo(s); sending`);
-      for (const todo of page) {
-        if (claimed.has(delayNotificationKey(todo))) {
-          inFlight.track(limit(() => deliver(todo)));
-        } else {
-          counts.claimedElsewhere += 1;
-          backlog.leftBehind(todo.dueDate);
-          logger.debug(itemContext(todo), 'claimed by another live run, or backing off after a failure: skipping it');
-        }
-      }
-      if (recorder.failure) throw ledgerUnwritable(recorder.failure);
-      // Keep about one page queued behind the requests in flight: flat memory, no idle gap.
-      await inFlight.waitBelow(options.pageSize + options.concurrency);
     }
   } catch (error) {
     failure = error;
@@ -233,6 +242,15 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
     failure ??= ledgerUnwritable(error);
   }
   if (failure) throw failure;
+}
+
+function logPage(logger: JobContext['logger'],
+  { page, todos, claimed, considered, sentSoFar }: { page: number; todos: DelayedTodo[]; claimed: number; considered: number; sentSoFar: number }): void {
+  const first = todos[0] as DelayedTodo;
+  const last = todos[todos.length - 1] as DelayedTodo;
+  logger.info({ page, todos: todos.length, claimed, claimedElsewhere: considered - claimed,
+    from: { dueDate: first.dueDate, todoId: first.id }, to: { dueDate: last.dueDate, todoId: last.id }, sentSoFar },
+  `page ${page}: claimed ${claimed} of ${todos.length} todo(s)`);
 }
 
 /** Which delayed todos a run pages through: due before runDate, from `from` on; none without `from`. */
@@ -256,9 +274,9 @@ async function* readPages(db: Knex, { runDate, from }: Scan, pageSize: number): 
   }
 }
 
-async function claimPage(ledger: DeliveryLedger, page: DelayedTodo[]): Promise<Set<string>> {
+async function claimTodos(ledger: DeliveryLedger, todos: DelayedTodo[]): Promise<Set<string>> {
   try {
-    return await ledger.claim(page.map((todo) => ({
+    return await ledger.claim(todos.map((todo) => ({
       key: delayNotificationKey(todo), workspaceId: todo.workspaceId, itemId: todo.id, itemDate: todo.dueDate,
     })));
   } catch (error) {

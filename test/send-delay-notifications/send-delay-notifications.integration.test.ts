@@ -299,6 +299,37 @@ describe('send-delay-notifications paging', () => {
     expect(testbed.mock.stats().maxInFlight).toBeGreaterThanOrEqual(3);
   });
 
+  it('claims a batch at a time as its requests get under way, never a page ahead', async () => {
+    await insertTodos(testbed.database.db, buildDelayedTodos(600, 6));
+    testbed.mock.configure({ latencyMs: 10 });
+    // At --concurrency 4 a claim covers 100 todos (claimBatchSize), taken once fewer than
+    // 4 + 100 are unfinished: a run holds at most 4 + 2 x 100 claims it has not had an answer for. Claiming the
+    // whole page of 500 up front, as it once did, leaves a second runner nothing to take.
+    // Held: claimed and not yet answered. Pending rows include answers the recorder has
+    // not written yet, so those (accepted by the mock, not yet sent in the ledger) come
+    // off; the mock is read first, so a request answered meanwhile counts as held.
+    let maxHeld = 0;
+    let sampling = true;
+    const sample = (async () => {
+      while (sampling) {
+        const accepted = testbed.mock.stats().accepted;
+        const row = await testbed.database.db('deliveries').first<{ pending: number; sent: number }>(
+          testbed.database.db.raw(`count(*) filter (where status = 'pending')::int as pending`),
+          testbed.database.db.raw(`count(*) filter (where status = 'sent')::int as sent`));
+        maxHeld = Math.max(maxHeld, (row?.pending ?? 0) - (accepted - (row?.sent ?? 0)));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+
+    const run = await sweep([SEND, '--date', '2022-06-03', '--concurrency', '4', '--page-size', '500']).finally(() => { sampling = false; });
+    await sample;
+
+    expect(run.exitCode).toBe(0);
+    expect(testbed.mock.stats().accepted).toBe(600);
+    expect(maxHeld).toBeGreaterThan(0);
+    expect(maxHeld).toBeLessThanOrEqual(4 + 2 * 100);
+  });
+
   it('sends a new notification when a todo\'s due date moved and passed again', async () => {
     const [todo] = await insertTodos(testbed.database.db, [buildTodo({ due_date: '2020-01-01' })]);
     await sweep([SEND, '--date', '2022-06-03']);
