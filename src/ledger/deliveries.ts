@@ -63,7 +63,7 @@ export interface DeliveryLedger {
   /** Pushes this run's live claims' leases forward. */
   renewLeases(): Promise<number>;
   /**
-   * Records outcomes in one statement. Returns how many it wrote (an outcome of a claim
+   * Records outcomes in one statement (two when a claim was lost). Returns how many it wrote (an outcome of a claim
    * this run no longer owns is not written) and, as they now stand, the deliveries it
    * left other than sent: the few an operator hears about. Sent rows are not sent back:
    * at 500 a page they would be most of what the database returns.
@@ -75,6 +75,55 @@ export interface DeliveryLedger {
 
 export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): DeliveryLedger {
   const { job, runId } = options;
+
+  /**
+   * One statement for a batch of outcomes. 'own': the rows this run still holds
+   * (pending, its run id), found through the pending-claims index. 'sent-by-key': given
+   * only 'sent' outcomes, the rows found by primary key whoever holds them, except those
+   * this run has just written.
+   */
+  const writeOutcomes = async (outcomes: DeliveryOutcome[], which: 'own' | 'sent-by-key') => {
+    const keys = outcomes.map((o) => o.key);
+    const rows = which === 'own'
+      ? 'd.status = \'pending\' and d.run_id = ?'
+      // d.key = any(keys) repeats the join on purpose: it makes the plan a primary-key
+      // lookup per outcome, where a join alone let PostgreSQL hash a whole ledger without
+      // statistics for each batch.
+      // Only 'sent' outcomes come this way; a filter on v.result would make PostgreSQL
+      // expect one row from unnest and scan the ledger once per outcome.
+      : 'd.key = any(?::text[]) and not (d.status = \'sent\' and d.run_id = ?)';
+    const rowBindings = which === 'own' ? [runId] : [keys, runId];
+    const result = await withDeadlockRetry(() => db.raw<{ rows: Array<{ written: number; sent_written: number; not_sent: RecordedDelivery[] }> }>(
+      `with recorded as (update deliveries d set
+         status = case
+           when v.result = 'sent' then 'sent'
+           when v.result = 'failed' then 'failed'
+           when v.result = 'released' then 'retry'
+           when d.attempts + 1 >= ? then 'dead'
+           else 'retry' end,
+         attempts = d.attempts + case when v.result = 'released' then 0 else 1 end,
+         last_status = coalesce(v.http_status, case when v.result = 'released' then d.last_status end),
+         last_error = case when v.result = 'sent' then null else coalesce(v.error, d.last_error) end,
+         sent_at = case when v.result = 'sent' then coalesce(d.sent_at, now()) else d.sent_at end,
+         next_attempt_at = case when v.result = 'retry'
+           and d.attempts + 1 < ? then now() + least(? * power(2, d.attempts), ?) * interval '1 millisecond' end,
+         run_id = ?, lease_expires_at = null, updated_at = now()
+       from unnest(?::text[], ?::text[], ?::int[], ?::text[]) as v(key, result, http_status, error)
+       where d.key = v.key and ${rows}
+       returning d.key, d.status, d.attempts, d.workspace_id, d.item_id, d.last_status, d.last_error, v.result)
+       select count(*)::int as written,
+              count(*) filter (where recorded.result = 'sent')::int as sent_written,
+              coalesce(json_agg(recorded) filter (where recorded.status <> 'sent'), '[]') as not_sent
+         from recorded`,
+      arrayBindings([options.maxAttempts, options.maxAttempts, options.retryBackoffMs, options.retryBackoffMaxMs, runId,
+        keys, outcomes.map((o) => o.result),
+        outcomes.map((o) => ('httpStatus' in o ? o.httpStatus ?? null : null)),
+        outcomes.map((o) => ('error' in o ? o.error ?? null : null)),
+        ...rowBindings]),
+    ));
+    const row = result.rows[0];
+    return { written: row?.written ?? 0, sentWritten: row?.sent_written ?? 0, notSent: (row?.not_sent ?? []).map(withoutResult) };
+  };
   return {
     async claim(items) {
       if (items.length === 0) return new Set();
@@ -106,44 +155,18 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
 
     async record(outcomes) {
       if (outcomes.length === 0) return { written: 0, notSent: [] };
-      const keys = outcomes.map((o) => o.key);
-      // A 'sent' is the truth whoever holds the claim now; any other outcome is written
-      // only while this run still owns the claim, so a run that lost its lease cannot
-      // overwrite the work of the run that took it over.
-      const result = await withDeadlockRetry(() => db.raw<{ rows: Array<{ written: number; not_sent: RecordedDelivery[] }> }>(
-        `with recorded as (update deliveries d set
-           status = case
-             when v.result = 'sent' then 'sent'
-             when v.result = 'failed' then 'failed'
-             when v.result = 'released' then 'retry'
-             when d.attempts + 1 >= ? then 'dead'
-             else 'retry' end,
-           attempts = d.attempts + case when v.result = 'released' then 0 else 1 end,
-           last_status = coalesce(v.http_status, case when v.result = 'released' then d.last_status end),
-           last_error = case when v.result = 'sent' then null else coalesce(v.error, d.last_error) end,
-           sent_at = case when v.result = 'sent' then coalesce(d.sent_at, now()) else d.sent_at end,
-           next_attempt_at = case when v.result = 'retry'
-             and d.attempts + 1 < ? then now() + least(? * power(2, d.attempts), ?) * interval '1 millisecond' end,
-           run_id = ?, lease_expires_at = null, updated_at = now()
-         from unnest(?::text[], ?::text[], ?::int[], ?::text[]) as v(key, result, http_status, error)
-         where d.key = v.key and d.key = any(?::text[])
-           and (v.result = 'sent' or (d.status = 'pending' and d.run_id = ?))
-         returning d.key, d.status, d.attempts, d.workspace_id, d.item_id, d.last_status, d.last_error)
-         select count(*)::int as written,
-                coalesce(json_agg(recorded) filter (where recorded.status <> 'sent'), '[]') as not_sent
-           from recorded`,
-        // d.key = any(keys) repeats the join on purpose: it makes the plan a primary-key
-        // lookup per outcome. With `d.job = ?` instead, on a ledger with no statistics yet,
-        // PostgreSQL hashed every delivery of the job for each batch: a cost that grew with
-        // the ledger. (Keys are unique across jobs: each starts with its job's name.)
-        arrayBindings([options.maxAttempts, options.maxAttempts, options.retryBackoffMs, options.retryBackoffMaxMs, runId,
-          keys, outcomes.map((o) => o.result),
-          outcomes.map((o) => ('httpStatus' in o ? o.httpStatus ?? null : null)),
-          outcomes.map((o) => ('error' in o ? o.error ?? null : null)),
-          keys, runId]),
-      ));
-      const row = result.rows[0];
-      return { written: row?.written ?? 0, notSent: row?.not_sent ?? [] };
+      // Almost always, every outcome is for a claim this run still holds: one statement
+      // finds them through the index of pending claims, which holds little more than
+      // what the runs are sending now, whatever the size of the ledger.
+      const own = await writeOutcomes(outcomes, 'own');
+      const sent = outcomes.filter((o) => o.result === 'sent');
+      if (own.sentWritten === sent.length) return { written: own.written, notSent: own.notSent };
+      // A claim lost meanwhile (its lease expired and another run took it): a 'sent' is
+      // the truth whoever holds the claim now, so it is written by key; any other outcome
+      // is not, so a run that lost its lease cannot overwrite the work of the run that
+      // took it over.
+      const lost = await writeOutcomes(sent, 'sent-by-key');
+      return { written: own.written + lost.written, notSent: [...own.notSent, ...lost.notSent] };
     },
 
     async releaseAll(reason) {
@@ -152,6 +175,12 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
         .update({ status: 'retry', lease_expires_at: null, next_attempt_at: null, last_error: reason, updated_at: db.fn.now() });
     },
   };
+}
+
+/** The outcome each returned row was written with is for counting, not for the caller. */
+function withoutResult(row: RecordedDelivery & { result?: string }): RecordedDelivery {
+  const { result: _result, ...delivery } = row;
+  return delivery;
 }
 
 /** Arrays travel as PostgreSQL arrays (unnest), one bind parameter each whatever the batch size; knex's types do not know that. */
