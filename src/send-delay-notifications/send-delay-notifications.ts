@@ -154,7 +154,7 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
     retryBackoffMs: options.retryBackoffSeconds * 1000, retryBackoffMaxMs: 6 * 3600 * 1000,
   });
   const recorder = createOutcomeRecorder(ledger, {
-    maxBatch: Math.min(options.pageSize, 250),
+    maxBatch: Math.min(options.pageSize, 500),
     onRecorded: ({ notSent }) => {
       for (const row of notSent.filter((r) => r.status === 'dead')) {
         counts.dead += 1;
