@@ -371,7 +371,7 @@ describe('send-delay-notifications database work', () => {
     } finally {
       testbed.database.db.off('query', count);
     }
-    // Two pages read, claimed in batches of 4 x concurrency (at least 100), outcomes in batches of up to 500, plus the run's own
+    // Two pages read, claimed in batches of 8 x concurrency (at least 100), outcomes in batches of up to 500, plus the run's own
     // bookkeeping (schema check, job_runs, counts, backlog): dozens, not 600.
     expect(statements).toBeLessThan(40);
     expect(statements).toBeGreaterThan(5);
