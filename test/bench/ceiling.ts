@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { getConfig } from '../../src/configuration/config.js';
 import { closeHttpClient, createHttpClient } from '../../src/http/http-client.js';
 import { createTokenCache } from '../../src/http/token-cache.js';
+import { claimBatchSize } from '../../src/runner/claim-batch.js';
 import { createInFlight } from '../../src/runner/in-flight.js';
 import { fetchWorkspaceToken } from '../../src/http/token.client.js';
 import type { DelayedTodo } from '../../src/send-delay-notifications/delayed-todo.type.js';
@@ -20,7 +21,7 @@ export interface CeilingResult {
 /**
  * The same HTTP work as a sweep with no database: the project's own http client, token
  * cache and notification client, over the todos in memory, `concurrency` in flight
- * through p-limit, fed a page at a time as the sweep feeds it.
+ * through p-limit, fed a claim batch at a time as the sweep feeds it.
  * What the sweep could reach if reading, claiming and recording cost nothing.
  */
 export async function measureCeiling(servicesUrl: string, todos: DelayedTodo[], concurrency: number, pageSize: number): Promise<CeilingResult> {
@@ -39,10 +40,12 @@ export async function measureCeiling(servicesUrl: string, todos: DelayedTodo[], 
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   try {
-    // Fed as the sweep feeds its p-limit: about one page queued behind the requests in
-    // flight, never N promises at once.
+    // Fed as the sweep feeds its p-limit: a claim batch at a time, once fewer than
+    // concurrency + batch are unfinished; never N promises at once.
     const inFlight = createInFlight();
+    const batch = claimBatchSize(concurrency, pageSize);
     for (const [index, todo] of todos.entries()) {
+      if (index % batch === 0) await inFlight.waitBelow(concurrency + batch);
       inFlight.track(limit(async () => {
         try {
           await client.send({ workspaceId: todo.workspaceId, key: delayNotificationKey(todo), message: delayNotificationMessage(todo) });
@@ -50,7 +53,6 @@ export async function measureCeiling(servicesUrl: string, todos: DelayedTodo[], 
           failures += 1;
         }
       }));
-      if ((index + 1) % pageSize === 0) await inFlight.waitBelow(pageSize + concurrency);
     }
     await inFlight.waitBelow(1);
     const cpu = process.cpuUsage(cpuBefore);
