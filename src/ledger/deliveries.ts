@@ -60,7 +60,7 @@ export interface DeliveryLedgerOptions {
 export interface DeliveryLedger {
   /** Atomically claims the keys no live run owns; returns those this run now owns. */
   claim(items: DeliveryClaim[]): Promise<Set<string>>;
-  /** Pushes this run's live claims' leases forward. */
+  /** Pushes the leases of the claims this run holds (claimed, not yet recorded) forward. */
   renewLeases(): Promise<number>;
   /**
    * Records outcomes in one statement (two when a claim was lost). Returns how many it wrote (an outcome of a claim
@@ -75,25 +75,32 @@ export interface DeliveryLedger {
 
 export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): DeliveryLedger {
   const { job, runId } = options;
+  /**
+   * The keys this run has claimed and not yet recorded: in flight, queued, or answered
+   * and waiting for the recorder; a few batches at most. Leases are renewed and claims
+   * released by these keys, looked up one by one, so no index on run_id is kept up
+   * for every claim, and none is read with the entries every earlier claim left in it.
+   * A key missed here would only see its lease expire: another run would send it
+   * again, under the same Idempotency-Key, and be answered 409.
+   */
+  const held = new Set<string>();
 
   /**
-   * One statement for a batch of outcomes. 'own': the rows this run still holds
-   * (pending, its run id), found through the pending-claims index. 'sent-by-key': given
-   * only 'sent' outcomes, the rows found by primary key whoever holds them, except those
-   * this run has just written.
+   * One statement for outcomes of every kind, the few that are not plainly sent. 'own':
+   * the rows this run still holds (pending, its run id). 'sent-by-key': given only 'sent'
+   * outcomes, the rows whoever holds them, except those this run has just written.
    */
   const writeOutcomes = async (outcomes: DeliveryOutcome[], which: 'own' | 'sent-by-key') => {
     const keys = outcomes.map((o) => o.key);
+    // Both ways name the keys (d.key = any(keys)) besides the join, so the plan can look
+    // the batch's rows up by key rather than read the ledger.
     const rows = which === 'own'
-      ? 'd.status = \'pending\' and d.run_id = ?'
-      // d.key = any(keys) repeats the join on purpose: it makes the plan a primary-key
-      // lookup per outcome, where a join alone let PostgreSQL hash a whole ledger without
-      // statistics for each batch.
+      ? 'd.key = any(?::text[]) and d.status = \'pending\' and d.run_id = ?'
       // Only 'sent' outcomes come this way; a filter on v.result would make PostgreSQL
       // expect one row from unnest and scan the ledger once per outcome.
       : 'd.key = any(?::text[]) and not (d.status = \'sent\' and d.run_id = ?)';
-    const rowBindings = which === 'own' ? [runId] : [keys, runId];
-    const result = await withDeadlockRetry(() => db.raw<{ rows: Array<{ written: number; sent_written: number; not_sent: RecordedDelivery[] }> }>(
+    const rowBindings = [keys, runId];
+    const result = await withDeadlockRetry(() => db.raw<{ rows: Array<{ written: number; not_sent: RecordedDelivery[] }> }>(
       `with recorded as (update deliveries d set
          status = case
            when v.result = 'sent' then 'sent'
@@ -110,9 +117,8 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
          run_id = ?, lease_expires_at = null, updated_at = now()
        from unnest(?::text[], ?::text[], ?::int[], ?::text[]) as v(key, result, http_status, error)
        where d.key = v.key and ${rows}
-       returning d.key, d.status, d.attempts, d.workspace_id, d.item_id, d.last_status, d.last_error, v.result)
+       returning d.key, d.status, d.attempts, d.workspace_id, d.item_id, d.last_status, d.last_error)
        select count(*)::int as written,
-              count(*) filter (where recorded.result = 'sent')::int as sent_written,
               coalesce(json_agg(recorded) filter (where recorded.status <> 'sent'), '[]') as not_sent
          from recorded`,
       arrayBindings([options.maxAttempts, options.maxAttempts, options.retryBackoffMs, options.retryBackoffMaxMs, runId,
@@ -122,7 +128,7 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
         ...rowBindings]),
     ));
     const row = result.rows[0];
-    return { written: row?.written ?? 0, sentWritten: row?.sent_written ?? 0, notSent: (row?.not_sent ?? []).map(withoutResult) };
+    return { written: row?.written ?? 0, notSent: row?.not_sent ?? [] };
   };
   return {
     async claim(items) {
@@ -144,43 +150,81 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
           keys, items.map((i) => i.workspaceId), items.map((i) => i.itemId), items.map((i) => i.itemDate), keys]),
       ));
       const notClaimed = new Set(result.rows.map((row) => row.key));
-      return new Set(keys.filter((key) => !notClaimed.has(key)));
+      const claimed = new Set(keys.filter((key) => !notClaimed.has(key)));
+      for (const key of claimed) held.add(key);
+      return claimed;
     },
 
     async renewLeases() {
+      if (held.size === 0) return 0;
       return db('deliveries')
+        .whereRaw('key = any(?::text[])', arrayBindings([[...held]]))
         .where({ run_id: runId, status: 'pending' })
         .update({ lease_expires_at: db.raw(`now() + ? * interval '1 millisecond'`, [options.leaseMs]) });
     },
 
     async record(outcomes) {
       if (outcomes.length === 0) return { written: 0, notSent: [] };
-      // Almost always, every outcome is for a claim this run still holds: one statement
-      // finds them through the index of pending claims, which holds little more than
-      // what the runs are sending now, whatever the size of the ledger.
-      const own = await writeOutcomes(outcomes, 'own');
-      const sent = outcomes.filter((o) => o.result === 'sent');
-      if (own.sentWritten === sent.length) return { written: own.written, notSent: own.notSent };
-      // A claim lost meanwhile (its lease expired and another run took it): a 'sent' is
-      // the truth whoever holds the claim now, so it is written by key; any other outcome
-      // is not, so a run that lost its lease cannot overwrite the work of the run that
-      // took it over.
-      const lost = await writeOutcomes(sent, 'sent-by-key');
-      return { written: own.written + lost.written, notSent: [...own.notSent, ...lost.notSent] };
+      let written = 0;
+      const notSent: RecordedDelivery[] = [];
+      const lost: DeliveryOutcome[] = [];
+      // The bulk: sent, for claims this run still holds. One statement per HTTP status
+      // (201, and 409 for the few the service had seen) and no join: a join on a ledger
+      // without statistics let PostgreSQL guess one row and compare every outcome with
+      // every row (500 x 500 a batch), or read the ledger whole.
+      for (const [httpStatus, group] of groupByStatus(outcomes.filter((o) => o.result === 'sent'))) {
+        const marked = await withDeadlockRetry(() => db('deliveries')
+          .whereRaw('key = any(?::text[])', arrayBindings([group.map((o) => o.key)]))
+          .where({ status: 'pending', run_id: runId })
+          .update({
+            status: 'sent', attempts: db.raw('attempts + 1'), last_status: httpStatus, last_error: null,
+            sent_at: db.raw('coalesce(sent_at, now())'), next_attempt_at: null, run_id: runId, lease_expires_at: null,
+            updated_at: db.fn.now(),
+          }));
+        written += marked;
+        // Fewer than asked: some claims were lost meanwhile (a lease expired and another run
+        // took them). A 'sent' is the truth whoever holds the claim now: written by key.
+        if (marked < group.length) lost.push(...group);
+      }
+      const others = outcomes.filter((o) => o.result !== 'sent');
+      if (others.length > 0) {
+        // Refused, to retry, released: written only while this run still owns the claim, so
+        // a run that lost its lease cannot overwrite the work of the run that took it over.
+        const own = await writeOutcomes(others, 'own');
+        written += own.written;
+        notSent.push(...own.notSent);
+      }
+      // Written, or no longer this run's to write: either way no longer held.
+      for (const outcome of outcomes) held.delete(outcome.key);
+      if (lost.length > 0) {
+        const byKey = await writeOutcomes(lost, 'sent-by-key');
+        written += byKey.written;
+        notSent.push(...byKey.notSent);
+      }
+      return { written, notSent };
     },
 
     async releaseAll(reason) {
-      return db('deliveries')
+      if (held.size === 0) return 0;
+      const released = await db('deliveries')
+        .whereRaw('key = any(?::text[])', arrayBindings([[...held]]))
         .where({ run_id: runId, status: 'pending' })
         .update({ status: 'retry', lease_expires_at: null, next_attempt_at: null, last_error: reason, updated_at: db.fn.now() });
+      held.clear();
+      return released;
     },
   };
 }
 
-/** The outcome each returned row was written with is for counting, not for the caller. */
-function withoutResult(row: RecordedDelivery & { result?: string }): RecordedDelivery {
-  const { result: _result, ...delivery } = row;
-  return delivery;
+function groupByStatus(sent: DeliveryOutcome[]): Map<number | null, DeliveryOutcome[]> {
+  const groups = new Map<number | null, DeliveryOutcome[]>();
+  for (const outcome of sent) {
+    const status = 'httpStatus' in outcome ? outcome.httpStatus ?? null : null;
+    const group = groups.get(status);
+    if (group) group.push(outcome);
+    else groups.set(status, [outcome]);
+  }
+  return groups;
 }
 
 /** Arrays travel as PostgreSQL arrays (unnest), one bind parameter each whatever the batch size; knex's types do not know that. */
