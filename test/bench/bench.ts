@@ -75,8 +75,10 @@ async function main(argv: string[]): Promise<number> {
 async function runBench(options: BenchOptions, adminUrl: string, outDir: string): Promise<number> {
   const startedAt = new Date().toISOString();
   if (options.build === 'dist') {
-    // Always compile: a dist/ left from an older checkout would measure older code.
+    // Always compile, into an empty dist/: one left from an older checkout would measure
+    // older code, and a file renamed since (a migration) would linger in it.
     const started = performance.now();
+    rmSync(join(PROJECT_ROOT, 'dist'), { recursive: true, force: true });
     const compiled = spawnTracked(process.execPath, [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
     if ((await compiled.exited) !== 0) {
       say('npm run build failed: the compiled sweep cannot be measured (--build tsx measures the sources)');
