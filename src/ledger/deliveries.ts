@@ -63,7 +63,8 @@ export interface DeliveryLedger {
   /** Pushes the leases of the claims this run holds (claimed, not yet recorded) forward. */
   renewLeases(): Promise<number>;
   /**
-   * Records outcomes in one statement (two when a claim was lost). Returns how many it wrote (an outcome of a claim
+   * Records outcomes: one statement for the sent ones of each HTTP status, one for the
+   * rest, one more when a claim was lost. Returns how many it wrote (an outcome of a claim
    * this run no longer owns is not written) and, as they now stand, the deliveries it
    * left other than sent: the few an operator hears about. Sent rows are not sent back:
    * at 500 a page they would be most of what the database returns.
@@ -84,6 +85,9 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
    * again, under the same Idempotency-Key, and be answered 409.
    */
   const held = new Set<string>();
+  const heldClaims = () => db('deliveries')
+    .whereRaw('key = any(?::text[])', arrayBindings([[...held]]))
+    .where({ run_id: runId, status: 'pending' });
 
   /**
    * One statement for outcomes of every kind, the few that are not plainly sent. 'own':
@@ -99,7 +103,6 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
       // Only 'sent' outcomes come this way; a filter on v.result would make PostgreSQL
       // expect one row from unnest and scan the ledger once per outcome.
       : 'd.key = any(?::text[]) and not (d.status = \'sent\' and d.run_id = ?)';
-    const rowBindings = [keys, runId];
     const result = await withDeadlockRetry(() => db.raw<{ rows: Array<{ written: number; not_sent: RecordedDelivery[] }> }>(
       `with recorded as (update deliveries d set
          status = case
@@ -125,7 +128,7 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
         keys, outcomes.map((o) => o.result),
         outcomes.map((o) => ('httpStatus' in o ? o.httpStatus ?? null : null)),
         outcomes.map((o) => ('error' in o ? o.error ?? null : null)),
-        ...rowBindings]),
+        keys, runId]),
     ));
     const row = result.rows[0];
     return { written: row?.written ?? 0, notSent: row?.not_sent ?? [] };
@@ -157,9 +160,7 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
 
     async renewLeases() {
       if (held.size === 0) return 0;
-      return db('deliveries')
-        .whereRaw('key = any(?::text[])', arrayBindings([[...held]]))
-        .where({ run_id: runId, status: 'pending' })
+      return heldClaims()
         .update({ lease_expires_at: db.raw(`now() + ? * interval '1 millisecond'`, [options.leaseMs]) });
     },
 
@@ -206,9 +207,7 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
 
     async releaseAll(reason) {
       if (held.size === 0) return 0;
-      const released = await db('deliveries')
-        .whereRaw('key = any(?::text[])', arrayBindings([[...held]]))
-        .where({ run_id: runId, status: 'pending' })
+      const released = await heldClaims()
         .update({ status: 'retry', lease_expires_at: null, next_attempt_at: null, last_error: reason, updated_at: db.fn.now() });
       held.clear();
       return released;

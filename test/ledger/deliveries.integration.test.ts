@@ -19,21 +19,23 @@ describe('delivery ledger: recording outcomes', () => {
 
   it('writes each outcome of its own claims, and sends back only the deliveries not sent', async () => {
     const ledger = ledgerFor(randomUUID());
-    await ledger.claim(['sent', 'refused', 'flaky', 'untried'].map(item));
+    await ledger.claim(['sent', 'seen-before', 'refused', 'flaky', 'untried'].map(item));
 
     const recorded = await ledger.record([
       { key: `${JOB}:sent`, result: 'sent', httpStatus: 201 },
+      { key: `${JOB}:seen-before`, result: 'sent', httpStatus: 409 },
       { key: `${JOB}:refused`, result: 'failed', httpStatus: 400, error: 'bad request' },
       { key: `${JOB}:flaky`, result: 'retry', httpStatus: 503, error: 'unavailable' },
       { key: `${JOB}:untried`, result: 'released', error: 'no token' },
     ]);
 
-    expect(recorded.written).toBe(4);
+    expect(recorded.written).toBe(5);
     expect(recorded.notSent.map((delivery) => [delivery.key, delivery.status, delivery.attempts]).sort()).toEqual([
       [`${JOB}:flaky`, 'retry', 1], [`${JOB}:refused`, 'failed', 1], [`${JOB}:untried`, 'retry', 0],
     ]);
     expect(await row('sent')).toMatchObject({ status: 'sent', attempts: 1, last_status: 201, lease_expires_at: null });
     expect((await row('sent')).sent_at).not.toBeNull();
+    expect(await row('seen-before')).toMatchObject({ status: 'sent', attempts: 1, last_status: 409 });
     expect((await row('flaky')).next_attempt_at).not.toBeNull();
     expect((await row('untried')).next_attempt_at).toBeNull();
   });
