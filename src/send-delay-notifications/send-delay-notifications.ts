@@ -187,37 +187,44 @@ async function sendAll(context: JobContext, options: SendDelayNotificationsOptio
   const inFlight = createInFlight();
   const stopRenewal = startLeaseRenewal({ db, ledger, runId, leaseMs, logger });
 
+  const claimBatch = claimBatchSize(options.concurrency, options.pageSize);
+  /**
+   * Claims a page a batch at a time, each once the requests queued before it are nearly
+   * all under way, and queues what it claimed: this run holds little more than it is
+   * about to send, so runners sharing a sweep finish together. Returns how many of the
+   * page's todos it reached (fewer when the run is stopping) and claimed.
+   */
+  const sendPage = async (page: DelayedTodo[]): Promise<{ reached: number; claimed: number }> => {
+    let reached = 0;
+    let claimedOnPage = 0;
+    for (; reached < page.length && !stop.stopping.aborted; reached += claimBatch) {
+      await inFlight.waitBelow(options.concurrency + claimBatch);
+      if (stop.stopping.aborted) break;
+      const batch = page.slice(reached, reached + claimBatch);
+      counts.found += batch.length;
+      const claimed = await claimTodos(ledger, batch);
+      claimedOnPage += claimed.size;
+      counts.claimed += claimed.size;
+      for (const todo of batch) {
+        if (claimed.has(delayNotificationKey(todo))) {
+          inFlight.track(limit(() => deliver(todo)));
+        } else {
+          counts.claimedElsewhere += 1;
+          backlog.leftBehind(todo.dueDate);
+          logger.debug(itemContext(todo), 'claimed by another live run, or backing off after a failure: skipping it');
+        }
+      }
+      if (recorder.failure) throw ledgerUnwritable(recorder.failure);
+    }
+    return { reached: Math.min(reached, page.length), claimed: claimedOnPage };
+  };
+
   let failure: unknown;
   let pages = 0;
   try {
-    const claimBatch = claimBatchSize(options.concurrency, options.pageSize);
     for await (const page of readPages(db, scan, options.pageSize)) {
-      let claimedOnPage = 0;
-      let reached = 0;
-      // The page is claimed a batch at a time, each once the requests queued before it
-      // are nearly all under way: this run holds little more than it is about to send,
-      // and runners sharing a sweep finish together.
-      for (; reached < page.length && !stop.stopping.aborted; reached += claimBatch) {
-        await inFlight.waitBelow(options.concurrency + claimBatch);
-        if (stop.stopping.aborted) break;
-        const batch = page.slice(reached, reached + claimBatch);
-        counts.found += batch.length;
-        const claimed = await claimTodos(ledger, batch);
-        claimedOnPage += claimed.size;
-        counts.claimed += claimed.size;
-        for (const todo of batch) {
-          if (claimed.has(delayNotificationKey(todo))) {
-            inFlight.track(limit(() => deliver(todo)));
-          } else {
-            counts.claimedElsewhere += 1;
-            backlog.leftBehind(todo.dueDate);
-            logger.debug(itemContext(todo), 'claimed by another live run, or backing off after a failure: skipping it');
-          }
-        }
-        if (recorder.failure) throw ledgerUnwritable(recorder.failure);
-      }
-      const considered = Math.min(reached, page.length);
-      if (considered > 0) logPage(logger, { page: pages += 1, todos: page, claimed: claimedOnPage, considered, sentSoFar: counts.sent });
+      const { reached, claimed } = await sendPage(page);
+      if (reached > 0) logPage(logger, { page: pages += 1, todos: page, claimed, considered: reached, sentSoFar: counts.sent });
       if (reached < page.length) {
         // Stopping: the rest of this page and the pages after it are not reached, none of
         // them older than the first todo not reached.
