@@ -2,12 +2,12 @@ import pLimit from 'p-limit';
 import { getConfig } from '../../src/configuration/config.js';
 import { closeHttpClient, createHttpClient } from '../../src/http/http-client.js';
 import { createTokenCache } from '../../src/http/token-cache.js';
-import { claimBatchSize } from '../../src/runner/claim-batch.js';
-import { createInFlight } from '../../src/runner/in-flight.js';
+import { claimBatchSize } from '../../src/sweep/claim-batch.js';
+import { createInFlight } from '../../src/sweep/in-flight.js';
 import { fetchWorkspaceToken } from '../../src/http/token.client.js';
-import type { DelayedTodo } from '../../src/send-delay-notifications/delayed-todo.type.js';
-import { createNotificationClient } from '../../src/send-delay-notifications/notification.client.js';
-import { delayNotificationKey, delayNotificationMessage } from '../../src/send-delay-notifications/notification-key.js';
+import type { DelayedTodo } from '../../src/jobs/send-delay-notifications/delayed-todo.type.js';
+import { createNotificationClient } from '../../src/http/notification.client.js';
+import { delayNotificationKey, delayNotificationMessage } from '../../src/jobs/send-delay-notifications/notification-key.js';
 
 export interface CeilingResult {
   seconds: number;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { DelayedTodo } from '../../src/send-delay-notifications/delayed-todo.type.js';
+import type { DelayedTodo } from '../../src/jobs/send-delay-notifications/delayed-todo.type.js';
 
 export interface LoadedTodos {
   seconds: number;

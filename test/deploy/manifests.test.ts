@@ -14,7 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { getConfig } from '../../src/configuration/config.js';
 import { jobs } from '../../src/jobs.js';
 import { ExitCode } from '../../src/runner/exit-codes.js';
-import { sendDelayNotificationsJob } from '../../src/send-delay-notifications/send-delay-notifications.command.js';
+import { sendDelayNotificationsJob } from '../../src/jobs/send-delay-notifications/send-delay-notifications.command.js';
 import { DEPLOYED_NODE_FLAGS } from '../bench/bench-options.js';
 
 /**

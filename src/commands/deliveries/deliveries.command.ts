@@ -1,0 +1,67 @@
+import { Argument, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../../runner/errors.js';
+import { defineJob, type JobResult } from '../../runner/job.type.js';
+import { integerBetween } from '../../runner/option-parsers.js';
+import { formatColumns } from '../../runner/printer.js';
+import { countDeliveriesByStatus, getDeliveries, rearmDeliveries } from './delivery.dao.js';
+import { DELIVERY_STATUSES, type DeliveriesOptions, type DeliveryFilter, type DeliveryStatus } from './delivery.type.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function parseStatuses(raw: string): DeliveryStatus[] {
+  const statuses = raw.split(',').map((status) => status.trim());
+  const unknown = statuses.filter((status) => !(DELIVERY_STATUSES as readonly string[]).includes(status));
+  if (unknown.length > 0) throw new InvalidArgumentError(`Expected one or more of ${DELIVERY_STATUSES.join(', ')}, comma-separated.`);
+  return statuses as DeliveryStatus[];
+}
+
+function parseUuid(raw: string): string {
+  if (!UUID.test(raw.trim())) throw new InvalidArgumentError('Expected a workspace id (a UUID).');
+  return raw.trim();
+}
+
+/**
+ * The dead-letter view: what the ledger holds, by status, job, workspace or key, with
+ * attempts and last error; and `retry`, which re-arms what an operator has fixed.
+ */
+export const deliveriesJob = defineJob<DeliveriesOptions>({
+  name: 'deliveries',
+  description: 'Lists deliveries by status, job, workspace or key; `deliveries retry` re-arms failed and dead ones.',
+  arguments: () => [new Argument('[action]', 'list, or retry: make the matching failed/dead deliveries due again')
+    .choices(['list', 'retry']).default('list')],
+  options: () => [
+    new Option('--status <statuses>', `comma-separated: ${DELIVERY_STATUSES.join(', ')}`).argParser(parseStatuses),
+    new Option('--job <name>', 'only this job\'s deliveries'),
+    new Option('--workspace <id>', 'only this workspace\'s deliveries').argParser(parseUuid),
+    new Option('--key <key>', 'one delivery, by its Idempotency-Key'),
+    new Option('--limit <n>', 'list at most this many, most recently changed first').argParser(integerBetween(1, 100_000)).default(50),
+    new Option('--json', 'one JSON object a line instead of a table').default(false),
+  ],
+  database: 'schema',
+  writesData: true,
+  recordsRun: () => false,
+  async run({ db, logger, output }, options): Promise<JobResult> {
+    const filter: DeliveryFilter = { statuses: options.status, job: options.job, workspaceId: options.workspace, key: options.key };
+    if (options.args?.[0] === 'retry') {
+      if (!filter.statuses && !filter.job && !filter.workspaceId && !filter.key) {
+        throw new UsageError('deliveries retry needs --key, --status, --workspace or --job: it will not re-arm everything by accident');
+      }
+      const rearmed = await rearmDeliveries(db, filter);
+      logger.info({ ...filter, rearmed }, `re-armed ${rearmed} delivery(ies): the next run of their job sends them`);
+      output.write(`re-armed ${rearmed} delivery(ies); the next run of their job sends them\n`);
+      return { outcome: 'done', counts: { rearmed } };
+    }
+    const rows = await getDeliveries(db, filter, options.limit);
+    if (options.json) {
+      for (const row of rows) output.write(`${JSON.stringify(row)}\n`);
+    } else {
+      const byStatus = await countDeliveriesByStatus(db, filter);
+      output.write(`${DELIVERY_STATUSES.map((status) => `${status} ${byStatus[status] ?? 0}`).join(' · ')}\n\n`);
+      output.write(formatColumns(['status', 'attempts', 'last', 'updated', 'workspace', 'key', 'last error'], rows.map((row) => [
+        row.status, row.attempts, row.last_status, row.updated_at.toISOString().slice(0, 19), row.workspace_id, row.key,
+        row.last_error ? row.last_error.slice(0, 80) : null,
+      ])));
+    }
+    return { outcome: 'done', counts: { listed: rows.length } };
+  },
+});

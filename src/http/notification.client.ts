@@ -1,0 +1,84 @@
+import type { AxiosInstance } from 'axios';
+import { withRetry, type FailedAttempt, type RetryOptions } from './retry.js';
+import { classifyRequestError, classifyStatus, errorFromResponse, ServiceError } from './service-error.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { TokenCache } from './token-cache.js';
+
+const PATH = '/notify/notifications';
+const ENDPOINT = `POST ${PATH}`;
+
+export interface Notification {
+  workspaceId: string;
+  key: string;
+  message: string;
+}
+
+export interface Delivered {
+  /** 200-202, or 409: the key had been accepted before. */
+  status: number;
+  /** Requests it took, retries and the 401 refresh included. */
+  attempts: number;
+}
+
+export interface SendOptions {
+  /** Told of each failed request, retried or not. */
+  onFailedAttempt?: (failure: FailedAttempt) => void;
+  /** Aborts the request in flight and any wait before a retry. */
+  signal?: AbortSignal;
+}
+
+export interface NotificationClient {
+  send(notification: Notification, options?: SendOptions): Promise<Delivered>;
+}
+
+/**
+ * POST /notify/notifications as ../shared/notify-service.md defines it: the
+ * workspace's own token, the Idempotency-Key on every try, one token refresh on 401,
+ * retries with backoff for what is transient.
+ */
+export function createNotificationClient(deps: {
+  http: AxiosInstance;
+  tokens: TokenCache;
+  retry: RetryOptions;
+  /** Paces every request, retries included (--max-rate). */
+  rateLimiter?: RateLimiter;
+}): NotificationClient {
+  const post = async (notification: Notification, token: string, signal?: AbortSignal) => {
+    await deps.rateLimiter?.take(signal);
+    try {
+      return await deps.http.post(PATH, { message: notification.message }, {
+        signal,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Idempotency-Key': notification.key,
+          'Content-Type': 'application/json',
+        },
+      });
+    } catch (error) {
+      throw classifyRequestError(error, ENDPOINT);
+    }
+  };
+
+  return {
+    async send(notification, { onFailedAttempt, signal } = {}) {
+      let attempts = 0;
+      return withRetry(async () => {
+        attempts += 1;
+        const token = await deps.tokens.get(notification.workspaceId);
+        let response = await post(notification, token, signal);
+        if (classifyStatus(response.status) === 'unauthorized') {
+          deps.tokens.invalidate(notification.workspaceId, token);
+          attempts += 1;
+          response = await post(notification, await deps.tokens.get(notification.workspaceId), signal);
+        }
+        const outcome = classifyStatus(response.status);
+        if (outcome === 'ok' || outcome === 'conflict') return { status: response.status, attempts };
+        const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, response.data);
+        // A second 401 right after a fresh token: the service refuses us, retrying will not help.
+        throw error.kind === 'unauthorized' ? new ServiceError(`${error.message} (after a token refresh)`, 'permanent', error.details) : error;
+      }, { ...deps.retry, onFailedAttempt, signal });
+    },
+  };
+}
+
+export { ENDPOINT as NOTIFY_ENDPOINT };
