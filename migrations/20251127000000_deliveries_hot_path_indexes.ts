@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { createIndexConcurrently as createConcurrently } from '../src/database/concurrent-index.js';
 
 /**
  * Indexes for the sweep's hot path: a claim (a pending row) and its outcome (a sent row)
@@ -34,12 +35,4 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop index concurrently if exists deliveries_pending_key_idx');
   await createConcurrently(knex, 'deliveries_status_job_idx', 'on deliveries (status, job)');
   await knex.raw('drop index concurrently if exists deliveries_attention_idx');
-}
-
-async function createConcurrently(knex: Knex, index: string, definition: string): Promise<void> {
-  const invalid = await knex.raw<{ rows: unknown[] }>(
-    `select 1 from pg_index i join pg_class c on c.oid = i.indexrelid
-      where c.relname = ? and c.relnamespace = current_schema()::regnamespace and not i.indisvalid`, [index]);
-  if (invalid.rows.length > 0) await knex.raw(`drop index concurrently ${index}`);
-  await knex.raw(`create index concurrently if not exists ${index} ${definition}`);
 }

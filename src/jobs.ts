@@ -1,17 +1,28 @@
-import type { JobDefinition } from './runner/job.type.js';
 import { deliveriesJob } from './commands/deliveries/deliveries.command.js';
 import { migrateJob } from './commands/migrate/migrate.command.js';
-import { pruneJob } from './commands/prune/prune.command.js';
+import { pruneCommand } from './commands/prune/prune.command.js';
 import { runsJob } from './commands/runs/runs.command.js';
 import { seedJob } from './commands/seed/seed.command.js';
-import { sendDelayNotificationsJob } from './jobs/send-delay-notifications/send-delay-notifications.command.js';
+import { sendDelayNotifications } from './jobs/send-delay-notifications/send-delay-notifications.job.js';
+import { sendDueSoonReminders } from './jobs/send-due-soon-reminders/send-due-soon-reminders.job.js';
+import { sendWorkspaceDigests } from './jobs/send-workspace-digests/send-workspace-digests.job.js';
+import type { JobDefinition } from './runner/job.type.js';
+import type { AnyNotificationJob } from './sweep/notification-job.js';
+import { toJobDefinition } from './sweep/sweep-notifications.js';
 
-/** The registry: one line per job. `sweep --help` lists them in this order. */
+/** The notification jobs: one line per job. */
+export const notificationJobs: AnyNotificationJob[] = [
+  sendDelayNotifications,
+  sendDueSoonReminders,
+  sendWorkspaceDigests,
+];
+
+/** The registry: `sweep --help` lists the jobs in this order, then the operator commands. */
 export const jobs: Array<JobDefinition<never>> = [
-  sendDelayNotificationsJob,
+  ...notificationJobs.map(toJobDefinition),
   deliveriesJob,
   runsJob,
-  pruneJob,
+  pruneCommand(notificationJobs),
   migrateJob,
   seedJob,
 ] as Array<JobDefinition<never>>;

@@ -41,6 +41,9 @@ export function createDatabase(database: DatabaseConfig, options: DatabaseOption
             oid === DATE_OID ? keepDateAsString : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
         },
         connectionTimeoutMillis: 10_000,
+        // Keys are built from dates as text: ISO on every connection, whatever the server's
+        // default, so a date always reads YYYY-MM-DD (or YYYY-MM-DD BC, which no key may carry).
+        options: '-c DateStyle=ISO,YMD',
       } as Knex.PgConnectionConfig,
       pool: { min: 0, max: options.poolMax ?? 5 },
       log: knexLog(options.logger),

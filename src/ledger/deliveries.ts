@@ -13,11 +13,15 @@ import type { Knex } from 'knex';
  */
 export type DeliveryStatus = 'pending' | 'sent' | 'retry' | 'failed' | 'dead';
 
+/** What a run claims: one item's notification, as the ledger keeps it until it is settled. */
 export interface DeliveryClaim {
   key: string;
   workspaceId: string;
+  /** What the key is made of (a todo and its due date, a workspace and a day): for operators and retention. */
   itemId: string;
   itemDate: string | null;
+  /** The text to send, kept so a later run retries exactly what was meant, whatever its scan covers. */
+  message: string;
 }
 
 export type DeliveryOutcome =
@@ -36,6 +40,7 @@ export interface RecordedDelivery {
   attempts: number;
   workspace_id: string;
   item_id: string;
+  item_date: string | null;
   last_status: number | null;
   last_error: string | null;
 }
@@ -120,7 +125,7 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
          run_id = ?, lease_expires_at = null, updated_at = now()
        from unnest(?::text[], ?::text[], ?::int[], ?::text[]) as v(key, result, http_status, error)
        where d.key = v.key and ${rows}
-       returning d.key, d.status, d.attempts, d.workspace_id, d.item_id, d.last_status, d.last_error)
+       returning d.key, d.status, d.attempts, d.workspace_id, d.item_id, d.item_date, d.last_status, d.last_error)
        select count(*)::int as written,
               coalesce(json_agg(recorded) filter (where recorded.status <> 'sent'), '[]') as not_sent
          from recorded`,
@@ -140,17 +145,19 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
       // Sends back the keys it could not claim, usually none, rather than the page's
       // claimed keys: the same answer in a fraction of the rows.
       const result = await withDeadlockRetry(() => db.raw<{ rows: Array<{ key: string }> }>(
-        `with claimed as (insert into deliveries (key, job, workspace_id, item_id, item_date, status, run_id, lease_expires_at)
-         select v.key, ?, v.workspace_id, v.item_id, v.item_date, 'pending', ?, now() + ? * interval '1 millisecond'
-           from unnest(?::text[], ?::uuid[], ?::text[], ?::date[]) as v(key, workspace_id, item_id, item_date)
+        `with claimed as (insert into deliveries (key, job, workspace_id, item_id, item_date, message, status, run_id, lease_expires_at)
+         select v.key, ?, v.workspace_id, v.item_id, v.item_date, v.message, 'pending', ?, now() + ? * interval '1 millisecond'
+           from unnest(?::text[], ?::uuid[], ?::text[], ?::date[], ?::text[]) as v(key, workspace_id, item_id, item_date, message)
          on conflict (key) do update
-           set status = 'pending', run_id = excluded.run_id, lease_expires_at = excluded.lease_expires_at, updated_at = now()
+           set status = 'pending', run_id = excluded.run_id, lease_expires_at = excluded.lease_expires_at, updated_at = now(),
+               message = coalesce(deliveries.message, excluded.message)
            where (deliveries.status = 'retry' and (deliveries.next_attempt_at is null or deliveries.next_attempt_at <= now()))
               or (deliveries.status = 'pending' and deliveries.lease_expires_at < now())
          returning key)
          select v.key from unnest(?::text[]) as v(key) where not exists (select 1 from claimed c where c.key = v.key)`,
         arrayBindings([job, runId, options.leaseMs,
-          keys, items.map((i) => i.workspaceId), items.map((i) => i.itemId), items.map((i) => i.itemDate), keys]),
+          keys, items.map((i) => i.workspaceId), items.map((i) => i.itemId), items.map((i) => i.itemDate),
+          items.map((i) => i.message), keys]),
       ));
       const notClaimed = new Set(result.rows.map((row) => row.key));
       const claimed = new Set(keys.filter((key) => !notClaimed.has(key)));

@@ -5,9 +5,8 @@ import { createTokenCache } from '../../src/http/token-cache.js';
 import { claimBatchSize } from '../../src/sweep/claim-batch.js';
 import { createInFlight } from '../../src/sweep/in-flight.js';
 import { fetchWorkspaceToken } from '../../src/http/token.client.js';
-import type { DelayedTodo } from '../../src/jobs/send-delay-notifications/delayed-todo.type.js';
+import type { BenchTodo } from './load-todos.js';
 import { createNotificationClient } from '../../src/http/notification.client.js';
-import { delayNotificationKey, delayNotificationMessage } from '../../src/jobs/send-delay-notifications/notification-key.js';
 
 export interface CeilingResult {
   seconds: number;
@@ -24,7 +23,7 @@ export interface CeilingResult {
  * through p-limit, fed a claim batch at a time as the sweep feeds it.
  * What the sweep could reach if reading, claiming and recording cost nothing.
  */
-export async function measureCeiling(servicesUrl: string, todos: DelayedTodo[], concurrency: number, pageSize: number): Promise<CeilingResult> {
+export async function measureCeiling(servicesUrl: string, todos: BenchTodo[], concurrency: number, pageSize: number): Promise<CeilingResult> {
   // The sweep's defaults for timeouts, retries and credentials, from its own configuration.
   const config = getConfig({ SERVICES_URL: servicesUrl });
   const http = createHttpClient({ baseURL: config.servicesUrl, timeoutMs: config.http.timeoutMs, maxSockets: concurrency });
@@ -48,7 +47,7 @@ export async function measureCeiling(servicesUrl: string, todos: DelayedTodo[], 
       if (index % batch === 0) await inFlight.waitBelow(concurrency + batch);
       inFlight.track(limit(async () => {
         try {
-          await client.send({ workspaceId: todo.workspaceId, key: delayNotificationKey(todo), message: delayNotificationMessage(todo) });
+          await client.send({ workspaceId: todo.workspaceId, key: `send-delay-notifications:${todo.id}:${todo.dueDate}`, message: `Todo ${todo.id} is delayed` });
         } catch {
           failures += 1;
         }

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import type { DelayedTodo } from '../../src/jobs/send-delay-notifications/delayed-todo.type.js';
 
 export interface LoadedTodos {
   seconds: number;
@@ -33,8 +32,15 @@ export async function loadTodos(db: Knex, counts: { todos: number; workspaces: n
   return { seconds: (performance.now() - started) / 1000, runDate: row?.run_date ?? FIRST_DUE_DATE };
 }
 
+/** A delayed todo as the ceiling sends it: the key and message are the contract's. */
+export interface BenchTodo {
+  id: string;
+  workspaceId: string;
+  dueDate: string;
+}
+
 /** Every todo, in the order the sweep pages through them: the ceiling's in-memory list. */
-export async function readTodos(db: Knex): Promise<DelayedTodo[]> {
+export async function readTodos(db: Knex): Promise<BenchTodo[]> {
   const rows = await db.raw<{ rows: Array<{ id: string; workspace_id: string; due_date: string }> }>(
     `select id, workspace_id, to_char(due_date, 'YYYY-MM-DD') as due_date from todos order by due_date, id`,
   );

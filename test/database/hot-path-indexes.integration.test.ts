@@ -17,7 +17,8 @@ describe('migration 20251127000000_deliveries_hot_path_indexes', () => {
     const current = ['deliveries_attention_idx', 'deliveries_pending_key_idx', 'deliveries_pkey'];
     expect(await indexesOfDeliveries(database)).toEqual(current);
 
-    await database.db.migrate.down(migratorConfig);
+    // Down to just before this migration: the ones after it first.
+    while ((await database.db.migrate.currentVersion(migratorConfig)) >= '20251127000000') await database.db.migrate.down(migratorConfig);
     expect(await indexesOfDeliveries(database)).toEqual(['deliveries_pkey', 'deliveries_run_pending_idx', 'deliveries_status_job_idx']);
 
     await database.db.migrate.latest(migratorConfig);

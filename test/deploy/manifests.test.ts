@@ -14,7 +14,6 @@ import { parseAllDocuments } from 'yaml';
 import { getConfig } from '../../src/configuration/config.js';
 import { jobs } from '../../src/jobs.js';
 import { ExitCode } from '../../src/runner/exit-codes.js';
-import { sendDelayNotificationsJob } from '../../src/jobs/send-delay-notifications/send-delay-notifications.command.js';
 import { DEPLOYED_NODE_FLAGS } from '../bench/bench-options.js';
 
 /**
@@ -260,7 +259,8 @@ describe('podFailurePolicy', () => {
 });
 
 describe('containers', () => {
-  const graceOption = sendDelayNotificationsJob.options?.().find((option) => option.long === '--grace-seconds');
+  const sendDelayNotificationsJob = jobs.find((job) => job.name === 'send-delay-notifications')!;
+  const graceOption = sendDelayNotificationsJob.options?.().find((option: Option) => option.long === '--grace-seconds');
 
   it('reads the --grace-seconds default from the job definition', () => {
     expect(graceOption?.defaultValue).toEqual(expect.any(Number));

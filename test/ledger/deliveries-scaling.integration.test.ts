@@ -112,7 +112,7 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('the attention index
   it('holds only retry, failed and dead deliveries: claiming and recording sent ones writes nothing to it', async () => {
     const ledger = createDeliveryLedger(database.db, options(randomUUID()));
     const items = Array.from({ length: 200 }, (_, i) => ({
-      key: `${JOB}:attention-${i}`, workspaceId: randomUUID(), itemId: `attention-${i}`, itemDate: '2022-01-01',
+      key: `${JOB}:attention-${i}`, workspaceId: randomUUID(), itemId: `attention-${i}`, itemDate: '2022-01-01', message: 'Todo is delayed',
     }));
     expect((await ledger.claim(items)).size).toBe(200);
     await ledger.record(items.map((item, i) => (i < 190
@@ -148,7 +148,7 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('a run that has alre
     await database.db.transaction(async (trx) => {
       const ledger = createDeliveryLedger(trx, options(randomUUID()));
       const batch = (n: number) => Array.from({ length: 500 }, (_, i) => ({
-        key: `${JOB}:history-${n}-${i}`, workspaceId: randomUUID(), itemId: `history-${n}-${i}`, itemDate: '2022-01-01',
+        key: `${JOB}:history-${n}-${i}`, workspaceId: randomUUID(), itemId: `history-${n}-${i}`, itemDate: '2022-01-01', message: 'Todo is delayed',
       }));
       for (let n = 0; n < 20; n += 1) {
         const items = batch(n);

@@ -14,7 +14,7 @@ describe('delivery ledger: recording outcomes', () => {
   const ledgerFor = (runId: string, maxAttempts = 3): DeliveryLedger => createDeliveryLedger(database.db, {
     job: JOB, runId, leaseMs: 60_000, maxAttempts, retryBackoffMs: 1000, retryBackoffMaxMs: 60_000,
   });
-  const item = (name: string) => ({ key: `${JOB}:${name}`, workspaceId: randomUUID(), itemId: name, itemDate: '2022-01-01' });
+  const item = (name: string) => ({ key: `${JOB}:${name}`, workspaceId: randomUUID(), itemId: name, itemDate: '2022-01-01', message: `Todo ${name} is delayed` });
   const row = (name: string) => database.db('deliveries').where({ key: `${JOB}:${name}` }).first();
 
   it('writes each outcome of its own claims, and sends back only the deliveries not sent', async () => {

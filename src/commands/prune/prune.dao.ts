@@ -1,22 +1,6 @@
 import type { Knex } from 'knex';
 import type { DeliveryRule } from './prune.type.js';
 
-/**
- * For each job whose items prune knows: when the item a delivery was for can never be
- * due again, so forgetting the delivery cannot make the job send it a second time.
- * send-delay-notifications keys a delivery by todo and due date: the todo was deleted,
- * or its due date moved (which gives it a new key). A todo has no "done" state, so a
- * todo that is still there with that due date stays delayed, and its ledger row is
- * what keeps it from being notified again.
- */
-const ITEM_GONE: Record<string, string> = {
-  'send-delay-notifications':
-    'not exists (select 1 from todos t where t.id = d.item_id::uuid and t.due_date = d.item_date)',
-};
-
-/** Jobs whose deliveries prune can delete without --allow-resend. */
-export const JOBS_WITH_KNOWN_ITEMS = Object.keys(ITEM_GONE);
-
 /** The cutoff by the database's clock (the one that wrote the timestamps), fixed for the whole run. */
 export async function getCutoff(db: Knex, hours: number): Promise<Date> {
   const result = await db.raw<{ rows: Array<{ cutoff: Date }> }>('select now() - make_interval(hours => ?::int) as cutoff', [hours]);
@@ -41,11 +25,9 @@ function deliveryCondition(rule: DeliveryRule, full: boolean): [string, unknown[
   let sql = `d.status in (${statuses}) and d.updated_at < ?::timestamptz`;
   const bindings: unknown[] = [...rule.statuses, rule.cutoff.toISOString()];
   if (rule.itemGoneFor !== undefined) {
-    const itemGone = ITEM_GONE[rule.itemGoneFor];
-    if (!itemGone) throw new Error(`prune does not know the items of job ${rule.itemGoneFor}`);
     sql += ' and d.job = ?';
-    bindings.push(rule.itemGoneFor);
-    if (full) sql += ` and ${itemGone}`;
+    bindings.push(rule.itemGoneFor.name);
+    if (full) sql += ` and (${rule.itemGoneFor.itemGone})`;
   }
   return [sql, bindings];
 }

@@ -1,9 +1,9 @@
 import type { JobContext, JobResult } from '../../runner/job.type.js';
 import {
-  countOldDeliveries, countOldRuns, deleteOldDeliveriesBatch, deleteOldRunsBatch, getCutoff, JOBS_WITH_KNOWN_ITEMS, type BatchResult,
+  countOldDeliveries, countOldRuns, deleteOldDeliveriesBatch, deleteOldRunsBatch, getCutoff, type BatchResult,
 } from './prune.dao.js';
 import { hoursOf } from './older-than.js';
-import type { DeliveryRule, PruneOptions } from './prune.type.js';
+import type { DeliveryRule, JobItems, PruneOptions } from './prune.type.js';
 
 const TABLE: Array<[string, string]> = [
   ['runs deleted', 'runsDeleted'],
@@ -23,11 +23,11 @@ const DRY_RUN_TABLE: Array<[string, string]> = [
  * with --include-failed, and, unless --allow-resend, only deliveries whose item is gone:
  * prune never changes what the next run of a job sends.
  */
-export async function pruneHistory({ db, logger, signal }: JobContext, options: PruneOptions): Promise<JobResult> {
+export async function pruneHistory({ db, logger, signal }: JobContext, options: PruneOptions, jobs: JobItems[]): Promise<JobResult> {
   const cutoff = await getCutoff(db, hoursOf(options.olderThan));
   const statuses = options.includeFailed ? ['sent', 'failed', 'dead'] : ['sent'];
   const rules: DeliveryRule[] = options.allowResend ? [{ statuses, cutoff }]
-    : JOBS_WITH_KNOWN_ITEMS.map((job) => ({ statuses, cutoff, itemGoneFor: job }));
+    : jobs.map((job) => ({ statuses, cutoff, itemGoneFor: job }));
   logger.info({ cutoff: cutoff.toISOString(), olderThan: options.olderThan, deliveryStatuses: statuses,
     allowResend: options.allowResend, dryRun: options.dryRun },
   `${options.dryRun ? 'dry run: counting' : 'deleting'} finished runs and ${statuses.join('/')} deliveries older than ${cutoff.toISOString()}`);
@@ -45,14 +45,14 @@ export async function pruneHistory({ db, logger, signal }: JobContext, options: 
     for (const rule of rules) {
       if (stopped()) break;
       deliveriesDeleted += await deleteInBatches('deliveries', options.batchSize, stopped, logger,
-        (after, limit) => deleteOldDeliveriesBatch(db, rule, after, limit), rule.itemGoneFor);
+        (after, limit) => deleteOldDeliveriesBatch(db, rule, after, limit), rule.itemGoneFor?.name);
     }
   }
 
   const deliveriesKept = Math.max(0, candidates - deliveriesDeleted);
   if (deliveriesKept > 0 && !signal.aborted) {
     logger.info({ deliveriesKept }, `kept ${deliveriesKept} ${statuses.join('/')} delivery(ies) older than the cutoff: their item `
-      + `is still there (or is not a ${JOBS_WITH_KNOWN_ITEMS.join('/')} item, which prune cannot check), and deleting one would `
+      + `is still there (or is not an item of ${jobs.map((job) => job.name).join(', ')}, which prune cannot check), and deleting one would `
       + 'make the next run of its job send it again (--allow-resend deletes them)');
   }
   logger.info({ runsDeleted, deliveriesDeleted, dryRun: options.dryRun },

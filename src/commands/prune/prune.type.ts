@@ -10,6 +10,12 @@ export interface PruneOptions {
   batchSize: number;
 }
 
+/** A job whose items prune can check: its name, and SQL over a delivery `d` that is true once its item is gone. */
+export interface JobItems {
+  name: string;
+  itemGone: string;
+}
+
 /**
  * Which deliveries go: these statuses, last changed before the cutoff, and, unless
  * `itemGoneFor` is undefined (--allow-resend), only that job's deliveries whose item is gone.
@@ -17,5 +23,5 @@ export interface PruneOptions {
 export interface DeliveryRule {
   statuses: string[];
   cutoff: Date;
-  itemGoneFor?: string;
+  itemGoneFor?: JobItems;
 }

@@ -91,7 +91,8 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('crashes and overlap
     // A token of another workspace would be answered 403 and show in the journal.
     testbed.mock.configure({ latencyMs: 2, todoWorkspaces: Object.fromEntries(todos.map((todo) => [todo.id, todo.workspace_id])) });
 
-    const runs = [1, 2, 3, 4].map(() => startSweepProcess([SEND, '--date', '2022-06-03', '--page-size', '100'], env()));
+    // A generous timeout: on a loaded machine a retry after a timeout would be a second request (a 409) of one run.
+    const runs = [1, 2, 3, 4].map(() => startSweepProcess([SEND, '--date', '2022-06-03', '--page-size', '100'], { ...env(), HTTP_TIMEOUT_MS: '30000' }));
     const exitCodes = await Promise.all(runs.map((run) => run.exited));
 
     expect(exitCodes).toEqual([0, 0, 0, 0]);

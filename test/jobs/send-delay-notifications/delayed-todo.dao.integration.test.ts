@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { countDelayedTodos, getDelayedTodos } from '../../../src/jobs/send-delay-notifications/delayed-todo.dao.js';
+import { getDelayedTodos, surveyDelayedTodos } from '../../../src/jobs/send-delay-notifications/delayed-todo.dao.js';
 import { buildTodo, insertTodos, keyOf, type TodoRow } from '../../support/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 const JOB = 'send-delay-notifications';
 const RUN_DATE = '2022-06-03';
 
-describe('delayed todos: where the scan starts', () => {
+describe('delayed todos: the survey and where the scan starts', () => {
   let database: TestDatabase;
   beforeAll(async () => { database = await createTestDatabase(); });
   afterAll(() => database?.destroy());
@@ -20,7 +20,7 @@ describe('delayed todos: where the scan starts', () => {
     status, run_id: randomUUID(), lease_expires_at: new Date(Date.now() + 60_000),
   });
 
-  it('starts at the oldest todo neither sent nor refused for good, and counts every delayed todo', async () => {
+  it('starts at the oldest todo with no delivery at all, and counts every delayed todo', async () => {
     const [sent, refused, dead, retry, fresh, notDue] = await insertTodos(database.db, [
       buildTodo({ due_date: '2020-01-01' }),
       buildTodo({ due_date: '2020-02-01' }),
@@ -34,29 +34,32 @@ describe('delayed todos: where the scan starts', () => {
     await deliver(dead!, 'dead');
     await deliver(retry!, 'retry');
 
-    const totals = await countDelayedTodos(database.db, RUN_DATE);
+    const survey = await surveyDelayedTodos(database.db, RUN_DATE);
 
-    expect(totals).toEqual({ delayed: 5, alreadySent: 1, previouslyFailed: 2, firstToDo: '2021-04-01' });
-    const page = await getDelayedTodos(database.db, { runDate: RUN_DATE, from: totals.firstToDo, limit: 10 });
-    expect(page.map((todo) => todo.id)).toEqual([retry!.id, fresh!.id]);
+    expect(survey).toEqual({ inScope: 5, alreadySent: 1, previouslyFailed: 2, firstNew: '2021-05-01' });
+    // The one to retry is the ledger's to send (its due deliveries), not the scan's.
+    const page = await getDelayedTodos(database.db, { runDate: RUN_DATE, from: '2020-01-01', limit: 10 });
+    expect(page.map((todo) => todo.id)).toEqual([fresh!.id]);
     expect(page.map((todo) => todo.id)).not.toContain(notDue!.id);
+    expect(page.map((todo) => todo.id)).not.toContain(retry!.id);
+    expect(page[0]!.key).toBe(keyOf(fresh!));
   });
 
-  it('counts a todo claimed by a live run as still to do: the scan must not start past it', async () => {
+  it('leaves a todo claimed by a run to the ledger: the scan starts past it', async () => {
     const [claimed] = await insertTodos(database.db, [
       buildTodo({ due_date: '2020-01-01' }),
       buildTodo({ due_date: '2020-06-01' }),
     ]) as TodoRow[];
     await deliver(claimed!, 'pending');
 
-    expect((await countDelayedTodos(database.db, RUN_DATE)).firstToDo).toBe('2020-01-01');
+    expect((await surveyDelayedTodos(database.db, RUN_DATE)).firstNew).toBe('2020-06-01');
   });
 
   it('has no first todo to do when every delayed todo is settled, or there are none', async () => {
-    expect(await countDelayedTodos(database.db, RUN_DATE)).toEqual({ delayed: 0, alreadySent: 0, previouslyFailed: 0, firstToDo: undefined });
+    expect(await surveyDelayedTodos(database.db, RUN_DATE)).toEqual({ inScope: 0, alreadySent: 0, previouslyFailed: 0, firstNew: undefined });
     const [todo] = await insertTodos(database.db, [buildTodo({ due_date: '2020-01-01' })]) as TodoRow[];
     await deliver(todo!, 'sent');
 
-    expect((await countDelayedTodos(database.db, RUN_DATE)).firstToDo).toBeUndefined();
+    expect((await surveyDelayedTodos(database.db, RUN_DATE)).firstNew).toBeUndefined();
   });
 });

@@ -42,7 +42,7 @@ describe('send-delay-notifications on the example data', () => {
     );
     const [jobRun] = await testbed.database.db('job_runs').select('*');
     expect(jobRun).toMatchObject({ job: SEND, status: 'succeeded' });
-    expect(jobRun.counts).toMatchObject({ delayed: 2, found: 2, sent: 2, failedPermanently: 0 });
+    expect(jobRun.counts).toMatchObject({ inScope: 2, found: 2, sent: 2, failedPermanently: 0 });
     expect(jobRun.parameters).toMatchObject({ date: '2022-06-03' });
     expect(run.summary).toMatchObject({ found: 2, sent: 2, alreadySent: 0, failedTransiently: 0, exitCode: 0 });
   });
@@ -55,8 +55,8 @@ describe('send-delay-notifications on the example data', () => {
 
     expect(rerun.exitCode).toBe(0);
     expect(testbed.mock.journal()).toHaveLength(requestsAfterFirstRun);
-    expect(rerun.summary).toMatchObject({ delayed: 2, alreadySent: 2, found: 0, sent: 0 });
-    expect(rerun.logs.some((line) => /all 2 delayed todo\(s\) were already notified/.test(line.msg))).toBe(true);
+    expect(rerun.summary).toMatchObject({ inScope: 2, alreadySent: 2, found: 0, sent: 0 });
+    expect(rerun.logs.some((line) => /all 2 delayed todos were already notified/.test(line.msg))).toBe(true);
     expect(await testbed.database.db('job_runs').where({ status: 'succeeded' })).toHaveLength(2);
   });
 
@@ -78,17 +78,18 @@ describe('send-delay-notifications on the example data', () => {
 
     const atTerminal = await runSweep([SEND, '--date', '2022-06-03'], { database: testbed.database, servicesUrl: testbed.mock.url, stderrIsTTY: true });
     expect(atTerminal.stderr).toMatch(/already notified before this run\s+2\n/);
-    expect(atTerminal.stderr).toMatch(/to notify \(found this run\)\s+0\n/);
+    expect(atTerminal.stderr).toMatch(/new: found this run\s+0\n/);
+    expect(atTerminal.stderr).toMatch(/delayed todos in scope\s+2\n/);
     expect(atTerminal.output).not.toContain('already notified before this run');
   });
 
   it('treats a todo as delayed only when its due date is before the run date', async () => {
     // Naomi's todo is due 2025-01-05: on that date it is not delayed yet, the day after it is.
     const onDueDate = await sweep([SEND, '--date', '2025-01-05']);
-    expect(onDueDate.summary).toMatchObject({ delayed: 2 });
+    expect(onDueDate.summary).toMatchObject({ inScope: 2 });
 
     const dayAfter = await sweep([SEND, '--date', '2025-01-06']);
-    expect(dayAfter.summary).toMatchObject({ delayed: 3, alreadySent: 2, sent: 1 });
+    expect(dayAfter.summary).toMatchObject({ inScope: 3, alreadySent: 2, sent: 1 });
   });
 });
 
@@ -197,7 +198,7 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
 
     expect(tooEarly.exitCode).toBe(0);
     expect(notifications()).toHaveLength(requests);
-    expect(tooEarly.summary).toMatchObject({ found: 1, claimed: 0, claimedElsewhere: 1 });
+    expect(tooEarly.summary).toMatchObject({ found: 0, dueAgain: 0, claimed: 0, claimedElsewhere: 0, backingOff: 1 });
   });
 
   it('marks an item dead after --max-attempts runs and logs it at error level', async () => {
@@ -279,9 +280,9 @@ describe('send-delay-notifications paging', () => {
 
     expect(run.exitCode).toBe(0);
     const pages = run.logs.filter((line) => line.level === 'info' && typeof line.page === 'number');
-    expect(pages.map((line) => [line.page, line.todos, line.claimed])).toEqual([[1, 2, 2], [2, 2, 2], [3, 1, 1]]);
+    expect(pages.map((line) => [line.page, line.items, line.claimed])).toEqual([[1, 2, 2], [2, 2, 2], [3, 1, 1]]);
     expect(pages[0]).toMatchObject({ from: { todoId: expect.any(String) }, to: { todoId: expect.any(String) } });
-    const sent = run.logs.filter((line) => line.msg === 'sent a delay notification');
+    const sent = run.logs.filter((line) => line.msg === 'sent a notification');
     expect(sent.map((line) => line.key).sort()).toEqual(delayed.map(keyOf).sort());
     expect(sent.every((line) => line.level === 'debug')).toBe(true);
     expect(run.logs.filter((line) => line.level === 'info' && typeof line.todoId === 'string')).toEqual([]);
@@ -385,7 +386,7 @@ describe('send-delay-notifications database work', () => {
     testbed.database.db.on('query', collect);
     try {
       const rerun = await sweep([SEND, '--date', '2022-06-03', '--page-size', '100']);
-      expect(rerun.summary).toMatchObject({ delayed: 300, alreadySent: 300, found: 0, sent: 0 });
+      expect(rerun.summary).toMatchObject({ inScope: 300, alreadySent: 300, found: 0, sent: 0 });
     } finally {
       testbed.database.db.off('query', collect);
     }

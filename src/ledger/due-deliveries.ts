@@ -1,0 +1,62 @@
+import type { Knex } from 'knex';
+import type { DeliveryClaim } from './deliveries.js';
+
+/**
+ * The ledger's own work: deliveries a job owes whatever its next run's scan covers. A
+ * scan finds items that have no delivery yet; everything after that is the ledger's, so
+ * a reminder left to retry on its day, or re-armed by `sweep deliveries retry`, is sent
+ * by the job's next run even though that run's scan looks at another day.
+ */
+export interface DueDelivery extends DeliveryClaim {
+  status: 'retry' | 'pending';
+}
+
+/**
+ * A page of `job`'s deliveries that are due: `retry` past its backoff (or re-armed, with
+ * no backoff), or `pending` whose lease has lapsed (its run died). In key order after
+ * `afterKey`, so a run visits each once even when one it releases is due again at once.
+ * Two arms, each on the partial index that holds its rows (retry in the attention index,
+ * pending in the claims index), so the sent bulk of the ledger is never read.
+ */
+export async function getDueDeliveries(
+  db: Knex,
+  query: { job: string; afterKey?: string; limit: number },
+): Promise<DueDelivery[]> {
+  const after = query.afterKey ?? '';
+  const result = await db.raw<{ rows: Array<Record<string, string | null>> }>(
+    `select * from (
+       (select key, workspace_id, item_id, item_date, message, status from deliveries
+         where job = ? and status = 'retry' and (next_attempt_at is null or next_attempt_at <= now()) and key > ?
+         order by key limit ?)
+       union all
+       (select key, workspace_id, item_id, item_date, message, status from deliveries
+         where status = 'pending' and lease_expires_at < now() and job = ? and key > ?
+         order by key limit ?)
+     ) as due order by key limit ?`,
+    [query.job, after, query.limit, query.job, after, query.limit, query.limit],
+  );
+  return result.rows.map((row) => ({
+    key: row.key as string,
+    workspaceId: row.workspace_id as string,
+    itemId: row.item_id as string,
+    itemDate: row.item_date ?? null,
+    message: row.message ?? '',
+    status: row.status as DueDelivery['status'],
+  }));
+}
+
+export interface Waiting {
+  /** Deliveries of the job waiting out a retry backoff. */
+  backingOff: number;
+  /** The oldest item date among them (YYYY-MM-DD), for the backlog. */
+  oldestItemDate: string | undefined;
+}
+
+/** The job's deliveries a run leaves alone because their backoff has not passed: counted apart from other runs' claims. */
+export async function getWaitingDeliveries(db: Knex, job: string): Promise<Waiting> {
+  const row = await db('deliveries')
+    .where({ job, status: 'retry' })
+    .where('next_attempt_at', '>', db.fn.now())
+    .first<{ n: number; oldest: string | null }>(db.raw('count(*)::int as n'), db.raw('min(item_date) as oldest'));
+  return { backingOff: row?.n ?? 0, oldestItemDate: row?.oldest ?? undefined };
+}

@@ -1,0 +1,54 @@
+import type { Knex } from 'knex';
+
+/**
+ * What a job's reader needs of the ledger, in its own SQL: the ledger is looked up by
+ * its primary key, which the job computes from its item's columns exactly as its key
+ * function does. (A join on the ledger's item columns let the planner, with no statistics
+ * on a fresh ledger, compare every item with every delivery: 21 s instead of 67 ms for
+ * 20,000 todos.)
+ */
+
+/**
+ * Leaves out the items that have a delivery, whatever its status: from its first claim
+ * on, an item is the ledger's (sent, refused, or due again through the ledger's own
+ * index), so a scan reads only items no run has taken up yet.
+ */
+export function withoutDelivery(db: Knex, keySql: string, bindings: readonly Knex.RawBinding[] = []):
+(builder: Knex.QueryBuilder) => void {
+  return (builder) => {
+    builder.whereNotExists((sub) => sub.select(db.raw('1')).from('deliveries as d').where('d.key', db.raw(keySql, bindings)));
+  };
+}
+
+/** How a job's items stand before a run: one vocabulary for every job's summary. */
+export interface SurveyCounts {
+  /** Items in the run's scope (delayed todos, todos due tomorrow, workspaces with delayed todos). */
+  inScope: number;
+  /** Of those, notified by an earlier run. */
+  alreadySent: number;
+  /** Of those, refused for good or dead after their attempts: see `sweep deliveries`. */
+  previouslyFailed: number;
+}
+
+/**
+ * Counts `items` (a query selecting each item's ledger key as `key`) against the ledger
+ * in one pass that hashes it. With `position`, also the lowest value of that column
+ * among the items that have no delivery yet: where a scan in that order may start.
+ */
+export async function surveyAgainstLedger(db: Knex, items: Knex.QueryBuilder, position?: string):
+Promise<SurveyCounts & { firstNew?: string }> {
+  const row = await db.from(items.as('i'))
+    .leftJoin('deliveries as d', 'd.key', 'i.key')
+    .first<{ in_scope: number; already_sent: number; previously_failed: number; first_new: string | null }>(
+      db.raw('count(*)::int as in_scope'),
+      db.raw(`count(*) filter (where d.status = 'sent')::int as already_sent`),
+      db.raw(`count(*) filter (where d.status in ('failed', 'dead'))::int as previously_failed`),
+      position ? db.raw('min(??) filter (where d.key is null) as first_new', [`i.${position}`]) : db.raw('null as first_new'),
+    );
+  return {
+    inScope: row?.in_scope ?? 0,
+    alreadySent: row?.already_sent ?? 0,
+    previouslyFailed: row?.previously_failed ?? 0,
+    ...(position ? { firstNew: row?.first_new ?? undefined } : {}),
+  };
+}

@@ -1,0 +1,38 @@
+import type { Logger } from '../logging/logger.js';
+import type { RunMetrics } from '../metrics/run-metrics.js';
+
+export interface Backlog {
+  /** An item this run leaves to a later one, by its item date (YYYY-MM-DD, or null: not dated). */
+  leftBehind(itemDate: string | null | undefined): void;
+  readonly oldestItemDate: string | undefined;
+}
+
+/**
+ * The oldest item date among the notifications a run leaves to a later run: retried,
+ * released, without a token, held by another run, waiting out a backoff, or not reached
+ * because the run stopped. The run meets each of them anyway, so this costs no query.
+ * Refused ones (failed, dead) are not in it: they have an alert of their own.
+ */
+export function createBacklog(): Backlog {
+  let oldest: string | undefined;
+  return {
+    leftBehind(itemDate) {
+      // YYYY-MM-DD strings sort as the dates they name.
+      if (itemDate && (oldest === undefined || itemDate < oldest)) oldest = itemDate;
+    },
+    get oldestItemDate() {
+      return oldest;
+    },
+  };
+}
+
+/**
+ * How far past its item's date (a delayed todo's due date, a reminder's due date, a
+ * digest's day) the oldest notification the job still owes is: 0 while none is late.
+ */
+export function recordBacklog(metrics: RunMetrics, logger: Logger, oldest: string | undefined, now = Date.now()): void {
+  const ageSeconds = oldest ? Math.max(0, (now - Date.parse(`${oldest}T00:00:00Z`)) / 1000) : 0;
+  metrics.setGauge('sweep_backlog_oldest_age_seconds',
+    'How far past its item\'s date the oldest notification the job still owes is (0: none).', ageSeconds);
+  if (oldest) logger.debug({ oldestItemDate: oldest }, 'oldest item left to a later run');
+}

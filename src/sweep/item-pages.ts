@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import { describeDatabaseError } from '../database/database.js';
+import { getDueDeliveries } from '../ledger/due-deliveries.js';
+import type { SurveyCounts } from '../ledger/undelivered.js';
+import { AbortRunError } from '../runner/errors.js';
+import type { AnyNotificationJob, Notification, SweepRun } from './notification-job.js';
+
+/** A page of notifications to claim and send, and where it came from. */
+export interface NotificationPage {
+  source: 'due' | 'scan';
+  notifications: Notification[];
+}
+
+/**
+ * The deliveries the ledger owes the job, a page at a time, in key order: each is
+ * visited once per run, even one this run releases and that is due again at once.
+ */
+export async function* duePages(db: Knex, job: string, pageSize: number): AsyncGenerator<NotificationPage> {
+  let afterKey: string | undefined;
+  for (;;) {
+    const page = await getDueDeliveries(db, { job, afterKey, limit: pageSize }).catch((error: unknown) => {
+      throw new AbortRunError(`cannot read the delivery ledger: ${describeDatabaseError(error)}`, { afterKey }, { cause: error });
+    });
+    if (page.length > 0) yield { source: 'due', notifications: page };
+    if (page.length < pageSize) return;
+    afterKey = page[page.length - 1]!.key;
+  }
+}
+
+/** The job's items with no delivery yet, a page at a time in its order; the cursor only moves forward. */
+export async function* scanPages(db: Knex, job: AnyNotificationJob, run: SweepRun, survey: SurveyCounts,
+  pageSize: number): AsyncGenerator<NotificationPage> {
+  let after: unknown;
+  for (;;) {
+    const items: unknown[] = await job.readPage(db, { run, survey, after, limit: pageSize }).catch((error: unknown) => {
+      throw unreadable(job, error, { runDate: run.runDate, after });
+    });
+    if (items.length > 0) yield { source: 'scan', notifications: items.map((item) => job.notificationOf(item, run)) };
+    if (items.length < pageSize) return;
+    after = items[items.length - 1];
+  }
+}
+
+export function unreadable(job: AnyNotificationJob, error: unknown, context: Record<string, unknown>): AbortRunError {
+  return new AbortRunError(`cannot read the ${job.items}: ${describeDatabaseError(error)}`, context, { cause: error });
+}

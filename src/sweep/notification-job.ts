@@ -1,0 +1,101 @@
+import type { Option } from 'commander';
+import type { Knex } from 'knex';
+import type { SurveyCounts } from '../ledger/undelivered.js';
+
+/**
+ * Terms, as the engine uses them:
+ * - notification job: a job that sends one notification per item, once (a delayed
+ *   todo, a todo due tomorrow, a workspace's digest for a day).
+ * - item: one unit of a job's work, as its reader returns it. The engine never looks
+ *   inside one: it asks the job for the item's notification.
+ * - notification: key, workspace, message, and what the key is made of (item id and
+ *   date), which the ledger keeps until it is settled.
+ * - scan: a run's pages of items that have no delivery yet, in the job's stable order.
+ * - due again: a delivery the ledger owes (a retry past its backoff, a re-armed one, a
+ *   claim whose run died), sent by the job's next run whatever its scan covers.
+ */
+
+/** The options every notification job has, declared once in shared-options.ts. */
+export interface SweepOptions {
+  /** The run date, YYYY-MM-DD; default today (UTC). */
+  date?: string;
+  /** Notification requests in flight at most (default 16). */
+  concurrency: number;
+  /** Items read per page (default 500). */
+  pageSize: number;
+  /** List what would be sent; send and record nothing. */
+  dryRun: boolean;
+  /** How long a claim holds without renewal (default 120 s). */
+  leaseSeconds: number;
+  /** Runs that may try one notification before it is dead (default 5). */
+  maxAttempts: number;
+  /** Wait before a later run retries a transient failure: doubles per attempt (default 60 s). */
+  retryBackoffSeconds: number;
+  /** Notification requests per second at most (unset: no limit). */
+  maxRate?: number;
+  /** After SIGTERM or SIGINT, how long requests in flight may take to finish (default 20 s). */
+  graceSeconds: number;
+}
+
+/** What a job's functions are given: every option, with the run date resolved. */
+export type SweepRun<Own = object> = SweepOptions & Own & { runDate: string };
+
+/** One item's notification: what the engine sends and the ledger keeps. */
+export interface Notification {
+  /** The Idempotency-Key, as the notify contract defines it for the job. */
+  key: string;
+  /** Whose token the request carries. */
+  workspaceId: string;
+  itemId: string;
+  /** YYYY-MM-DD or null: with itemId, what the key is made of; the backlog is measured from it. */
+  itemDate: string | null;
+  message: string;
+}
+
+/** What the ledger keeps of an item, from which a job names it in a log line. */
+export interface ItemRef {
+  itemId: string;
+  itemDate: string | null;
+}
+
+/**
+ * A notification job declares only what is its own; claims, leases, sending, retries,
+ * recording, the summary and the metrics are the engine's (sweep-notifications.ts).
+ */
+export interface NotificationJob<Item, Own = object, Survey extends SurveyCounts = SurveyCounts> {
+  name: string;
+  /** One line, shown by `sweep --help`. */
+  description: string;
+  /** What the run date (--date) means for this job, for its --help. */
+  runDate: string;
+  /** Its items, plural, as the summary names them: "delayed todos". */
+  items: string;
+  /** Options of its own, beyond the shared ones. */
+  options?: () => Option[];
+  /** How its items stand before the run, read once at its start. */
+  survey(db: Knex, run: SweepRun<Own>): Promise<Survey>;
+  /**
+   * A page of at most `limit` items that have no delivery yet (`withoutDelivery`), in a
+   * stable order, after `after` (the last item of the previous page) or from the start.
+   */
+  readPage(db: Knex, page: { run: SweepRun<Own>; survey: Survey; after: Item | undefined; limit: number }): Promise<Item[]>;
+  notificationOf(item: Item, run: SweepRun<Own>): Notification;
+  /** The log fields that name an item (todoId, dueDate), beside workspaceId and key. */
+  describe(item: ItemRef): Record<string, unknown>;
+  /**
+   * For `prune`: SQL over a delivery aliased `d`, true once its item can never be due
+   * again, so forgetting the delivery cannot make the job send it twice.
+   */
+  itemGone: string;
+}
+
+/** A notification job whatever its item type, as the registry and the operator commands hold them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyNotificationJob = NotificationJob<any, any, any>;
+
+/** Keeps a job's item, options and survey typed where it is declared. */
+export function defineNotificationJob<Item, Own = object, Survey extends SurveyCounts = SurveyCounts>(
+  job: NotificationJob<Item, Own, Survey>,
+): NotificationJob<Item, Own, Survey> {
+  return job;
+}

@@ -1,0 +1,175 @@
+import pLimit from 'p-limit';
+import { describeDatabaseError } from '../database/database.js';
+import { createCircuitBreaker } from '../http/circuit-breaker.js';
+import { closeHttpClient, createHttpClient } from '../http/http-client.js';
+import { createNotificationClient } from '../http/notification.client.js';
+import { createRateLimiter } from '../http/rate-limiter.js';
+import { createTokenCache } from '../http/token-cache.js';
+import { fetchWorkspaceToken } from '../http/token.client.js';
+import { createDeliveryLedger, type DeliveryLedger } from '../ledger/deliveries.js';
+import { startLeaseRenewal } from '../ledger/lease-renewal.js';
+import { createOutcomeRecorder } from '../ledger/outcome-recorder.js';
+import { AbortRunError } from '../runner/errors.js';
+import type { JobContext } from '../runner/job.type.js';
+import type { Backlog } from './backlog.js';
+import { claimBatchSize } from './claim-batch.js';
+import { createDeliverer, type DescribeItem } from './deliverer.js';
+import { createInFlight } from './in-flight.js';
+import type { NotificationPage } from './item-pages.js';
+import { recordable } from './notification-contract.js';
+import type { Notification, SweepOptions } from './notification-job.js';
+import { createStopControl } from './stop-control.js';
+import type { SweepCounts } from './sweep-counts.js';
+
+export interface SendAllDeps {
+  job: string;
+  options: SweepOptions;
+  counts: SweepCounts;
+  backlog: Backlog;
+  describe: DescribeItem;
+  /** The pages to send, in order: the ledger's due deliveries first, then the scan. */
+  pages: () => AsyncGenerator<NotificationPage>;
+}
+
+/**
+ * Claims each page in the ledger a batch at a time, sends one notification per claim
+ * (bounded by p-limit, retried by p-retry) and records every outcome in batches.
+ * Reading the next page overlaps sending the current one, so the notify service's
+ * latency, not the database, sets the pace.
+ */
+export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<void> {
+  const { db, logger, config } = context;
+  const { options, counts, backlog, describe } = deps;
+  const runId = context.runId ?? '';
+  const leaseMs = options.leaseSeconds * 1000;
+  const ledger = createDeliveryLedger(db, {
+    job: deps.job, runId, leaseMs, maxAttempts: options.maxAttempts,
+    retryBackoffMs: options.retryBackoffSeconds * 1000, retryBackoffMaxMs: 6 * 3600 * 1000,
+  });
+  const recorder = createOutcomeRecorder(ledger, {
+    maxBatch: Math.min(options.pageSize, 500),
+    onRecorded: ({ notSent }) => {
+      for (const row of notSent.filter((r) => r.status === 'dead')) {
+        counts.dead += 1;
+        logger.error({ ...describe({ key: row.key, workspaceId: row.workspace_id, itemId: row.item_id, itemDate: row.item_date }),
+          attempts: row.attempts, lastStatus: row.last_status, lastError: row.last_error },
+        `notification is dead after ${row.attempts} attempts: no longer retried (sweep deliveries --status dead; re-arm with sweep deliveries retry)`);
+      }
+    },
+  });
+  const http = createHttpClient({
+    baseURL: config.servicesUrl, timeoutMs: config.http.timeoutMs, maxSockets: options.concurrency,
+    onRequestDone: (endpoint, outcome, seconds) => context.metrics.requestDuration.observe({ endpoint, outcome }, seconds),
+  });
+  const tokens = createTokenCache({
+    fetchToken: async (workspaceId) => {
+      const issued = await fetchWorkspaceToken(http, { clientId: config.serviceClientId, clientSecret: config.serviceClientSecret }, workspaceId);
+      logger.info({ workspaceId, expiresInSeconds: Math.round(issued.expiresInMs / 1000) }, 'fetched a token for the workspace');
+      return issued;
+    },
+  });
+  const client = createNotificationClient({
+    http, tokens, rateLimiter: options.maxRate ? createRateLimiter(options.maxRate) : undefined,
+    retry: { retries: config.http.retries, baseMs: config.http.retryBaseMs, maxMs: config.http.retryMaxMs },
+  });
+  const stop = createStopControl(context.signal, options.graceSeconds * 1000, (reason) => logger.warn({ reason,
+    graceSeconds: options.graceSeconds }, 'stopping: no new claims; requests in flight may finish within the grace period'));
+  const deliver = createDeliverer({ client, recorder, logger, counts, stop, breaker: createCircuitBreaker(), describe,
+    onLeftBehind: (notification) => backlog.leftBehind(notification.itemDate) });
+  const limit = pLimit(options.concurrency);
+  const inFlight = createInFlight();
+  const stopRenewal = startLeaseRenewal({ db, ledger, runId, leaseMs, logger });
+
+  const claimBatch = claimBatchSize(options.concurrency, options.pageSize);
+  /**
+   * Claims a page a batch at a time, each once the requests queued before it are nearly
+   * all under way, and queues what it claimed: this run holds little more than it is
+   * about to send, so runners sharing a sweep finish together. Returns how many of the
+   * page's notifications it reached (fewer when the run is stopping) and claimed.
+   */
+  const sendPage = async ({ source, notifications }: NotificationPage): Promise<{ reached: number; claimed: number }> => {
+    let reached = 0;
+    let claimedOnPage = 0;
+    for (; reached < notifications.length && !stop.stopping.aborted; reached += claimBatch) {
+      await inFlight.waitBelow(options.concurrency + claimBatch);
+      if (stop.stopping.aborted) break;
+      const batch = notifications.slice(reached, reached + claimBatch);
+      if (source === 'scan') counts.found += batch.length;
+      else counts.dueAgain += batch.length;
+      for (const notification of batch.filter((n) => !recordable(n))) skipUnrecordable(notification);
+      const claimed = await claim(ledger, batch.filter(recordable));
+      claimedOnPage += claimed.size;
+      counts.claimed += claimed.size;
+      for (const notification of batch) {
+        if (claimed.has(notification.key)) {
+          inFlight.track(limit(() => deliver(notification)));
+        } else if (recordable(notification)) {
+          counts.claimedElsewhere += 1;
+          backlog.leftBehind(notification.itemDate);
+          logger.debug(describe(notification), 'claimed by another live run: skipping it');
+        }
+      }
+      if (recorder.failure) throw ledgerUnwritable(recorder.failure);
+    }
+    return { reached: Math.min(reached, notifications.length), claimed: claimedOnPage };
+  };
+  /** A row the ledger cannot key (no UUID workspace): logged and skipped, never the cause of a failed batch. */
+  const skipUnrecordable = (notification: Notification) => {
+    counts.failedPermanently += 1;
+    logger.warn({ ...describe(notification), reason: 'its workspace id is not a UUID' },
+      'item cannot be recorded in the delivery ledger: skipping it');
+  };
+
+  let failure: unknown;
+  let pages = 0;
+  try {
+    for await (const page of deps.pages()) {
+      const { reached, claimed } = await sendPage(page);
+      if (reached > 0) logPage(logger, { page: pages += 1, ...page, claimed, considered: reached, sentSoFar: counts.sent, describe });
+      if (reached < page.notifications.length) {
+        // Stopping: the rest of this page and the pages after it are not reached. A scan
+        // reads in the job's order, not by date: what is not reached counts from here on.
+        for (const notification of page.notifications.slice(reached)) backlog.leftBehind(notification.itemDate);
+        break;
+      }
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    await inFlight.waitBelow(1);
+    stopRenewal();
+    stop.dispose();
+    closeHttpClient(http);
+    counts.tokenFetches = tokens.fetches;
+  }
+  try {
+    await recorder.flush();
+    // Whatever this run still holds goes back at once, not when its lease expires.
+    if (stop.stopping.aborted) await ledger.releaseAll(`released by a run that stopped: ${String(stop.stopping.reason)}`);
+  } catch (error) {
+    failure ??= ledgerUnwritable(error);
+  }
+  if (failure) throw failure;
+}
+
+function logPage(logger: JobContext['logger'], page: NotificationPage & { page: number; claimed: number; considered: number;
+  sentSoFar: number; describe: DescribeItem }): void {
+  const first = page.notifications[0] as Notification;
+  const last = page.notifications[page.notifications.length - 1] as Notification;
+  logger.info({ page: page.page, source: page.source, items: page.notifications.length, claimed: page.claimed,
+    claimedElsewhere: page.considered - page.claimed, from: page.describe(first), to: page.describe(last), sentSoFar: page.sentSoFar },
+  `page ${page.page} (${page.source === 'due' ? 'due again' : 'new'}): claimed ${page.claimed} of ${page.notifications.length}`);
+}
+
+async function claim(ledger: DeliveryLedger, notifications: Notification[]): Promise<Set<string>> {
+  try {
+    return await ledger.claim(notifications);
+  } catch (error) {
+    throw ledgerUnwritable(error);
+  }
+}
+
+function ledgerUnwritable(error: unknown): AbortRunError {
+  return new AbortRunError(`cannot write the delivery ledger: ${describeDatabaseError(error)}; `
+    + 'claims not recorded expire with their lease and the next run completes them', {}, { cause: error });
+}

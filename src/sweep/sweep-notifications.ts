@@ -1,0 +1,89 @@
+import { getWaitingDeliveries } from '../ledger/due-deliveries.js';
+import { defineJob, type JobContext, type JobDefinition, type JobResult } from '../runner/job.type.js';
+import { todayUtc } from '../runner/option-parsers.js';
+import { createBacklog, recordBacklog, type Backlog } from './backlog.js';
+import { itemContext, type DescribeItem } from './deliverer.js';
+import { duePages, scanPages, unreadable, type NotificationPage } from './item-pages.js';
+import type { AnyNotificationJob, SweepOptions, SweepRun } from './notification-job.js';
+import { sendAll } from './send-all.js';
+import { sharedOptions } from './shared-options.js';
+import { describeProgress, dryRunTable, leavesWork, newCounts, summaryTable, type SweepCounts } from './sweep-counts.js';
+
+/** A notification job as the CLI runs it: the shared options and its own, and the engine's run. */
+export function toJobDefinition(job: AnyNotificationJob): JobDefinition<SweepOptions> {
+  return defineJob<SweepOptions>({
+    name: job.name,
+    description: job.description,
+    options: () => [...sharedOptions(job.runDate), ...(job.options?.() ?? [])],
+    database: 'schema',
+    recordsRun: (options) => !options.dryRun,
+    run: (context, options) => sweepNotifications(job, context, options),
+  });
+}
+
+/**
+ * One run of a notification job: how its items stand, then the deliveries the ledger owes
+ * it, then its items with no delivery yet, each claimed, sent once and recorded; the
+ * summary, the backlog and the outcome (exit 0, or 75 when work is left for the next run).
+ */
+export async function sweepNotifications(job: AnyNotificationJob, context: JobContext, options: SweepOptions): Promise<JobResult> {
+  const { db, logger } = context;
+  const run: SweepRun = { ...options, runDate: options.date ?? todayUtc() };
+  const counts = newCounts();
+  const survey = await job.survey(db, run).catch((error: unknown) => {
+    throw unreadable(job, error, { runDate: run.runDate });
+  });
+  const waiting = await getWaitingDeliveries(db, job.name);
+  const backlog = createBacklog();
+  backlog.leftBehind(waiting.oldestItemDate);
+  Object.assign(counts, { inScope: survey.inScope, alreadySent: survey.alreadySent, previouslyFailed: survey.previouslyFailed,
+    backingOff: waiting.backingOff });
+  logger.info({ runDate: run.runDate, inScope: counts.inScope, alreadySent: counts.alreadySent,
+    previouslyFailed: counts.previouslyFailed, backingOff: counts.backingOff },
+  `${counts.inScope} ${job.items} as of ${run.runDate}: ${counts.alreadySent} already notified, `
+    + `${counts.previouslyFailed} failed earlier, ${counts.backingOff} waiting out a retry backoff`);
+
+  const describe = itemContext(job.describe);
+  const pages = async function* (): AsyncGenerator<NotificationPage> {
+    yield* duePages(db, job.name, run.pageSize);
+    yield* scanPages(db, job, run, survey, run.pageSize);
+  };
+  const startedAt = performance.now();
+  const progress = setInterval(() => context.printer.progress(describeProgress(counts, startedAt)), 1000);
+  progress.unref();
+  try {
+    if (run.dryRun) await listWouldSend(context, pages, counts, backlog, describe);
+    else await sendAll(context, { job: job.name, options: run, counts, backlog, describe, pages });
+  } finally {
+    clearInterval(progress);
+    context.printer.clearProgress();
+  }
+  const seconds = (performance.now() - startedAt) / 1000;
+  recordBacklog(context.metrics, logger, backlog.oldestItemDate);
+
+  if (counts.found + counts.dueAgain === 0) {
+    logger.info({ runDate: run.runDate, alreadySent: counts.alreadySent },
+      counts.inScope > 0 && counts.inScope === counts.alreadySent
+        ? `all ${counts.inScope} ${job.items} were already notified: nothing to send`
+        : `nothing to send: no ${job.items} without a notification, and no delivery due again`);
+  }
+  return {
+    outcome: leavesWork(counts) ? 'partial' : 'done',
+    counts,
+    details: { runDate: run.runDate, dryRun: run.dryRun, ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
+    table: run.dryRun ? dryRunTable(job.items) : summaryTable(job.items),
+  };
+}
+
+async function listWouldSend({ logger }: JobContext, pages: () => AsyncGenerator<NotificationPage>, counts: SweepCounts,
+  backlog: Backlog, describe: DescribeItem): Promise<void> {
+  for await (const page of pages()) {
+    for (const notification of page.notifications) {
+      if (page.source === 'scan') counts.found += 1;
+      else counts.dueAgain += 1;
+      backlog.leftBehind(notification.itemDate);
+      logger.info({ ...describe(notification), message: notification.message },
+        page.source === 'scan' ? 'dry run: would send a notification' : 'dry run: would send a notification due again');
+    }
+  }
+}
