@@ -75,6 +75,12 @@ export interface MockSettings {
   todoWorkspaces: Record<string, string>;
 }
 
+/**
+ * The notifications of the contract's table, in the order of their jobs:
+ * send-delay-notifications, send-due-soon-reminders, send-workspace-digests.
+ */
+export type NotificationKind = 'delay' | 'due-soon' | 'digest';
+
 export type JournalOutcome =
   | 'accepted'
   | 'duplicate'
