@@ -54,6 +54,10 @@ function notify(token: string | undefined, key: string | undefined, body: unknow
 
 const delayed = (todoId: string) => ({ message: `Todo ${todoId} is delayed` });
 const keyOf = (todoId: string) => `send-delay-notifications:${todoId}:2024-05-01`;
+const dueSoon = (todoId: string, dueDate = '2024-05-02') => ({ message: `Todo ${todoId} is due on ${dueDate}` });
+const dueSoonKeyOf = (todoId: string, dueDate = '2024-05-02') => `send-due-soon-reminders:${todoId}:${dueDate}`;
+const digest = (workspaceId: string, n: number) => ({ message: `Workspace ${workspaceId} has ${n} delayed todos` });
+const digestKeyOf = (workspaceId: string) => `send-workspace-digests:${workspaceId}:2024-05-01`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('POST /auth/token', () => {
@@ -218,6 +222,7 @@ describe('POST /notify/notifications', () => {
     const entry = server.journal().at(-1);
     expect(entry).toMatchObject({ message: 'hello', outcome: 'accepted' });
     expect(entry).not.toHaveProperty('todoId');
+    expect(entry).not.toHaveProperty('kind');
   });
 
   it("journals for each notification the workspace of the token it carried", async () => {
@@ -263,6 +268,66 @@ describe('POST /notify/notifications', () => {
     const response = await notify(token, 'k-1', { message: 'x'.repeat(1024 * 1024) });
 
     expect(response.status).toBe(413);
+  });
+});
+
+describe("the contract's three notifications", () => {
+  const parsedFields = () =>
+    server
+      .journal()
+      .filter((entry) => entry.endpoint === 'notify')
+      .map(({ status, kind, todoId, dueDate, digestWorkspaceId, delayedCount, workspaceId }) => ({
+        status,
+        kind,
+        todoId,
+        dueDate,
+        digestWorkspaceId,
+        delayedCount,
+        workspaceId,
+      }));
+
+  it('journals the kind and what the message names, for each of the three', async () => {
+    const token = await tokenFor(workspaceA);
+
+    await notify(token, keyOf('t-1'), delayed('t-1'));
+    await notify(token, dueSoonKeyOf('t-2'), dueSoon('t-2'));
+    await notify(token, digestKeyOf(workspaceA), digest(workspaceA, 12));
+
+    expect(parsedFields()).toEqual([
+      { status: 201, kind: 'delay', todoId: 't-1', workspaceId: workspaceA },
+      { status: 201, kind: 'due-soon', todoId: 't-2', dueDate: '2024-05-02', workspaceId: workspaceA },
+      { status: 201, kind: 'digest', digestWorkspaceId: workspaceA, delayedCount: 12, workspaceId: workspaceA },
+    ]);
+    const overHttp = (await http.get('/_mock/journal?endpoint=notify')).data;
+    expect(overHttp[2]).toMatchObject({ kind: 'digest', digestWorkspaceId: workspaceA, delayedCount: 12 });
+    expect(overHttp[2]).not.toHaveProperty('todoId');
+    expect(overHttp[0]).not.toHaveProperty('dueDate');
+  });
+
+  it("answers 403 wrong_workspace to a digest of another workspace than the token's, accepting nothing", async () => {
+    const tokenA = await tokenFor(workspaceA);
+    const tokenB = await tokenFor(workspaceB);
+
+    const crossWorkspace = await notify(tokenB, digestKeyOf(workspaceA), digest(workspaceA, 3));
+    const ownWorkspace = await notify(tokenA, digestKeyOf(workspaceA), digest(workspaceA, 3));
+
+    expect([crossWorkspace.status, crossWorkspace.data]).toEqual([403, { error: 'wrong_workspace' }]);
+    expect(ownWorkspace.status).toBe(201);
+    expect(parsedFields()[0]).toMatchObject({ status: 403, workspaceId: workspaceB, digestWorkspaceId: workspaceA });
+  });
+
+  it('answers 403 wrong_workspace to a reminder of a todo todoWorkspaces gives to another workspace', async () => {
+    server.configure({ todoWorkspaces: { 'b-1': workspaceB } });
+    const tokenA = await tokenFor(workspaceA);
+    const tokenB = await tokenFor(workspaceB);
+
+    const crossWorkspace = await notify(tokenA, dueSoonKeyOf('b-1'), dueSoon('b-1'));
+    const ownWorkspace = await notify(tokenB, dueSoonKeyOf('b-1'), dueSoon('b-1'));
+    const unlistedTodo = await notify(tokenA, dueSoonKeyOf('a-1'), dueSoon('a-1'));
+
+    expect([crossWorkspace.status, crossWorkspace.data]).toEqual([403, { error: 'wrong_workspace' }]);
+    expect(ownWorkspace.status).toBe(201);
+    expect(unlistedTodo.status).toBe(201);
   });
 });
 
