@@ -3,12 +3,14 @@ import { applyRandomFault, applyRule, type RequestRecord } from './fault-injecti
 import { headerValue, mediaType, readBody, sendJson, waitWhileConnected, type Headers } from './http-io.js';
 import type { JournalOutcome } from './mock-server.type.js';
 import type { MockState } from './mock-state.js';
-import { parseNotificationMessage, type NotificationMessage } from './notification-message.js';
+import { keyMismatch, parseNotificationMessage, type NotificationMessage } from './notification-message.js';
 
 /**
- * POST /notify/notifications. Order: token, request shape, rules, random faults,
- * workspace, idempotency. Faults come before the key is looked at, so a faulted request
- * never accepts its key and the client's retry is the one that counts.
+ * POST /notify/notifications. Order: token, request shape (a job's key agreeing with the
+ * message included), rules, random faults, workspace, idempotency. Faults come before the
+ * key is looked up among the accepted ones, so a faulted request never accepts its key and
+ * the client's retry is the one that counts. A key that disagrees with its message is wrong
+ * in the request itself, like a missing key, so no fault or retry stands before its 422.
  */
 export async function handleNotificationRequest(
   state: MockState,
@@ -59,6 +61,10 @@ export async function handleNotificationRequest(
   if (message === undefined) {
     const description = 'the body must be {"message": string}';
     return answer(422, 'rejected', { error: 'invalid_message', error_description: description });
+  }
+  const mismatch = keyMismatch(key, parsed);
+  if (mismatch !== undefined) {
+    return answer(422, 'rejected', { error: 'key_does_not_match_message', error_description: mismatch });
   }
 
   const rule = state.takeRule('notify', { key, todoId: request.todoId, workspaceId: issued.workspaceId });

@@ -329,6 +329,49 @@ describe("the contract's three notifications", () => {
     expect(ownWorkspace.status).toBe(201);
     expect(unlistedTodo.status).toBe(201);
   });
+
+  it.each([
+    ['a delay notification of another todo', keyOf('t-2'), delayed('t-1'), 'todo t-2'],
+    ['a reminder of another todo', dueSoonKeyOf('t-2'), dueSoon('t-1'), 'todo t-2'],
+    ['a reminder of another due date', dueSoonKeyOf('t-1', '2024-05-03'), dueSoon('t-1'), 'due date 2024-05-03'],
+    ['a digest of another workspace', digestKeyOf(workspaceB), digest(workspaceA, 3), `workspace ${workspaceB}`],
+    ['another kind of message', keyOf('t-1'), dueSoon('t-1'), 'Todo <todoId> is delayed'],
+  ])('answers 422 key_does_not_match_message to the key of %s, accepting nothing', async (_case, key, body, named) => {
+    const token = await tokenFor(workspaceA);
+
+    const response = await notify(token, key, body);
+
+    expect(response.status).toBe(422);
+    expect(response.data).toEqual({
+      error: 'key_does_not_match_message',
+      error_description: expect.stringContaining(named),
+    });
+    expect(server.journal().at(-1)).toMatchObject({ key, message: body.message, status: 422, outcome: 'rejected' });
+    expect(server.stats()).toMatchObject({ accepted: 0, rejected: 1 });
+  });
+
+  it('answers 422 to a disagreeing key before rules and random faults, and the key stays free', async () => {
+    server.configure({ rules: [{ endpoint: 'notify', status: 503, times: 1 }], rateLimitRate: 1 });
+    const token = await tokenFor(workspaceA);
+
+    const disagreeing = await notify(token, keyOf('t-2'), delayed('t-1'));
+    server.configure({ rateLimitRate: 0 });
+    const ruled = await notify(token, keyOf('t-2'), delayed('t-2'));
+    const agreeing = await notify(token, keyOf('t-2'), delayed('t-2'));
+
+    expect([disagreeing.status, ruled.status, agreeing.status]).toEqual([422, 503, 201]);
+  });
+
+  it('does not compare a key of any other prefix with its message', async () => {
+    const token = await tokenFor(workspaceA);
+
+    const arbitrary = await notify(token, 'k-1', digest(workspaceA, 1));
+    const otherPrefix = await notify(token, `replay:${keyOf('t-2')}`, delayed('t-1'));
+    const jobNameWithoutColon = await notify(token, 'send-delay-notifications-replay:t-2:2024-05-01', delayed('t-1'));
+
+    expect([arbitrary.status, otherPrefix.status, jobNameWithoutColon.status]).toEqual([201, 201, 201]);
+    expect(parsedFields().map((entry) => entry.kind)).toEqual(['digest', 'delay', 'delay']);
+  });
 });
 
 describe('rules', () => {
