@@ -15,6 +15,7 @@ export type {
   MockServerOptions,
   MockSettings,
   MockStats,
+  NotificationKind,
 } from './mock-server.type.js';
 export { defaultMockSettings, MockSettingsError } from './mock-settings.js';
 

@@ -71,9 +71,18 @@ export interface MockSettings {
   rules: MockRule[];
   /** Keep a journal entry per request. Default true; false keeps only stats and accepted keys. */
   journal: boolean;
-  /** todoId -> workspaceId. A notification for a listed todo with another workspace's token gets 403. Default {}. */
+  /**
+   * todoId -> workspaceId. A delay notification or due-soon reminder of a listed todo with
+   * another workspace's token gets 403. (A digest names its workspace itself.) Default {}.
+   */
   todoWorkspaces: Record<string, string>;
 }
+
+/**
+ * The notifications of the contract's table, in the order of their jobs:
+ * send-delay-notifications, send-due-soon-reminders, send-workspace-digests.
+ */
+export type NotificationKind = 'delay' | 'due-soon' | 'digest';
 
 export type JournalOutcome =
   | 'accepted'
@@ -98,7 +107,20 @@ export interface JournalEntry {
   authorization?: string;
   key?: string;
   message?: string;
+  /**
+   * notify: which notification the message is, by its form: 'delay' `Todo <todoId> is delayed`,
+   * 'due-soon' `Todo <todoId> is due on <dueDate>`, 'digest' `Workspace <workspaceId> has <n>
+   * delayed todos`. Absent for a message of any other form, and then so are the fields below.
+   */
+  kind?: NotificationKind;
+  /** notify, 'delay' and 'due-soon': the todo the message names. */
   todoId?: string;
+  /** notify, 'due-soon': the due date the message names (YYYY-MM-DD). */
+  dueDate?: string;
+  /** notify, 'digest': the workspace the message names; not to be confused with `workspaceId`, the token's. */
+  digestWorkspaceId?: string;
+  /** notify, 'digest': the message's n, the workspace's count of delayed todos. */
+  delayedCount?: number;
   outcome: JournalOutcome;
 }
 

@@ -3,13 +3,14 @@ import { applyRandomFault, applyRule, type RequestRecord } from './fault-injecti
 import { headerValue, mediaType, readBody, sendJson, waitWhileConnected, type Headers } from './http-io.js';
 import type { JournalOutcome } from './mock-server.type.js';
 import type { MockState } from './mock-state.js';
-
-const delayedMessage = /^Todo (\S+) is delayed$/;
+import { keyMismatch, parseNotificationMessage, type NotificationMessage } from './notification-message.js';
 
 /**
- * POST /notify/notifications. Order: token, request shape, rules, random faults,
- * workspace, idempotency. Faults come before the key is looked at, so a faulted request
- * never accepts its key and the client's retry is the one that counts.
+ * POST /notify/notifications. Order: token, request shape (a job's key agreeing with the
+ * message included), rules, random faults, workspace, idempotency. Faults come before the
+ * key is looked up among the accepted ones, so a faulted request never accepts its key and
+ * the client's retry is the one that counts. A key that disagrees with its message is wrong
+ * in the request itself, like a missing key, so no fault or retry stands before its 422.
  */
 export async function handleNotificationRequest(
   state: MockState,
@@ -35,7 +36,7 @@ export async function handleNotificationRequest(
   const issued = bearer === undefined ? undefined : state.findToken(bearer);
   const payload = parseJson(body.text);
   const message = payload.ok ? messageOf(payload.value) : undefined;
-  const todoId = message === undefined ? undefined : delayedMessage.exec(message)?.[1];
+  const parsed = message === undefined ? undefined : parseNotificationMessage(message);
   const request: RequestRecord = {
     endpoint: 'notify',
     authorization,
@@ -43,7 +44,7 @@ export async function handleNotificationRequest(
     workspaceId: issued?.workspaceId,
     key,
     message,
-    todoId,
+    ...parsed,
   };
   const answer = (status: number, outcome: JournalOutcome, answerBody: unknown, headers?: Headers): void => {
     state.record({ ...request, status, outcome });
@@ -61,18 +62,28 @@ export async function handleNotificationRequest(
     const description = 'the body must be {"message": string}';
     return answer(422, 'rejected', { error: 'invalid_message', error_description: description });
   }
+  const mismatch = keyMismatch(key, parsed);
+  if (mismatch !== undefined) {
+    return answer(422, 'rejected', { error: 'key_does_not_match_message', error_description: mismatch });
+  }
 
-  const rule = state.takeRule('notify', { key, todoId, workspaceId: issued.workspaceId });
+  const rule = state.takeRule('notify', { key, todoId: request.todoId, workspaceId: issued.workspaceId });
   if (rule !== undefined && (await applyRule(state, rule, req, res, request))) return;
   const fault = state.drawFault();
   if (fault !== undefined) return applyRandomFault(state, fault, req, res, request);
 
-  const todoWorkspaces = state.settings.todoWorkspaces;
-  const owner = todoId !== undefined && Object.hasOwn(todoWorkspaces, todoId) ? todoWorkspaces[todoId] : undefined;
+  const owner = ownerOf(parsed, state.settings.todoWorkspaces);
   if (owner !== undefined && owner !== issued.workspaceId) return answer(403, 'rejected', { error: 'wrong_workspace' });
   if (state.acceptedKeys.has(key)) return answer(409, 'duplicate', { error: 'duplicate', key });
   state.acceptedKeys.add(key);
   answer(201, 'accepted', { id: `ntf_${state.acceptedKeys.size}`, status: 'accepted' });
+}
+
+/** The workspace the notification belongs to, when the mock knows it. */
+function ownerOf(parsed: NotificationMessage | undefined, todoWorkspaces: Record<string, string>): string | undefined {
+  if (parsed === undefined) return undefined;
+  if (parsed.kind === 'digest') return parsed.digestWorkspaceId;
+  return Object.hasOwn(todoWorkspaces, parsed.todoId) ? todoWorkspaces[parsed.todoId] : undefined;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

@@ -54,6 +54,10 @@ function notify(token: string | undefined, key: string | undefined, body: unknow
 
 const delayed = (todoId: string) => ({ message: `Todo ${todoId} is delayed` });
 const keyOf = (todoId: string) => `send-delay-notifications:${todoId}:2024-05-01`;
+const dueSoon = (todoId: string, dueDate = '2024-05-02') => ({ message: `Todo ${todoId} is due on ${dueDate}` });
+const dueSoonKeyOf = (todoId: string, dueDate = '2024-05-02') => `send-due-soon-reminders:${todoId}:${dueDate}`;
+const digest = (workspaceId: string, n: number) => ({ message: `Workspace ${workspaceId} has ${n} delayed todos` });
+const digestKeyOf = (workspaceId: string) => `send-workspace-digests:${workspaceId}:2024-05-01`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('POST /auth/token', () => {
@@ -218,6 +222,7 @@ describe('POST /notify/notifications', () => {
     const entry = server.journal().at(-1);
     expect(entry).toMatchObject({ message: 'hello', outcome: 'accepted' });
     expect(entry).not.toHaveProperty('todoId');
+    expect(entry).not.toHaveProperty('kind');
   });
 
   it("journals for each notification the workspace of the token it carried", async () => {
@@ -263,6 +268,109 @@ describe('POST /notify/notifications', () => {
     const response = await notify(token, 'k-1', { message: 'x'.repeat(1024 * 1024) });
 
     expect(response.status).toBe(413);
+  });
+});
+
+describe("the contract's three notifications", () => {
+  const parsedFields = () =>
+    server
+      .journal()
+      .filter((entry) => entry.endpoint === 'notify')
+      .map(({ status, kind, todoId, dueDate, digestWorkspaceId, delayedCount, workspaceId }) => ({
+        status,
+        kind,
+        todoId,
+        dueDate,
+        digestWorkspaceId,
+        delayedCount,
+        workspaceId,
+      }));
+
+  it('journals the kind and what the message names, for each of the three', async () => {
+    const token = await tokenFor(workspaceA);
+
+    await notify(token, keyOf('t-1'), delayed('t-1'));
+    await notify(token, dueSoonKeyOf('t-2'), dueSoon('t-2'));
+    await notify(token, digestKeyOf(workspaceA), digest(workspaceA, 12));
+
+    expect(parsedFields()).toEqual([
+      { status: 201, kind: 'delay', todoId: 't-1', workspaceId: workspaceA },
+      { status: 201, kind: 'due-soon', todoId: 't-2', dueDate: '2024-05-02', workspaceId: workspaceA },
+      { status: 201, kind: 'digest', digestWorkspaceId: workspaceA, delayedCount: 12, workspaceId: workspaceA },
+    ]);
+    const overHttp = (await http.get('/_mock/journal?endpoint=notify')).data;
+    expect(overHttp[2]).toMatchObject({ kind: 'digest', digestWorkspaceId: workspaceA, delayedCount: 12 });
+    expect(overHttp[2]).not.toHaveProperty('todoId');
+    expect(overHttp[0]).not.toHaveProperty('dueDate');
+  });
+
+  it("answers 403 wrong_workspace to a digest of another workspace than the token's, accepting nothing", async () => {
+    const tokenA = await tokenFor(workspaceA);
+    const tokenB = await tokenFor(workspaceB);
+
+    const crossWorkspace = await notify(tokenB, digestKeyOf(workspaceA), digest(workspaceA, 3));
+    const ownWorkspace = await notify(tokenA, digestKeyOf(workspaceA), digest(workspaceA, 3));
+
+    expect([crossWorkspace.status, crossWorkspace.data]).toEqual([403, { error: 'wrong_workspace' }]);
+    expect(ownWorkspace.status).toBe(201);
+    expect(parsedFields()[0]).toMatchObject({ status: 403, workspaceId: workspaceB, digestWorkspaceId: workspaceA });
+  });
+
+  it('answers 403 wrong_workspace to a reminder of a todo todoWorkspaces gives to another workspace', async () => {
+    server.configure({ todoWorkspaces: { 'b-1': workspaceB } });
+    const tokenA = await tokenFor(workspaceA);
+    const tokenB = await tokenFor(workspaceB);
+
+    const crossWorkspace = await notify(tokenA, dueSoonKeyOf('b-1'), dueSoon('b-1'));
+    const ownWorkspace = await notify(tokenB, dueSoonKeyOf('b-1'), dueSoon('b-1'));
+    const unlistedTodo = await notify(tokenA, dueSoonKeyOf('a-1'), dueSoon('a-1'));
+
+    expect([crossWorkspace.status, crossWorkspace.data]).toEqual([403, { error: 'wrong_workspace' }]);
+    expect(ownWorkspace.status).toBe(201);
+    expect(unlistedTodo.status).toBe(201);
+  });
+
+  it.each([
+    ['a delay notification of another todo', keyOf('t-2'), delayed('t-1'), 'todo t-2'],
+    ['a reminder of another todo', dueSoonKeyOf('t-2'), dueSoon('t-1'), 'todo t-2'],
+    ['a reminder of another due date', dueSoonKeyOf('t-1', '2024-05-03'), dueSoon('t-1'), 'due date 2024-05-03'],
+    ['a digest of another workspace', digestKeyOf(workspaceB), digest(workspaceA, 3), `workspace ${workspaceB}`],
+    ['another kind of message', keyOf('t-1'), dueSoon('t-1'), 'Todo <todoId> is delayed'],
+  ])('answers 422 key_does_not_match_message to the key of %s, accepting nothing', async (_case, key, body, named) => {
+    const token = await tokenFor(workspaceA);
+
+    const response = await notify(token, key, body);
+
+    expect(response.status).toBe(422);
+    expect(response.data).toEqual({
+      error: 'key_does_not_match_message',
+      error_description: expect.stringContaining(named),
+    });
+    expect(server.journal().at(-1)).toMatchObject({ key, message: body.message, status: 422, outcome: 'rejected' });
+    expect(server.stats()).toMatchObject({ accepted: 0, rejected: 1 });
+  });
+
+  it('answers 422 to a disagreeing key before rules and random faults, and the key stays free', async () => {
+    server.configure({ rules: [{ endpoint: 'notify', status: 503, times: 1 }], rateLimitRate: 1 });
+    const token = await tokenFor(workspaceA);
+
+    const disagreeing = await notify(token, keyOf('t-2'), delayed('t-1'));
+    server.configure({ rateLimitRate: 0 });
+    const ruled = await notify(token, keyOf('t-2'), delayed('t-2'));
+    const agreeing = await notify(token, keyOf('t-2'), delayed('t-2'));
+
+    expect([disagreeing.status, ruled.status, agreeing.status]).toEqual([422, 503, 201]);
+  });
+
+  it('does not compare a key of any other prefix with its message', async () => {
+    const token = await tokenFor(workspaceA);
+
+    const arbitrary = await notify(token, 'k-1', digest(workspaceA, 1));
+    const otherPrefix = await notify(token, `replay:${keyOf('t-2')}`, delayed('t-1'));
+    const jobNameWithoutColon = await notify(token, 'send-delay-notifications-replay:t-2:2024-05-01', delayed('t-1'));
+
+    expect([arbitrary.status, otherPrefix.status, jobNameWithoutColon.status]).toEqual([201, 201, 201]);
+    expect(parsedFields().map((entry) => entry.kind)).toEqual(['digest', 'delay', 'delay']);
   });
 });
 
