@@ -94,29 +94,6 @@ describe('send-delay-notifications on the example data', () => {
 });
 
 describe('send-delay-notifications when the notify service refuses or fails', () => {
-  it('skips a todo whose notification is refused, with its context, records it and sends the others', async () => {
-    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(3, 2));
-    const refused = todos[1]!;
-    testbed.mock.configure({ rules: [{ endpoint: 'notify', match: { key: keyOf(refused) }, status: 422, body: { error: 'unprocessable' } }] });
-
-    const run = await sweep([SEND, '--date', '2022-06-03']);
-
-    expect(run.exitCode).toBe(0);
-    expect(run.summary).toMatchObject({ sent: 2, failedPermanently: 1 });
-    const skipLine = run.logs.find((line) => line.level === 'warn' && line.key === keyOf(refused));
-    expect(skipLine).toMatchObject({
-      workspaceId: refused.workspace_id, todoId: refused.id, dueDate: refused.due_date, status: 422,
-    });
-    expect(skipLine!.msg).toMatch(/skipping it/);
-    const rows = await deliveries();
-    expect(rows.find((row) => row.key === keyOf(refused))).toMatchObject({ status: 'failed', last_status: 422, attempts: 1 });
-    expect(rows.filter((row) => row.status === 'sent')).toHaveLength(2);
-    // Refused for good: the next run does not ask again.
-    const requests = notifications().length;
-    await sweep([SEND, '--date', '2022-06-03']);
-    expect(notifications()).toHaveLength(requests);
-  });
-
   it('retries a transient 5xx within the run and sends the notification', async () => {
     const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
     testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 503, times: 1 }] });
@@ -216,25 +193,6 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
     expect(third.summary).toMatchObject({ found: 0, previouslyFailed: 1 });
   });
 
-  it('skips a workspace whose token is refused, with one log line, and sends the other workspaces', async () => {
-    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(6, 2));
-    const refusedWorkspace = todos[0]!.workspace_id;
-    testbed.mock.configure({ rules: [{ endpoint: 'token', match: { workspaceId: refusedWorkspace }, status: 400, body: { error: 'invalid_scope' } }] });
-
-    const run = await sweep([SEND, '--date', '2022-06-03']);
-
-    expect(run.exitCode).toBe(75);
-    expect(run.summary).toMatchObject({ sent: 3, skippedWithoutToken: 3, workspacesWithoutToken: 1 });
-    const workspaceLines = run.logs.filter((line) => line.workspaceId === refusedWorkspace && line.level === 'error');
-    expect(workspaceLines).toHaveLength(1);
-    expect(testbed.mock.journal().filter((entry) => entry.endpoint === 'token' && entry.workspaceId === refusedWorkspace)).toHaveLength(1);
-    // Released without spending an attempt: the next run tries them at once.
-    const released = (await deliveries()).filter((row) => row.workspace_id === refusedWorkspace);
-    expect(released.map((row) => [row.status, row.attempts])).toEqual([['retry', 0], ['retry', 0], ['retry', 0]]);
-    testbed.mock.configure({ rules: [] });
-    const next = await sweep([SEND, '--date', '2022-06-03']);
-    expect(next.summary).toMatchObject({ sent: 3 });
-  });
 });
 
 describe('send-delay-notifications at a terminal', () => {

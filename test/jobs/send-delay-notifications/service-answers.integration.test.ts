@@ -1,11 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildDelayedTodos, buildTodo, insertTodos, keyOf } from '../../support/fixtures.js';
-import { FAST_HTTP_ENV, runSweep } from '../../support/run-sweep.js';
-import { startSweepProcess, waitFor } from '../../support/sweep-process.js';
+import { runSweep } from '../../support/run-sweep.js';
 import { useTestbed } from '../../support/testbed.js';
-import { withAdmin } from '../../support/test-database-target.js';
 
 const SEND = 'send-delay-notifications';
 
@@ -13,32 +11,6 @@ const testbed = useTestbed();
 
 const sweep = (args: string[], env: Record<string, string> = {}) => runSweep(args, { database: testbed.database, servicesUrl: testbed.mock.url, env });
 const deliveries = () => testbed.database.db('deliveries').select('*').orderBy('key');
-
-describe('when the notify service is down', () => {
-  it('stops sending after a run of failures, releases its claims without spending attempts and exits 75', async () => {
-    await insertTodos(testbed.database.db, buildDelayedTodos(60, 3));
-    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 503 }] });
-
-    const run = await sweep([SEND, '--date', '2022-06-03', '--concurrency', '4', '--page-size', '20', '--retry-backoff-seconds', '0']);
-
-    expect(run.exitCode).toBe(75);
-    expect(testbed.mock.stats().notificationRequests).toBeLessThan(40);
-    expect(run.logs.filter((line) => /the notify service looks down/.test(line.msg))).toHaveLength(1);
-    const rows = await deliveries();
-    expect(rows.filter((row) => row.status === 'pending')).toEqual([]);
-    expect(rows.every((row) => row.status === 'retry')).toBe(true);
-    // Only the few items whose retries ran out before the breaker tripped spent an attempt.
-    const spent = rows.filter((row) => row.attempts > 0);
-    expect(spent.length).toBeLessThanOrEqual(8);
-    expect(run.summary).toMatchObject({ released: rows.length - spent.length, failedTransiently: spent.length });
-    expect(rows.length - spent.length).toBeGreaterThan(10);
-
-    testbed.mock.configure({ rules: [] });
-    const next = await sweep([SEND, '--date', '2022-06-03']);
-    expect(next.exitCode).toBe(0);
-    expect(testbed.mock.stats().accepted).toBe(60);
-  });
-});
 
 describe('answers that break the contract are classified failures with context', () => {
   it('skips a workspace whose token answer is not JSON or has no access_token', async () => {
@@ -116,38 +88,5 @@ describe('answers that break the contract are classified failures with context',
     const line = run.logs.find((entry) => entry.key === keyOf(todo!) && entry.level === 'warn');
     expect(line).toMatchObject({ status: 502, todoId: todo!.id, workspaceId: todo!.workspace_id });
     expect(String(line!.reason).length).toBeLessThan(260);
-  });
-});
-
-describe.skipIf(inject('testDatabase').kind !== 'postgres')('when the database is lost mid-run', () => {
-  it('exits 1 with one line, and the next run completes the sweep with nothing sent twice', async () => {
-    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(30, 3));
-    testbed.mock.configure({ latencyMs: 100 });
-    const name = new URL(testbed.database.env.DATABASE_URL!).pathname.slice(1);
-    const adminUrl = (inject('testDatabase') as { adminUrl: string }).adminUrl;
-    const run = startSweepProcess([SEND, '--date', '2022-06-03', '--concurrency', '2', '--page-size', '5', '--lease-seconds', '1'],
-      { ...testbed.database.env, ...FAST_HTTP_ENV, SERVICES_URL: testbed.mock.url });
-    await waitFor(() => testbed.mock.stats().accepted >= 4, 20_000, 'the first notifications');
-
-    await withAdmin(adminUrl, async (admin) => {
-      await admin.raw(`alter database ${name} with allow_connections false`);
-      await admin.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [name]);
-    });
-    const exitCode = await run.exited;
-    await withAdmin(adminUrl, (admin) => admin.raw(`alter database ${name} with allow_connections true`));
-
-    expect(exitCode).toBe(1);
-    const errors = run.logs().filter((line) => line.level === 'error');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]!.msg).toMatch(/cannot (read the delayed todos|write the delivery ledger)/);
-
-    testbed.mock.configure({ latencyMs: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 1100)); // the dead run's claims expire
-    const rerun = await sweep([SEND, '--date', '2022-06-03']);
-
-    expect(rerun.exitCode).toBe(0);
-    const accepted = testbed.mock.journal().filter((entry) => entry.outcome === 'accepted').map((entry) => entry.key);
-    expect(accepted.sort()).toEqual(todos.map(keyOf).sort());
-    expect((await deliveries()).every((row) => row.status === 'sent')).toBe(true);
   });
 });

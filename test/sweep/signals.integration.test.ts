@@ -1,25 +1,25 @@
 import { describe, expect, inject, it } from 'vitest';
-import { buildDelayedTodos, insertTodos, keyOf } from '../../support/fixtures.js';
-import { FAST_HTTP_ENV, runSweep } from '../../support/run-sweep.js';
-import { startSweepProcess, waitFor } from '../../support/sweep-process.js';
-import { useTestbed } from '../../support/testbed.js';
-
-const SEND = 'send-delay-notifications';
+import { JOB_FIXTURES } from '../support/job-fixtures.js';
+import { FAST_HTTP_ENV, runSweep } from '../support/run-sweep.js';
+import { startSweepProcess, waitFor } from '../support/sweep-process.js';
+import { useTestbed } from '../support/testbed.js';
 
 // A real child process and the test share the database: that needs a server.
-describe.skipIf(inject('testDatabase').kind !== 'postgres')('signals stop a run cleanly', () => {
+describe.skipIf(inject('testDatabase').kind !== 'postgres').each(JOB_FIXTURES)('$job: signals stop a run cleanly', (fixture) => {
   const testbed = useTestbed();
 
   const env = () => ({ ...testbed.database.env, ...FAST_HTTP_ENV, SERVICES_URL: testbed.mock.url });
   const acceptedKeys = () => testbed.mock.journal().filter((entry) => entry.outcome === 'accepted').map((entry) => entry.key);
+  const start = (args: string[]) => startSweepProcess([fixture.job, ...fixture.args, ...args], env());
+  const rerun = () => runSweep([fixture.job, ...fixture.args], { database: testbed.database, servicesUrl: testbed.mock.url });
 
   it.each([
     ['SIGTERM', 143],
     ['SIGINT', 130],
   ] as const)('on %s: finishes the requests in flight, records them, releases the rest and exits %i', async (signal, code) => {
-    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(40, 4));
+    const expected = await fixture.seed(testbed.database.db, 40, 4);
     testbed.mock.configure({ latencyMs: 300 });
-    const run = startSweepProcess([SEND, '--date', '2022-06-03', '--concurrency', '2', '--page-size', '10'], env());
+    const run = start(['--concurrency', '2', '--page-size', '10']);
     await waitFor(() => acceptedKeys().length >= 2, 20_000, 'the first notifications');
 
     run.child.kill(signal);
@@ -37,16 +37,16 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('signals stop a run 
     expect(run.logs().some((line) => line.level === 'warn' && /stopping: no new claims/.test(line.msg))).toBe(true);
 
     testbed.mock.configure({ latencyMs: 0 });
-    const rerun = await runSweep([SEND, '--date', '2022-06-03'], { database: testbed.database, servicesUrl: testbed.mock.url });
-    expect(rerun.exitCode).toBe(0);
+    const again = await rerun();
+    expect(again.exitCode).toBe(0);
     const keys = testbed.mock.journal().filter((entry) => entry.endpoint === 'notify').map((entry) => entry.key);
-    expect(keys.sort()).toEqual(todos.map(keyOf).sort());
+    expect(keys.sort()).toEqual(expected.map((n) => n.key));
   });
 
   it('abandons requests still in flight when the grace period ends, and a rerun settles them by their key', async () => {
-    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(6, 2));
+    const expected = await fixture.seed(testbed.database.db, 6, 2);
     testbed.mock.configure({ latencyMs: 3000 });
-    const run = startSweepProcess([SEND, '--date', '2022-06-03', '--concurrency', '2', '--grace-seconds', '1'], env());
+    const run = start(['--concurrency', '2', '--grace-seconds', '1']);
     await waitFor(() => testbed.mock.stats().notificationRequests >= 2, 20_000, 'requests in flight');
 
     const signalledAt = Date.now();
@@ -62,16 +62,16 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('signals stop a run 
     // Whether or not the service went on with an abandoned request, the Idempotency-Key
     // makes the rerun's second send harmless: each key is accepted once.
     testbed.mock.configure({ latencyMs: 0 });
-    const rerun = await runSweep([SEND, '--date', '2022-06-03'], { database: testbed.database, servicesUrl: testbed.mock.url });
-    expect(rerun.summary).toMatchObject({ sent: 6 });
-    expect(new Set(acceptedKeys())).toEqual(new Set(todos.map(keyOf)));
+    const again = await rerun();
+    expect(again.summary).toMatchObject({ sent: 6 });
+    expect(new Set(acceptedKeys())).toEqual(new Set(expected.map((n) => n.key)));
     expect(acceptedKeys()).toHaveLength(6);
   });
 
   it('exits at once on a second signal, leaving the unfinished claims to their lease', async () => {
-    await insertTodos(testbed.database.db, buildDelayedTodos(10, 2));
+    await fixture.seed(testbed.database.db, 10, 2);
     testbed.mock.configure({ latencyMs: 5000 });
-    const run = startSweepProcess([SEND, '--date', '2022-06-03', '--concurrency', '2', '--grace-seconds', '60'], env());
+    const run = start(['--concurrency', '2', '--grace-seconds', '60']);
     await waitFor(async () => Number((await testbed.database.db('deliveries').count({ n: '*' }).first())?.n) === 10, 20_000, 'the claims');
     await waitFor(() => testbed.mock.stats().notificationRequests >= 2, 20_000, 'requests in flight');
 

@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../../mockserver/mock-server.js';
-import { buildDelayedTodos, insertTodos, keyOf, type TodoRow } from '../../support/fixtures.js';
-import { runSweep, type SweepRun } from '../../support/run-sweep.js';
-import { useTestbed } from '../../support/testbed.js';
+import type { JournalEntry } from '../../mockserver/mock-server.js';
+import { JOB_FIXTURES } from '../support/job-fixtures.js';
+import { runSweep, type SweepRun } from '../support/run-sweep.js';
+import { useTestbed } from '../support/testbed.js';
 
 /**
  * The fault suite: the notify service in a bad mood (about a third of the requests
- * faulted) over 1,000 delayed todos in 20 workspaces. Reruns, as the scheduler would
+ * faulted) over 1,000 items in 20 workspaces (a digest's item is a workspace: 1,000 of them), for every notification job. Reruns, as the scheduler would
  * run them, must converge on every key accepted exactly once, each with its own
  * workspace's token, with exit 75 until the last run and 0 on it.
  */
 
-const SEND = 'send-delay-notifications';
-const TODOS = 1000;
+const ITEMS = 1000;
 const WORKSPACES = 20;
 const MAX_RUNS = 5;
 
@@ -40,20 +39,17 @@ const testbed = useTestbed();
 const sweep = (args: string[]) => runSweep(args, { database: testbed.database, servicesUrl: testbed.mock.url, env: HTTP_ENV });
 const show = (entries: JournalEntry[]) => entries.map((entry) => JSON.stringify(entry)).join('\n');
 
-describe('the fault suite', () => {
+describe.each(JOB_FIXTURES)('$job: the fault suite', (fixture) => {
   it('sends each of 1,000 notifications exactly once, with its own workspace\'s token, through 5xx, 429, drops and timeouts', async () => {
-    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(TODOS, WORKSPACES));
-    const todoById = new Map<string, TodoRow>(todos.map((todo) => [todo.id, todo]));
-    testbed.mock.configure({
-      ...FAULTS,
-      // A notification carrying another workspace's token is answered 403.
-      todoWorkspaces: Object.fromEntries(todos.map((todo) => [todo.id, todo.workspace_id])),
-    });
+    const expected = await fixture.seed(testbed.database.db, ITEMS, WORKSPACES);
+    const byKey = new Map(expected.map((n) => [n.key, n]));
+    // A notification carrying another workspace's token is answered 403.
+    testbed.mock.configure({ ...FAULTS, ...fixture.ownership(expected) });
 
     const runs: SweepRun[] = [];
     const startedAt = performance.now();
     while (runs.length < MAX_RUNS) {
-      const run = await sweep([SEND, '--date', '2022-06-03', '--retry-backoff-seconds', '0']);
+      const run = await sweep([fixture.job, ...fixture.args, '--retry-backoff-seconds', '0']);
       runs.push(run);
       if (run.exitCode !== 75) break;
     }
@@ -85,25 +81,25 @@ describe('the fault suite', () => {
     const twice = accepted.filter((entry, index) => acceptedKeys.indexOf(entry.key!) !== index);
     expect(twice, `keys accepted more than once:\n${show(notifications.filter((entry) =>
       twice.some((again) => again.key === entry.key)))}`).toEqual([]);
-    expect(accepted).toHaveLength(TODOS);
-    expect(new Set(acceptedKeys)).toEqual(new Set(todos.map(keyOf)));
+    expect(accepted).toHaveLength(ITEMS);
+    expect(new Set(acceptedKeys)).toEqual(new Set(byKey.keys()));
 
     // No notification ever carried another workspace's token.
     const forbidden = journal.filter((entry) => entry.status === 403);
     expect(forbidden, show(forbidden)).toEqual([]);
-    const misdirected = notifications.filter((entry) => entry.todoId === undefined
-      || entry.workspaceId !== todoById.get(entry.todoId)?.workspace_id);
+    const misdirected = notifications.filter((entry) => entry.workspaceId !== byKey.get(entry.key!)?.workspaceId
+      || entry.message !== byKey.get(entry.key!)?.message);
     expect(misdirected, show(misdirected)).toEqual([]);
 
     // The ledger: every delivery sent.
     const rows = await testbed.database.db('deliveries').select('key', 'status', 'attempts', 'last_status', 'last_error');
-    expect(rows).toHaveLength(TODOS);
+    expect(rows).toHaveLength(ITEMS);
     const notSent = rows.filter((row) => row.status !== 'sent');
     expect(notSent, JSON.stringify(notSent)).toEqual([]);
-    expect(new Set(rows.map((row) => row.key))).toEqual(new Set(todos.map(keyOf)));
+    expect(new Set(rows.map((row) => row.key))).toEqual(new Set(byKey.keys()));
 
     // The run history: one row per run, in order, 'partial' for each 75 and 'succeeded' for the 0.
-    const jobRuns = await testbed.database.db('job_runs').where({ job: SEND }).select('id', 'status').orderBy('started_at');
+    const jobRuns = await testbed.database.db('job_runs').where({ job: fixture.job }).select('id', 'status').orderBy('started_at');
     const runIds = runs.map((run) => run.summary?.runId);
     expect(jobRuns.map((row) => row.id)).toEqual(runIds);
     expect(jobRuns.map((row) => row.status)).toEqual(exitCodes.map((code) => (code === 0 ? 'succeeded' : 'partial')));

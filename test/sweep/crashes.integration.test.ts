@@ -1,28 +1,28 @@
 import { describe, expect, inject, it } from 'vitest';
-import { buildDelayedTodos, insertTodos, keyOf, type TodoRow } from '../../support/fixtures.js';
-import { FAST_HTTP_ENV, runSweep } from '../../support/run-sweep.js';
-import { startSweepProcess, waitFor } from '../../support/sweep-process.js';
-import { useTestbed } from '../../support/testbed.js';
+import { JOB_FIXTURES, type ExpectedNotification } from '../support/job-fixtures.js';
+import { FAST_HTTP_ENV, runSweep } from '../support/run-sweep.js';
+import { startSweepProcess, waitFor } from '../support/sweep-process.js';
+import { useTestbed } from '../support/testbed.js';
 
-const SEND = 'send-delay-notifications';
 const LEASE_SECONDS = 1;
 
 // Real processes killed with SIGKILL, beside the test on one database: that needs a server.
-describe.skipIf(inject('testDatabase').kind !== 'postgres')('crashes and overlapping processes', () => {
+describe.skipIf(inject('testDatabase').kind !== 'postgres').each(JOB_FIXTURES)('$job: crashes and overlapping processes', (fixture) => {
   const testbed = useTestbed();
 
   const env = () => ({ ...testbed.database.env, ...FAST_HTTP_ENV, SERVICES_URL: testbed.mock.url, LOG_LEVEL: 'info' });
   const notifyRequests = () => testbed.mock.journal().filter((entry) => entry.endpoint === 'notify');
+  const keysOf = (expected: ExpectedNotification[]) => expected.map((n) => n.key);
 
   /** Every key accepted exactly once; keys requested twice were all claimed, unrecorded, by the killed run. */
-  async function expectExactlyOnceAfterRerun(todos: TodoRow[], pendingAtKill: Set<string>) {
+  async function expectExactlyOnceAfterRerun(expected: ExpectedNotification[], pendingAtKill: Set<string>) {
     await new Promise((resolve) => setTimeout(resolve, LEASE_SECONDS * 1000 + 100));
     testbed.mock.configure({ latencyMs: 0, tokenLatencyMs: 0 });
-    const rerun = await runSweep([SEND, '--date', '2022-06-03'], { database: testbed.database, servicesUrl: testbed.mock.url });
+    const rerun = await runSweep([fixture.job, ...fixture.args], { database: testbed.database, servicesUrl: testbed.mock.url });
     expect(rerun.exitCode).toBe(0);
 
     const accepted = notifyRequests().filter((entry) => entry.outcome === 'accepted').map((entry) => entry.key!);
-    expect(accepted.sort()).toEqual(todos.map(keyOf).sort());
+    expect(accepted.sort()).toEqual(keysOf(expected));
     const requestsPerKey = new Map<string, number>();
     for (const entry of notifyRequests()) requestsPerKey.set(entry.key!, (requestsPerKey.get(entry.key!) ?? 0) + 1);
     const requestedTwice = [...requestsPerKey].filter(([, count]) => count > 1).map(([key]) => key);
@@ -39,39 +39,40 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('crashes and overlap
     return new Set(pending as string[]);
   }
 
+  const start = (args: string[], extraEnv: Record<string, string> = {}) =>
+    startSweepProcess([fixture.job, ...fixture.args, ...args], { ...env(), ...extraEnv });
+
   it('recovers a run killed before its first send', async () => {
-    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(12, 3));
+    const expected = await fixture.seed(testbed.database.db, 12, 3);
     testbed.mock.configure({ tokenLatencyMs: 5000 });
-    const run = startSweepProcess([SEND, '--date', '2022-06-03', '--lease-seconds', String(LEASE_SECONDS)], env());
+    const run = start(['--lease-seconds', String(LEASE_SECONDS)]);
     await waitFor(() => testbed.mock.stats().tokenRequests >= 1, 20_000, 'a token request');
 
     const pending = await killAndReadPending(run);
 
     expect(pending.size).toBe(12);
     expect(notifyRequests()).toHaveLength(0);
-    const { requestedTwice } = await expectExactlyOnceAfterRerun(todos, pending);
+    const { requestedTwice } = await expectExactlyOnceAfterRerun(expected, pending);
     expect(requestedTwice).toEqual([]);
   });
 
   it('recovers a run killed mid-page', async () => {
-    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(30, 3));
+    const expected = await fixture.seed(testbed.database.db, 30, 3);
     testbed.mock.configure({ latencyMs: 150 });
-    const run = startSweepProcess([SEND, '--date', '2022-06-03', '--concurrency', '3', '--page-size', '10',
-      '--lease-seconds', String(LEASE_SECONDS)], env());
+    const run = start(['--concurrency', '3', '--page-size', '10', '--lease-seconds', String(LEASE_SECONDS)]);
     await waitFor(() => testbed.mock.stats().accepted >= 5, 20_000, 'some notifications');
 
     const pending = await killAndReadPending(run);
 
     expect(pending.size).toBeGreaterThan(0);
-    await expectExactlyOnceAfterRerun(todos, pending);
+    await expectExactlyOnceAfterRerun(expected, pending);
   });
 
   it('recovers a run killed between sending and recording: the lost answers come back as 409', async () => {
-    const todos = (await insertTodos(testbed.database.db, buildDelayedTodos(40, 2, '2020-01-01'))).sort((a, b) => a.id.localeCompare(b.id));
+    const expected = await fixture.seed(testbed.database.db, 40, 2);
     // The first ten (in scan order) are answered at once; the rest hold every request slot.
-    testbed.mock.configure({ rules: todos.slice(10).map((todo) => ({ endpoint: 'notify' as const, match: { key: keyOf(todo) }, delayMs: 5000 })) });
-    const run = startSweepProcess([SEND, '--date', '2022-06-03', '--concurrency', '8', '--page-size', '40',
-      '--lease-seconds', String(LEASE_SECONDS)], env());
+    testbed.mock.configure({ rules: expected.slice(10).map((n) => ({ endpoint: 'notify' as const, match: { key: n.key }, delayMs: 5000 })) });
+    const run = start(['--concurrency', '8', '--page-size', '40', '--lease-seconds', String(LEASE_SECONDS)]);
     // Outcomes are flushed 250 ms after the first one: kill inside that window.
     await waitFor(() => testbed.mock.stats().accepted >= 10, 20_000, 'the fast notifications');
 
@@ -81,27 +82,28 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('crashes and overlap
 
     expect(unrecorded.length).toBeGreaterThan(0);
     testbed.mock.configure({ rules: [] });
-    const { rerun, requestedTwice } = await expectExactlyOnceAfterRerun(todos, pending);
+    const { rerun, requestedTwice } = await expectExactlyOnceAfterRerun(expected, pending);
     expect(requestedTwice.sort()).toEqual(unrecorded.sort());
     expect(rerun.summary).toMatchObject({ duplicates: unrecorded.length });
   });
 
-  it('shares 2,000 delayed todos in 20 workspaces between four processes started together, one request per key', async () => {
-    const todos = await insertTodos(testbed.database.db, buildDelayedTodos(2000, 20));
+  it('shares 2,000 items between four processes started together, one request per key', async () => {
+    const expected = await fixture.seed(testbed.database.db, 2000, 20);
     // A token of another workspace would be answered 403 and show in the journal.
-    testbed.mock.configure({ latencyMs: 2, todoWorkspaces: Object.fromEntries(todos.map((todo) => [todo.id, todo.workspace_id])) });
+    testbed.mock.configure({ latencyMs: 2, ...fixture.ownership(expected) });
 
     // A generous timeout: on a loaded machine a retry after a timeout would be a second request (a 409) of one run.
-    const runs = [1, 2, 3, 4].map(() => startSweepProcess([SEND, '--date', '2022-06-03', '--page-size', '100'], { ...env(), HTTP_TIMEOUT_MS: '30000' }));
+    const runs = [1, 2, 3, 4].map(() => start(['--page-size', '100'], { HTTP_TIMEOUT_MS: '30000' }));
     const exitCodes = await Promise.all(runs.map((run) => run.exited));
 
     expect(exitCodes).toEqual([0, 0, 0, 0]);
     const requests = notifyRequests();
     expect(requests).toHaveLength(2000);
-    expect(new Set(requests.map((entry) => entry.key))).toEqual(new Set(todos.map(keyOf)));
+    expect(requests.map((entry) => entry.key).sort()).toEqual(keysOf(expected));
     expect(requests.every((entry) => entry.status === 201)).toBe(true);
-    const workspaceOf = new Map(todos.map((todo) => [todo.id, todo.workspace_id]));
-    expect(requests.every((entry) => entry.workspaceId === workspaceOf.get(entry.todoId!))).toBe(true);
+    const byKey = new Map(expected.map((n) => [n.key, n]));
+    expect(requests.every((entry) => entry.workspaceId === byKey.get(entry.key!)?.workspaceId
+      && entry.message === byKey.get(entry.key!)?.message)).toBe(true);
     const sent = await testbed.database.db('deliveries').where({ status: 'sent' }).count({ n: '*' }).first();
     expect(Number(sent?.n)).toBe(2000);
     const summaries = runs.map((run) => run.logs().find((line) => line.summary === true));
