@@ -113,6 +113,15 @@ function validateStrictly(model: { prototype: { validate(): void } }, object: Ku
   return unknown;
 }
 
+/**
+ * The notification jobs: each has a CronJob in deploy/ and the alerts of
+ * deploy/prometheus/. Listed here for now; a later change takes them from the job
+ * registry. They share send-delay-notifications' options (and so its --grace-seconds),
+ * which is what their CronJobs are checked against until they are in the registry.
+ */
+const notificationJobs = ['send-delay-notifications', 'send-due-soon-reminders', 'send-workspace-digests'];
+const unregistered = notificationJobs.filter((name) => !jobs.some((job) => job.name === name));
+
 const manifests = loadManifests();
 const ofKind = (kind: string) => manifests.filter(({ object }) => object.kind === kind);
 const label = ({ object }: Manifest) => `${object.kind} ${object.metadata?.name ?? '(no name)'}`;
@@ -167,8 +176,10 @@ function secretData(name: string | undefined): Record<string, string> | undefine
   return { ...decoded, ...secret.stringData };
 }
 
+/** A job's options from the registry; a notification job not registered yet has send-delay-notifications'. */
 function jobOptions(name: string | undefined): Option[] | undefined {
-  const job = jobs.find((candidate) => candidate.name === name);
+  const job = jobs.find((candidate) => candidate.name === name)
+    ?? (unregistered.includes(name ?? '') ? sendDelayNotificationsJob : undefined);
   return job ? job.options?.() ?? [] : undefined;
 }
 
@@ -198,6 +209,38 @@ describe('deploy/', () => {
     expect(ofKind('ConfigMap')).toHaveLength(1);
     expect(ofKind('Secret')).toHaveLength(1);
   });
+
+  it.each(notificationJobs.map((name) => [name] as const))('holds one CronJob named %s that runs that job', (name) => {
+    const cronJobs = workloads.filter((workload) => workload.name.startsWith('CronJob ')
+      && workload.podSpec.containers.some((container) => jobName(container) === name));
+    expect(cronJobs.map((workload) => workload.name)).toEqual([`CronJob ${name}`]);
+  });
+
+  it.each(ofKind('CronJob').map((manifest) => [label(manifest), manifest] as const))(
+    '%s runs the job it is named after, and says so in its labels', (_label, { object }) => {
+      const cronJob = object as KubernetesObject & { spec: { jobTemplate: { metadata?: { labels?: Record<string, string> }; spec: IJobSpec } } };
+      const name = cronJob.metadata?.name;
+      const { jobTemplate } = cronJob.spec;
+      expect(jobTemplate.spec.template.spec?.containers.map(jobName)).toEqual([name]);
+      // kubectl get jobs,pods -l app.kubernetes.io/component=<job>, as the alerts say.
+      for (const labels of [cronJob.metadata as { labels?: Record<string, string> }, jobTemplate.metadata, jobTemplate.spec.template.metadata]) {
+        expect(labels?.labels?.['app.kubernetes.io/component']).toBe(name);
+      }
+    });
+
+  it('has a line in crontab.example for every CronJob, with the same job and arguments', () => {
+    const crontab = readFileSync(join(root, 'deploy/crontab.example'), 'utf8').split(/\r?\n/)
+      .filter((line) => /^[*\d]/.test(line))
+      .map((line) => /bin\/sweep\.js (.*?) 2>&1/.exec(line)?.[1]);
+    const scheduled = workloads.filter((workload) => workload.name.startsWith('CronJob '))
+      .map((workload) => workload.podSpec.containers[0]?.args?.join(' '));
+    expect([...crontab].sort()).toEqual([...scheduled].sort());
+  });
+
+  // A reminder that the fallback in jobOptions is on: gone once every job is registered.
+  for (const name of unregistered) {
+    it.todo(`${name} is in the job registry (src/jobs.ts); until then its CronJob is checked against send-delay-notifications' options`);
+  }
 
   it('gives `kubectl apply -f deploy/` only the ConfigMap and the schedules: no Secret placeholders, no one-off Job', () => {
     // kubectl reads a folder's .json, .yaml and .yml files, not its subfolders.
@@ -267,14 +310,17 @@ describe('containers', () => {
     expect(graceOption?.envVar).toEqual(expect.any(String));
   });
 
-  const sweeps = containers.filter(({ container }) => jobName(container) === sendDelayNotificationsJob.name);
+  const sweeps = containers.filter(({ container }) => notificationJobs.includes(jobName(container) ?? ''));
 
   it.each(sweeps.map((entry) => [entry.name, entry] as const))(
     '%s: terminationGracePeriodSeconds exceeds the run\'s --grace-seconds', (_name, { workload, container }) => {
+      const jobGrace = jobOptions(jobName(container))?.find((option) => option.long === '--grace-seconds');
+      expect(jobGrace?.defaultValue).toEqual(expect.any(Number));
+      expect(jobGrace?.envVar).toEqual(expect.any(String));
       const args = container.args ?? [];
       const index = args.findIndex((arg) => arg === '--grace-seconds' || arg.startsWith('--grace-seconds='));
       const fromArgs = index < 0 ? undefined : args[index]!.includes('=') ? args[index]!.split('=')[1] : args[index + 1];
-      const grace = Number(fromArgs ?? environmentValue(container, graceOption!.envVar!) ?? graceOption!.defaultValue);
+      const grace = Number(fromArgs ?? environmentValue(container, jobGrace!.envVar!) ?? jobGrace!.defaultValue);
       expect(grace).toEqual(expect.any(Number));
       // Unset, Kubernetes gives 30 s; say it, so that it moves together with the grace period.
       expect(workload.podSpec.terminationGracePeriodSeconds).toBeGreaterThan(grace);
