@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { getConfig } from '../../src/configuration/config.js';
 import { jobs } from '../../src/jobs.js';
 import { ExitCode } from '../../src/runner/exit-codes.js';
@@ -25,6 +26,10 @@ import { DEPLOYED_NODE_FLAGS } from '../bench/bench-options.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const deployDir = join(root, 'deploy');
+/** Prometheus' rules and their tests: YAML, but not Kubernetes objects. */
+const prometheusDir = join(deployDir, 'prometheus');
+const rulesFile = join(prometheusDir, 'sweep.rules.yaml');
+const rulesTestFile = join(prometheusDir, 'sweep.rules.test.yaml');
 
 interface KubernetesObject {
   apiVersion: string;
@@ -47,11 +52,15 @@ const models: Record<string, { prototype: { validate(): void } }> = {
   'v1/Secret': Secret,
 };
 
-/** Every YAML file, in subfolders too, and the templates named `.yaml.example`. */
+/**
+ * Every YAML file, in subfolders too, and the templates named `.yaml.example`; not
+ * deploy/prometheus/, whose files are checked below as what they are.
+ */
 function yamlFiles(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && /\.ya?ml(\.example)?$/.test(entry.name))
     .map((entry) => join(entry.parentPath, entry.name))
+    .filter((file) => !file.startsWith(`${prometheusDir}/`))
     .sort();
 }
 
@@ -389,6 +398,100 @@ describe('configuration in deploy/', () => {
       expect(read.has(variable) || option !== undefined, `${variable} is read by neither getConfig nor a job option`).toBe(true);
       if (option?.parseArg) expect(() => option.parseArg!(value, undefined), `${variable}=${value}`).not.toThrow();
     }
+  });
+});
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** The rules of deploy/prometheus/sweep.rules.yaml, all of them (see below) alerting rules. */
+function alertRules(): AlertRule[] {
+  const { groups } = parse(readFileSync(rulesFile, 'utf8')) as { groups: Array<{ rules: AlertRule[] }> };
+  return groups.flatMap((group) => group.rules);
+}
+
+/**
+ * The jobs an expression selects, from its `job="…"` and `job=~"a|b"` matchers. A
+ * regex matcher must be a plain list of names, so that what it selects can be read.
+ */
+function jobsSelected(expr: string): string[] {
+  return [...expr.matchAll(/\bjob\s*(=~|=)\s*"([^"]*)"/g)].flatMap(([, operator, value]) => {
+    const names = operator === '=' ? [value!] : value!.split('|');
+    for (const name of names) expect(name, `job matcher in ${expr}`).toMatch(/^[a-z][a-z0-9-]*$/);
+    return names;
+  });
+}
+
+/** Every job a line of the promtool tests names in its input series. */
+const jobsOfSeries = (series: Array<{ series: string }>) => series.flatMap(({ series: selector }) => jobsSelected(selector));
+
+describe('alert rules (deploy/prometheus/)', () => {
+  const rules = alertRules();
+  const scheduled = ofKind('CronJob').map(({ object }) => object.metadata!.name!);
+  /** What every scheduled job needs, and what a notification job needs besides. */
+  const everyJob = ['SweepNoRecentSuccess', 'SweepNotRunning', 'SweepNoMetrics', 'SweepRunAborted', 'SweepConfigError'];
+  const notificationJob = ['SweepRetriesPersist', 'SweepDeadItems', 'SweepBacklogGrowing'];
+  const covered = (job: string) => rules.filter((rule) => jobsSelected(rule.expr).includes(job)).map((rule) => rule.alert);
+
+  it('are rules of alerts only, each selecting its jobs by name, all of them scheduled', () => {
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      expect(rule.alert, `a recording rule: ${rule.expr}`).toEqual(expect.any(String));
+      const selected = jobsSelected(rule.expr);
+      expect(selected.length, `${rule.alert}: ${rule.expr} selects no job`).toBeGreaterThan(0);
+      for (const job of selected) expect(scheduled, `${rule.alert} names ${job}, which has no CronJob`).toContain(job);
+    }
+  });
+
+  it.each([...new Set([...scheduled, ...notificationJobs])].map((job) => [job] as const))(
+    'cover %s once each, with the alerts of its kind', (job) => {
+      const alerts = covered(job);
+      expect(alerts, 'no alert covers this job twice (two thresholds at once)').toEqual([...new Set(alerts)]);
+      expect(alerts).toEqual(expect.arrayContaining(everyJob));
+      if (notificationJobs.includes(job)) expect(alerts).toEqual(expect.arrayContaining(notificationJob));
+    });
+
+  it.each(rules.map((rule) => [`${rule.alert} (${jobsSelected(rule.expr).join(', ')})`, rule] as const))(
+    '%s has a severity and a summary that says what to run', (_name, rule) => {
+      expect(['page', 'ticket']).toContain(rule.labels?.severity);
+      expect(rule.annotations?.summary).toMatch(/`(sweep|kubectl) [^`]+`/);
+    });
+
+  it('have promtool tests showing each alert firing and not firing for each of its jobs', () => {
+    const { rule_files: ruleFiles, tests } = parse(readFileSync(rulesTestFile, 'utf8')) as {
+      rule_files: string[];
+      tests: Array<{
+        input_series: Array<{ series: string }>;
+        alert_rule_test: Array<{ alertname: string; exp_alerts: Array<{ exp_labels: Record<string, string> }> }>;
+      }>;
+    };
+    expect(ruleFiles).toEqual(['sweep.rules.yaml']);
+    const alertNames = new Set(rules.map((rule) => rule.alert));
+    const firing = new Set<string>();
+    const quiet = new Set<string>();
+    for (const test of tests) {
+      for (const { alertname, exp_alerts: expected } of test.alert_rule_test) {
+        expect(alertNames, `the tests expect ${alertname}, which no rule raises`).toContain(alertname);
+        for (const { exp_labels: labels } of expected) firing.add(`${alertname} ${labels.job}`);
+        if (expected.length === 0) for (const job of jobsOfSeries(test.input_series)) quiet.add(`${alertname} ${job}`);
+      }
+    }
+    const pairs = rules.flatMap((rule) => jobsSelected(rule.expr).map((job) => `${rule.alert} ${job}`));
+    expect(pairs.filter((pair) => !firing.has(pair)), 'never shown firing').toEqual([]);
+    expect(pairs.filter((pair) => !quiet.has(pair)), 'never shown quiet').toEqual([]);
+  });
+
+  // Wherever promtool is installed. CI also runs `promtool test rules` before the tests,
+  // which takes a quarter of a minute: too long to repeat here.
+  const promtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!promtool)('pass promtool check rules', () => {
+    const run = spawnSync('promtool', ['check', 'rules', rulesFile], { encoding: 'utf8' });
+    expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
   });
 });
 
