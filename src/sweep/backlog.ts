@@ -26,13 +26,18 @@ export function createBacklog(): Backlog {
   };
 }
 
+const DAY_MS = 86_400_000;
+
 /**
- * How far past its item's date (a delayed todo's due date, a reminder's due date, a
- * digest's day) the oldest notification the job still owes is: 0 while none is late.
+ * How long the oldest notification the job still owes has been owed: since its item
+ * date (a delayed todo's due date, a digest's day), less `owedDaysBefore` (a reminder is
+ * owed from the day before its due date). 0 while none is owed yet.
  */
-export function recordBacklog(metrics: RunMetrics, logger: Logger, oldest: string | undefined, now = Date.now()): void {
-  const ageSeconds = oldest ? Math.max(0, (now - Date.parse(`${oldest}T00:00:00Z`)) / 1000) : 0;
+export function recordBacklog(metrics: RunMetrics, logger: Logger, oldest: string | undefined,
+  owedDaysBefore = 0, now = Date.now()): void {
+  const owedSince = oldest ? Date.parse(`${oldest}T00:00:00Z`) - owedDaysBefore * DAY_MS : undefined;
+  const ageSeconds = owedSince === undefined ? 0 : Math.max(0, (now - owedSince) / 1000);
   metrics.setGauge('sweep_backlog_oldest_age_seconds',
-    'How far past its item\'s date the oldest notification the job still owes is (0: none).', ageSeconds);
+    'How long the oldest notification the job still owes has been owed, from its item\'s date (0: none).', ageSeconds);
   if (oldest) logger.debug({ oldestItemDate: oldest }, 'oldest item left to a later run');
 }

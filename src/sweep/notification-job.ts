@@ -70,6 +70,11 @@ export interface NotificationJob<Item, Own = object, Survey extends SurveyCounts
   runDate: string;
   /** Its items, plural, as the summary names them: "delayed todos". */
   items: string;
+  /**
+   * How many days before its item date a notification is owed (a reminder: the day
+   * before its due date); the backlog counts from then. Default 0.
+   */
+  owedDaysBefore?: number;
   /** Options of its own, beyond the shared ones. */
   options?: () => Option[];
   /** How its items stand before the run, read once at its start. */

@@ -59,7 +59,7 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
     context.printer.clearProgress();
   }
   const seconds = (performance.now() - startedAt) / 1000;
-  recordBacklog(context.metrics, logger, backlog.oldestItemDate);
+  recordBacklog(context.metrics, logger, backlog.oldestItemDate, job.owedDaysBefore);
 
   if (counts.found + counts.dueAgain === 0) {
     logger.info({ runDate: run.runDate, alreadySent: counts.alreadySent },

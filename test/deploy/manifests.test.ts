@@ -13,7 +13,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { getConfig } from '../../src/configuration/config.js';
-import { jobs } from '../../src/jobs.js';
+import { jobs, notificationJobs as registeredNotificationJobs } from '../../src/jobs.js';
 import { ExitCode } from '../../src/runner/exit-codes.js';
 import { DEPLOYED_NODE_FLAGS } from '../bench/bench-options.js';
 
@@ -121,14 +121,8 @@ function validateStrictly(model: { prototype: { validate(): void } }, object: Ku
   return unknown;
 }
 
-/**
- * The notification jobs: each has a CronJob in deploy/ and the alerts of
- * deploy/prometheus/. Listed here for now; a later change takes them from the job
- * registry. They share send-delay-notifications' options (and so its --grace-seconds),
- * which is what their CronJobs are checked against until they are in the registry.
- */
-const notificationJobs = ['send-delay-notifications', 'send-due-soon-reminders', 'send-workspace-digests'];
-const unregistered = notificationJobs.filter((name) => !jobs.some((job) => job.name === name));
+/** The notification jobs of the registry: each has a CronJob in deploy/ and the alerts of deploy/prometheus/. */
+const notificationJobs = registeredNotificationJobs.map((job) => job.name);
 
 const manifests = loadManifests();
 const ofKind = (kind: string) => manifests.filter(({ object }) => object.kind === kind);
@@ -184,10 +178,9 @@ function secretData(name: string | undefined): Record<string, string> | undefine
   return { ...decoded, ...secret.stringData };
 }
 
-/** A job's options from the registry; a notification job not registered yet has send-delay-notifications'. */
+/** A job's options from the registry. */
 function jobOptions(name: string | undefined): Option[] | undefined {
-  const job = jobs.find((candidate) => candidate.name === name)
-    ?? (unregistered.includes(name ?? '') ? sendDelayNotificationsJob : undefined);
+  const job = jobs.find((candidate) => candidate.name === name);
   return job ? job.options?.() ?? [] : undefined;
 }
 
@@ -244,11 +237,6 @@ describe('deploy/', () => {
       .map((workload) => workload.podSpec.containers[0]?.args?.join(' '));
     expect([...crontab].sort()).toEqual([...scheduled].sort());
   });
-
-  // A reminder that the fallback in jobOptions is on: gone once every job is registered.
-  for (const name of unregistered) {
-    it.todo(`${name} is in the job registry (src/jobs.ts); until then its CronJob is checked against send-delay-notifications' options`);
-  }
 
   it('gives `kubectl apply -f deploy/` only the ConfigMap and the schedules: no Secret placeholders, no one-off Job', () => {
     // kubectl reads a folder's .json, .yaml and .yml files, not its subfolders.

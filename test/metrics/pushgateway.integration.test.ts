@@ -73,7 +73,7 @@ it.skipIf(!hasPushgateway)('pushes a run\'s metrics to the Pushgateway, and a fa
   expect(sample(afterFirst, 'sweep_run_exit_code')).toBe(0);
   expect(sample(afterFirst, 'sweep_request_duration_seconds_count', 'endpoint="POST /notify/notifications",outcome="2xx"')).toBe(5);
   expect(sample(afterFirst, 'sweep_request_duration_seconds_count', 'endpoint="POST /auth/token",outcome="2xx"')).toBe(3);
-  expect(sample(afterFirst, 'sweep_delay_backlog_oldest_age_seconds')).toBe(0);
+  expect(sample(afterFirst, 'sweep_backlog_oldest_age_seconds')).toBe(0);
   const lastSuccess = sample(afterFirst, 'sweep_last_success_timestamp_seconds');
   expect(lastSuccess).toBeGreaterThanOrEqual(Math.floor(beforeFirst));
 
@@ -87,7 +87,7 @@ it.skipIf(!hasPushgateway)('pushes a run\'s metrics to the Pushgateway, and a fa
   expect(sample(afterFailing, 'sweep_run_exit_code')).toBe(75);
   expect(sample(afterFailing, 'sweep_run_items', 'count="failedTransiently"')).toBe(1);
   expect(sample(afterFailing, 'sweep_last_success_timestamp_seconds')).toBe(lastSuccess);
-  const backlog = sample(afterFailing, 'sweep_delay_backlog_oldest_age_seconds')!;
+  const backlog = sample(afterFailing, 'sweep_backlog_oldest_age_seconds')!;
   expect(backlog).toBeGreaterThan((Date.now() - Date.parse('2022-01-01T00:00:00Z')) / 1000 - 60);
   expect(backlog).toBeLessThan((Date.now() - Date.parse('2021-01-01T00:00:00Z')) / 1000);
   expect(todos).toHaveLength(5);
@@ -104,7 +104,7 @@ it.skipIf(!hasPushgateway)('pushes a run\'s metrics to the Pushgateway, and a fa
   const third = await runSweep([SEND, '--date', '2022-06-03'], { database, servicesUrl: mock.url, env });
 
   expect(third.summary).toMatchObject({ failedPermanently: 1, claimedElsewhere: 2 });
-  const held2020 = sample(await pushedMetrics(), 'sweep_delay_backlog_oldest_age_seconds')!;
+  const held2020 = sample(await pushedMetrics(), 'sweep_backlog_oldest_age_seconds')!;
   expect(held2020).toBeGreaterThan((Date.now() - Date.parse('2020-06-01T00:00:00Z')) / 1000 - 60);
   expect(held2020).toBeLessThan((Date.now() - Date.parse('2020-05-31T00:00:00Z')) / 1000);
 });

@@ -7,6 +7,7 @@ export const sendDueSoonReminders = defineNotificationJob<DueSoonTodo>({
   description: 'Sends one reminder per todo due on the day after the run date, once, however often it runs.',
   runDate: 'todos due on the day after it are reminded',
   items: 'todos due the next day',
+  owedDaysBefore: 1,
   survey: (db, run) => surveyDueSoonTodos(db, run.runDate),
   readPage: (db, { run, after, limit }) => getDueSoonTodos(db, { runDate: run.runDate, afterId: after?.id, limit }),
   notificationOf: (todo) => ({

@@ -195,6 +195,27 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
 
 });
 
+describe('send-delay-notifications on rows no notification can carry', () => {
+  it('refuses a todo due in 4713 BC once, records it, and never meets it again', async () => {
+    const [ancient] = await insertTodos(testbed.database.db, [buildTodo({ due_date: '4713-01-01 BC' })]);
+    const others = await insertTodos(testbed.database.db, buildDelayedTodos(2, 1));
+
+    const run = await sweep([SEND, '--date', '2022-06-03']);
+
+    expect(run.exitCode).toBe(0);
+    expect(run.summary).toMatchObject({ found: 3, sent: 2, failedPermanently: 1 });
+    const refusals = run.logs.filter((line) => line.todoId === ancient!.id && line.level === 'warn');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ dueDate: '4713-01-01 BC', reason: expect.stringMatching(/not a YYYY-MM-DD date/) });
+    expect(notifications().map((entry) => entry.key).sort()).toEqual(others.map(keyOf).sort());
+    expect((await deliveries()).find((row) => row.item_id === ancient!.id)).toMatchObject({ status: 'failed', attempts: 1 });
+
+    const rerun = await sweep([SEND, '--date', '2022-06-03']);
+    expect(rerun.summary).toMatchObject({ found: 0, dueAgain: 0, previouslyFailed: 1, alreadySent: 2 });
+    expect(rerun.logs.filter((line) => line.todoId === ancient!.id)).toEqual([]);
+  });
+});
+
 describe('send-delay-notifications at a terminal', () => {
   it('shows a live progress line on stderr, keeps every log line whole on stdout, and replaces the line with the table', async () => {
     await insertTodos(testbed.database.db, buildDelayedTodos(12, 2));
