@@ -21,17 +21,26 @@ describe('sweep as a process', () => {
     const stdout = help.replace(/\s+/g, ' ');
     expect(code).toBe(0);
     expect(stdout).toMatch(/send-delay-notifications \[options\] Sends one notification per todo past its due date/);
+    expect(stdout).toMatch(/send-due-soon-reminders \[options\] Sends one reminder per todo due on the day after the run date/);
+    expect(stdout).toMatch(/send-workspace-digests \[options\] Sends one digest per workspace that has delayed todos/);
     expect(stdout).toMatch(/migrate\s+Applies the database migrations/);
     expect(stdout).toMatch(/seed\s+Loads the example todos/);
   });
 
-  it('shows a job\'s options with their defaults and environment variables', async () => {
-    const { code, stdout: help } = await sweepProcess(['send-delay-notifications', '--help']);
-    const stdout = help.replace(/\s+/g, ' ');
-    expect(code).toBe(0);
-    for (const option of ['--date <YYYY-MM-DD>', '--concurrency <n>', '--page-size <n>', '--dry-run']) expect(stdout).toContain(option);
-    expect(stdout).toMatch(/default: 16, env: SWEEP_CONCURRENCY/);
-  });
+  it.each([
+    ['send-delay-notifications', /run date: todos due before it are delayed/],
+    ['send-due-soon-reminders', /run date: todos due on the day after it are reminded/],
+    ['send-workspace-digests', /run date: the day of the digest/],
+  ])('shows %s\'s options: the shared ones with their defaults and environment variables, and what its run date means',
+    async (job, runDate) => {
+      const { code, stdout: help } = await sweepProcess([job, '--help']);
+      const stdout = help.replace(/\s+/g, ' ');
+      expect(code).toBe(0);
+      for (const option of ['--date <YYYY-MM-DD>', '--concurrency <n>', '--page-size <n>', '--dry-run', '--lease-seconds <n>',
+        '--max-attempts <n>', '--retry-backoff-seconds <n>', '--max-rate <n>', '--grace-seconds <n>']) expect(stdout).toContain(option);
+      expect(stdout).toMatch(/default: 16, env: SWEEP_CONCURRENCY/);
+      expect(stdout).toMatch(runDate);
+    });
 
   it('prints its version', async () => {
     const { code, stdout } = await sweepProcess(['--version']);

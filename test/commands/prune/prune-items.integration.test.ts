@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { buildTodo, insertTodos } from '../../support/fixtures.js';
+import { runSweep } from '../../support/run-sweep.js';
+import { useTestbed } from '../../support/testbed.js';
+
+/** Each job tells prune when its item is gone; a delivery goes only then, so no run sends it again. */
+describe('prune knows when each job\'s item is gone', () => {
+  const testbed = useTestbed();
+  const sweep = (args: string[]) => runSweep(args, { database: testbed.database, servicesUrl: testbed.mock.url });
+  const today = () => new Date().toISOString().slice(0, 10);
+  const dayOffset = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+  const oldSent = (job: string, itemId: string, itemDate: string, workspaceId = randomUUID()) => ({
+    key: `${job}:${itemId}:${itemDate}`, job, workspace_id: workspaceId, item_id: itemId, item_date: itemDate, message: 'm',
+    status: 'sent', attempts: 1, updated_at: testbed.database.db.raw(`now() - interval '100 days'`),
+  });
+  const left = async () => (await testbed.database.db('deliveries').pluck('key')).sort();
+
+  it('a reminder: once its todo is gone, moved, or its due date has come; never while a run could still ask for it', async () => {
+    const [upcoming] = await insertTodos(testbed.database.db, [buildTodo({ due_date: dayOffset(1) })]);
+    const [moved] = await insertTodos(testbed.database.db, [buildTodo({ due_date: dayOffset(5) })]);
+    const past = oldSent('send-due-soon-reminders', randomUUID(), dayOffset(-3));
+    const kept = oldSent('send-due-soon-reminders', upcoming!.id, upcoming!.due_date, upcoming!.workspace_id);
+    const movedAway = oldSent('send-due-soon-reminders', moved!.id, dayOffset(2), moved!.workspace_id);
+    await testbed.database.db('deliveries').insert([past, kept, movedAway]);
+
+    const run = await sweep(['prune', '--older-than', '90d']);
+
+    expect(run.exitCode).toBe(0);
+    expect(run.summary).toMatchObject({ deliveriesDeleted: 2, deliveriesKept: 1 });
+    expect(await left()).toEqual([kept.key]);
+    // Today's run of the job finds the kept reminder sent: nothing goes out twice.
+    const reminders = await sweep(['send-due-soon-reminders', '--date', today()]);
+    expect(reminders.summary).toMatchObject({ inScope: 1, alreadySent: 1, sent: 0 });
+  });
+
+  it('a digest: once its day is over, never today\'s', async () => {
+    const workspaceId = randomUUID();
+    await insertTodos(testbed.database.db, [buildTodo({ workspace_id: workspaceId, due_date: '2020-01-01' })]);
+    const yesterdays = oldSent('send-workspace-digests', workspaceId, dayOffset(-1), workspaceId);
+    const todays = oldSent('send-workspace-digests', workspaceId, today(), workspaceId);
+    await testbed.database.db('deliveries').insert([yesterdays, todays]);
+
+    const run = await sweep(['prune', '--older-than', '90d']);
+
+    expect(run.summary).toMatchObject({ deliveriesDeleted: 1, deliveriesKept: 1 });
+    expect(await left()).toEqual([todays.key]);
+    expect((await sweep(['send-workspace-digests'])).summary).toMatchObject({ alreadySent: 1, sent: 0 });
+  });
+});
