@@ -11,7 +11,7 @@ describe('prune knows when each job\'s item is gone', () => {
   const today = () => new Date().toISOString().slice(0, 10);
   const dayOffset = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
-  const oldSent = (job: string, itemId: string, itemDate: string, workspaceId = randomUUID()) => ({
+  const oldSent = (job: string, itemId: string, itemDate: string, workspaceId: string = randomUUID()) => ({
     key: `${job}:${itemId}:${itemDate}`, job, workspace_id: workspaceId, item_id: itemId, item_date: itemDate, message: 'm',
     status: 'sent', attempts: 1, updated_at: testbed.database.db.raw(`now() - interval '100 days'`),
   });

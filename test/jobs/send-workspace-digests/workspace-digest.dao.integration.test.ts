@@ -1,23 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getWorkspaceDigests, surveyWorkspaceDigests } from '../../../src/jobs/send-workspace-digests/workspace-digest.dao.js';
 import { buildTodo, insertTodos } from '../../support/fixtures.js';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
+import { useTestDatabase } from '../../support/testbed.js';
 
 const RUN_DATE = '2022-06-03';
 const key = (workspaceId: string, day = RUN_DATE) => `send-workspace-digests:${workspaceId}:${day}`;
 
 describe('workspace digests', () => {
-  let database: TestDatabase;
-  beforeAll(async () => { database = await createTestDatabase(); });
-  afterAll(() => database?.destroy());
-  beforeEach(async () => {
-    for (const table of ['deliveries', 'todos']) await database.db(table).del();
-  });
+  const testbed = useTestDatabase(['deliveries', 'todos']);
 
   const workspaceWith = async (dueDates: string[]) => {
     const workspaceId = randomUUID();
-    await insertTodos(database.db, dueDates.map((due_date) => buildTodo({ workspace_id: workspaceId, due_date })));
+    await insertTodos(testbed.database.db, dueDates.map((due_date) => buildTodo({ workspace_id: workspaceId, due_date })));
     return workspaceId;
   };
 
@@ -28,8 +23,8 @@ describe('workspace digests', () => {
     const expected = [{ workspaceId: two, delayed: 2, key: key(two) }, { workspaceId: one, delayed: 1, key: key(one) }]
       .sort((a, b) => a.workspaceId.localeCompare(b.workspaceId));
 
-    const first = await getWorkspaceDigests(database.db, { runDate: RUN_DATE, limit: 1 });
-    const rest = await getWorkspaceDigests(database.db, { runDate: RUN_DATE, afterWorkspaceId: first[0]!.workspaceId, limit: 5 });
+    const first = await getWorkspaceDigests(testbed.database.db, { runDate: RUN_DATE, limit: 1 });
+    const rest = await getWorkspaceDigests(testbed.database.db, { runDate: RUN_DATE, afterWorkspaceId: first[0]!.workspaceId, limit: 5 });
 
     expect([...first, ...rest]).toEqual(expected);
   });
@@ -38,11 +33,11 @@ describe('workspace digests', () => {
     const today = await workspaceWith(['2020-01-01']);
     const yesterday = await workspaceWith(['2020-01-01']);
     for (const [workspaceId, day, status] of [[today, RUN_DATE, 'sent'], [yesterday, '2022-06-02', 'sent']] as const) {
-      await database.db('deliveries').insert({ key: key(workspaceId, day), job: 'send-workspace-digests', workspace_id: workspaceId,
+      await testbed.database.db('deliveries').insert({ key: key(workspaceId, day), job: 'send-workspace-digests', workspace_id: workspaceId,
         item_id: workspaceId, item_date: day, message: 'm', status, run_id: randomUUID() });
     }
 
-    expect((await getWorkspaceDigests(database.db, { runDate: RUN_DATE, limit: 10 })).map((d) => d.workspaceId)).toEqual([yesterday]);
-    expect(await surveyWorkspaceDigests(database.db, RUN_DATE)).toEqual({ inScope: 2, alreadySent: 1, previouslyFailed: 0 });
+    expect((await getWorkspaceDigests(testbed.database.db, { runDate: RUN_DATE, limit: 10 })).map((d) => d.workspaceId)).toEqual([yesterday]);
+    expect(await surveyWorkspaceDigests(testbed.database.db, RUN_DATE)).toEqual({ inScope: 2, alreadySent: 1, previouslyFailed: 0 });
   });
 });
