@@ -4,11 +4,12 @@ import type { Knex } from 'knex';
  * Terms, as used across the runner:
  * - job: a named kind of work (send-delay-notifications).
  * - run: one execution of a job; a row in job_runs, with a uuid.
- * - item: one unit of a job's work (a delayed todo) that leads to one delivery.
+ * - item: one unit of a job's work (a delayed todo, a workspace's digest for a day) that leads to one delivery.
  * - delivery: one notification to send, known by its key; a row in deliveries.
  * - key: the delivery's Idempotency-Key, unique across all runs forever.
- * - claim / lease: a run owns a pending delivery until its lease expires; it renews
- *   the lease while alive, so only a dead run's claims are ever taken over.
+ * - claim / lease: a run owns a pending delivery until both the claim's lease and its
+ *   run's (job_runs.lease_expires_at, pushed forward by the run's heartbeat) have
+ *   expired, so only a dead run's claims are ever taken over.
  * - workspace: the tenant whose token a delivery must carry.
  */
 export type DeliveryStatus = 'pending' | 'sent' | 'retry' | 'failed' | 'dead';
@@ -65,8 +66,6 @@ export interface DeliveryLedgerOptions {
 export interface DeliveryLedger {
   /** Atomically claims the keys no live run owns; returns those this run now owns. */
   claim(items: DeliveryClaim[]): Promise<Set<string>>;
-  /** Pushes the leases of the claims this run holds (claimed, not yet recorded) forward. */
-  renewLeases(): Promise<number>;
   /**
    * Records outcomes: one statement for the sent ones of each HTTP status, one for the
    * rest, one more when a claim was lost. Returns how many it wrote (an outcome of a claim
@@ -83,11 +82,10 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
   const { job, runId } = options;
   /**
    * The keys this run has claimed and not yet recorded: in flight, queued, or answered
-   * and waiting for the recorder; a few batches at most. Leases are renewed and claims
-   * released by these keys, looked up one by one, so no index on run_id is kept up
-   * for every claim, and none is read with the entries every earlier claim left in it.
-   * A key missed here would only see its lease expire: another run would send it
-   * again, under the same Idempotency-Key, and be answered 409.
+   * and waiting for the recorder; a few batches at most. A stopping run releases its
+   * claims by these keys, looked up one by one, so no index on run_id is kept up for
+   * every claim, and none is read with the entries every earlier claim left in it.
+   * A key missed here would only wait for its run's lease to expire.
    */
   const held = new Set<string>();
   const heldClaims = () => db('deliveries')
@@ -152,7 +150,8 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
            set status = 'pending', run_id = excluded.run_id, lease_expires_at = excluded.lease_expires_at, updated_at = now(),
                message = coalesce(deliveries.message, excluded.message)
            where (deliveries.status = 'retry' and (deliveries.next_attempt_at is null or deliveries.next_attempt_at <= now()))
-              or (deliveries.status = 'pending' and deliveries.lease_expires_at < now())
+              or (deliveries.status = 'pending' and deliveries.lease_expires_at < now() and not exists (
+                    select 1 from job_runs r where r.id = deliveries.run_id and r.lease_expires_at >= now()))
          returning key)
          select v.key from unnest(?::text[]) as v(key) where not exists (select 1 from claimed c where c.key = v.key)`,
         arrayBindings([job, runId, options.leaseMs,
@@ -163,12 +162,6 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
       const claimed = new Set(keys.filter((key) => !notClaimed.has(key)));
       for (const key of claimed) held.add(key);
       return claimed;
-    },
-
-    async renewLeases() {
-      if (held.size === 0) return 0;
-      return heldClaims()
-        .update({ lease_expires_at: db.raw(`now() + ? * interval '1 millisecond'`, [options.leaseMs]) });
     },
 
     async record(outcomes) {

@@ -13,7 +13,7 @@ export interface DueDelivery extends DeliveryClaim {
 
 /**
  * A page of `job`'s deliveries that are due: `retry` past its backoff (or re-armed, with
- * no backoff), or `pending` whose lease has lapsed (its run died). In key order after
+ * no backoff), or `pending` whose claim and run leases have both lapsed (its run died). In key order after
  * `afterKey`, so a run visits each once even when one it releases is due again at once.
  * Two arms, each on the partial index that holds its rows (retry in the attention index,
  * pending in the claims index), so the sent bulk of the ledger is never read.
@@ -31,6 +31,7 @@ export async function getDueDeliveries(
        union all
        (select key, workspace_id, item_id, item_date, message, status from deliveries
          where status = 'pending' and lease_expires_at < now() and job = ? and key > ?
+           and not exists (select 1 from job_runs r where r.id = deliveries.run_id and r.lease_expires_at >= now())
          order by key limit ?)
      ) as due order by key limit ?`,
     [query.job, after, query.limit, query.job, after, query.limit, query.limit],

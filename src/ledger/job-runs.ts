@@ -19,10 +19,6 @@ export async function startRun(db: Knex, job: string, parameters: Record<string,
   return { id };
 }
 
-export async function heartbeatRun(db: Knex, runId: string): Promise<void> {
-  await db('job_runs').where({ id: runId }).update({ heartbeat_at: db.fn.now() });
-}
-
 export async function finishRun(
   db: Knex,
   runId: string,

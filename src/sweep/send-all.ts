@@ -7,7 +7,7 @@ import { createRateLimiter } from '../http/rate-limiter.js';
 import { createTokenCache } from '../http/token-cache.js';
 import { fetchWorkspaceToken } from '../http/token.client.js';
 import { createDeliveryLedger, type DeliveryLedger } from '../ledger/deliveries.js';
-import { startLeaseRenewal } from '../ledger/lease-renewal.js';
+import { startRunHeartbeat } from '../ledger/run-heartbeat.js';
 import { createOutcomeRecorder } from '../ledger/outcome-recorder.js';
 import { AbortRunError } from '../runner/errors.js';
 import type { JobContext } from '../runner/job.type.js';
@@ -57,6 +57,9 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<v
       }
     },
   });
+  const heartbeat = await startRunHeartbeat({ db, runId, leaseMs, logger }).catch((error: unknown) => {
+    throw ledgerUnwritable(error);
+  });
   const http = createHttpClient({
     baseURL: config.servicesUrl, timeoutMs: config.http.timeoutMs, maxSockets: options.concurrency,
     onRequestDone: (endpoint, outcome, seconds) => context.metrics.requestDuration.observe({ endpoint, outcome }, seconds),
@@ -78,7 +81,6 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<v
     onLeftBehind: (notification) => backlog.leftBehind(notification.itemDate) });
   const limit = pLimit(options.concurrency);
   const inFlight = createInFlight();
-  const stopRenewal = startLeaseRenewal({ db, ledger, runId, leaseMs, logger });
 
   const claimBatch = claimBatchSize(options.concurrency, options.pageSize);
   /**
@@ -137,7 +139,6 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<v
     failure = error;
   } finally {
     await inFlight.waitBelow(1);
-    stopRenewal();
     stop.dispose();
     closeHttpClient(http);
     counts.tokenFetches = tokens.fetches;
@@ -148,6 +149,9 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<v
     if (stop.stopping.aborted) await ledger.releaseAll(`released by a run that stopped: ${String(stop.stopping.reason)}`);
   } catch (error) {
     failure ??= ledgerUnwritable(error);
+  } finally {
+    // Only now: until its last outcome is written, the run still holds those claims.
+    heartbeat.stop();
   }
   if (failure) throw failure;
 }

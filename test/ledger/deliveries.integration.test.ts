@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDeliveryLedger, type DeliveryLedger } from '../../src/ledger/deliveries.js';
+import { beat } from '../../src/ledger/run-heartbeat.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const JOB = 'send-delay-notifications';
@@ -9,7 +10,7 @@ describe('delivery ledger: recording outcomes', () => {
   let database: TestDatabase;
   beforeAll(async () => { database = await createTestDatabase(); });
   afterAll(() => database?.destroy());
-  beforeEach(async () => { await database.db('deliveries').del(); });
+  beforeEach(async () => { for (const table of ['deliveries', 'job_runs']) await database.db(table).del(); });
 
   const ledgerFor = (runId: string, maxAttempts = 3): DeliveryLedger => createDeliveryLedger(database.db, {
     job: JOB, runId, leaseMs: 60_000, maxAttempts, retryBackoffMs: 1000, retryBackoffMaxMs: 60_000,
@@ -65,5 +66,24 @@ describe('delivery ledger: recording outcomes', () => {
     expect(recorded.written).toBe(1);
     expect(await row('answered')).toMatchObject({ status: 'sent', last_status: 201 });
     expect(await row('failed-late')).toMatchObject({ status: 'pending', run_id: takeover, attempts: 0 });
+  });
+
+  it('takes over a claim only once its run has stopped beating, however old the claim itself is', async () => {
+    const live = randomUUID();
+    const dead = randomUUID();
+    for (const id of [live, dead]) await database.db('job_runs').insert({ id, job: JOB, status: 'running', parameters: '{}' });
+    await beat(database.db, live, 60_000);
+    await beat(database.db, dead, 60_000);
+    await ledgerFor(live).claim([item('held-by-live')]);
+    await ledgerFor(dead).claim([item('held-by-dead')]);
+    // Both claims' own leases lapsed (a renewal stuck behind other runs' statements, say);
+    // only the dead run's heartbeat stopped, a minute ago.
+    await database.db('deliveries').update({ lease_expires_at: database.db.raw(`now() - interval '1 minute'`) });
+    await database.db('job_runs').where({ id: dead }).update({ lease_expires_at: database.db.raw(`now() - interval '1 minute'`) });
+
+    const claimed = await ledgerFor(randomUUID()).claim([item('held-by-live'), item('held-by-dead')]);
+
+    expect([...claimed]).toEqual([`${JOB}:held-by-dead`]);
+    expect(await row('held-by-live')).toMatchObject({ status: 'pending', run_id: live });
   });
 });
