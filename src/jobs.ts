@@ -1,5 +1,6 @@
 import { deliveriesJob } from './commands/deliveries/deliveries.command.js';
 import { migrateJob } from './commands/migrate/migrate.command.js';
+import { pauseCommands } from './commands/pause/pause.command.js';
 import { pruneCommand } from './commands/prune/prune.command.js';
 import { runsJob } from './commands/runs/runs.command.js';
 import { seedJob } from './commands/seed/seed.command.js';
@@ -22,6 +23,7 @@ export const jobs: Array<JobDefinition<never>> = [
   ...notificationJobs.map(toJobDefinition),
   deliveriesJob,
   runsJob,
+  ...pauseCommands(notificationJobs.map((job) => job.name)),
   pruneCommand(notificationJobs),
   migrateJob,
   seedJob,

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 
-/** succeeded: exit 0; partial: finished with items to retry (exit 75); failed: aborted (exit 1). */
-export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted';
+/** succeeded: exit 0; partial: finished with items to retry (exit 75); failed: aborted (exit 1); paused: met a pause (sweep pause). */
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'paused';
 
 export interface StartedRun {
   id: string;

@@ -26,6 +26,8 @@ export interface JobContext {
 export interface JobResult {
   /** done: exit 0. partial: finished, but the next run has work to retry (exit 75). */
   outcome: 'done' | 'partial';
+  /** Set when the run met a pause of its job (sweep pause): who paused it, when and why. Recorded `paused`. */
+  paused?: string;
   /** Counts for the summary log line, the run's row and the table. */
   counts: Record<string, number>;
   /** Further summary fields (rates, dates) for the log line. */

@@ -68,9 +68,9 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
       : result.outcome === 'partial' ? ExitCode.TEMPFAIL : ExitCode.OK;
     const durationMs = Math.round(performance.now() - startedAt);
     await recordFinish(db, runId, logger, {
-      status: interruptedBy ? 'interrupted' : result.outcome === 'partial' ? 'partial' : 'succeeded',
+      status: interruptedBy ? 'interrupted' : result.paused ? 'paused' : result.outcome === 'partial' ? 'partial' : 'succeeded',
       counts: result.counts,
-      error: interruptedBy ? `interrupted by ${interruptedBy}` : undefined,
+      error: interruptedBy ? `interrupted by ${interruptedBy}` : result.paused,
     });
     printer.clearProgress();
     reportSummary(logger, printer, job.name, result, durationMs, exitCode);
@@ -123,7 +123,7 @@ async function recordFinish(
 
 function reportSummary(logger: Logger, printer: Printer, job: string, result: JobResult, durationMs: number, exitCode: number): void {
   const fields: Record<string, unknown> = { ...result.counts, ...result.details, durationMs, exitCode };
-  const ending = exitCode === ExitCode.TEMPFAIL ? ': some items will be retried by the next run'
+  const ending = result.paused ? `: ${result.paused}` : exitCode === ExitCode.TEMPFAIL ? ': some items will be retried by the next run'
     : exitCode === ExitCode.INTERRUPTED || exitCode === ExitCode.TERMINATED ? ': interrupted; what was not sent is released for the next run' : '';
   logger.info({ summary: true, ...fields }, `${job} finished${ending}`);
   if (result.table) {

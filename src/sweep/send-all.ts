@@ -7,6 +7,7 @@ import { createRateLimiter } from '../http/rate-limiter.js';
 import { createTokenCache } from '../http/token-cache.js';
 import { fetchWorkspaceToken } from '../http/token.client.js';
 import { createDeliveryLedger, type DeliveryLedger } from '../ledger/deliveries.js';
+import { describePause, type JobPause } from '../ledger/job-pauses.js';
 import { startRunHeartbeat } from '../ledger/run-heartbeat.js';
 import { createOutcomeRecorder } from '../ledger/outcome-recorder.js';
 import { AbortRunError } from '../runner/errors.js';
@@ -18,6 +19,7 @@ import { createInFlight } from './in-flight.js';
 import type { NotificationPage } from './item-pages.js';
 import { recordable } from './notification-contract.js';
 import type { Notification, SweepOptions } from './notification-job.js';
+import { startRunCoordination } from './run-coordination.js';
 import { createStopControl } from './stop-control.js';
 import type { SweepCounts } from './sweep-counts.js';
 
@@ -37,7 +39,7 @@ export interface SendAllDeps {
  * Reading the next page overlaps sending the current one, so the notify service's
  * latency, not the database, sets the pace.
  */
-export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<void> {
+export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{ paused?: JobPause }> {
   const { db, logger, config } = context;
   const { options, counts, backlog, describe } = deps;
   const runId = context.runId ?? '';
@@ -71,8 +73,9 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<v
       return issued;
     },
   });
+  const rateLimiter = options.maxRate ? createRateLimiter(options.maxRate) : undefined;
   const client = createNotificationClient({
-    http, tokens, rateLimiter: options.maxRate ? createRateLimiter(options.maxRate) : undefined,
+    http, tokens, rateLimiter,
     retry: { retries: config.http.retries, baseMs: config.http.retryBaseMs, maxMs: config.http.retryMaxMs },
   });
   const stop = createStopControl(context.signal, options.graceSeconds * 1000, (reason) => logger.warn({ reason,
@@ -124,7 +127,25 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<v
 
   let failure: unknown;
   let pages = 0;
+  let paused: JobPause | undefined;
+  let coordination: { stop(): void } | undefined;
   try {
+    coordination = await startRunCoordination({ db, job: deps.job, logger, onChange: ({ liveRunners, pause }) => {
+      // The job's --max-rate is shared by its live runners, retries included; a lone one has all of it.
+      if (rateLimiter && options.maxRate && rateLimiter.perSecond !== options.maxRate / liveRunners) {
+        rateLimiter.setRate(options.maxRate / liveRunners);
+        logger.info({ liveRunners, maxRate: options.maxRate, share: rateLimiter.perSecond },
+          `${liveRunners} live runner(s) share the job's --max-rate: this one sends up to ${rateLimiter.perSecond.toFixed(1)}/s`);
+      }
+      if (pause && !paused) {
+        paused = pause;
+        logger.warn({ pausedBy: pause.pausedBy, pausedAt: pause.pausedAt.toISOString(), reason: pause.reason },
+          `the job was ${describePause(pause)}: stopping; what this run holds is finished or released`);
+        stop.stopGracefully(describePause(pause));
+      }
+    } }).catch((error: unknown) => {
+      throw new AbortRunError(`cannot read the run registry: ${describeDatabaseError(error)}`, {}, { cause: error });
+    });
     for await (const page of deps.pages()) {
       const { reached, claimed } = await sendPage(page);
       if (reached > 0) logPage(logger, { page: pages += 1, ...page, claimed, considered: reached, sentSoFar: counts.sent, describe });
@@ -139,6 +160,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<v
     failure = error;
   } finally {
     await inFlight.waitBelow(1);
+    coordination?.stop();
     stop.dispose();
     closeHttpClient(http);
     counts.tokenFetches = tokens.fetches;
@@ -154,6 +176,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<v
     heartbeat.stop();
   }
   if (failure) throw failure;
+  return { paused };
 }
 
 function logPage(logger: JobContext['logger'], page: NotificationPage & { page: number; claimed: number; considered: number;

@@ -19,8 +19,8 @@ export function sharedOptions(runDate: string): Option[] {
       .argParser(integerBetween(1, 1000)).env('SWEEP_MAX_ATTEMPTS').default(5),
     new Option('--retry-backoff-seconds <n>', 'wait before a later run retries a transient failure; doubles per attempt')
       .argParser(integerBetween(0, 86_400)).env('SWEEP_RETRY_BACKOFF_SECONDS').default(60),
-    new Option('--max-rate <n>', 'notification requests per second at most, retries included; per run: '
-      + 'K runners send up to K times this').argParser(integerBetween(1, 100_000)).env('SWEEP_MAX_RATE'),
+    new Option('--max-rate <n>', 'notification requests per second at most for the whole job, retries included: '
+      + 'its live runners share it, and a lone one has all of it').argParser(integerBetween(1, 100_000)).env('SWEEP_MAX_RATE'),
     new Option('--grace-seconds <n>', 'after SIGTERM/SIGINT, how long requests in flight may take to finish '
       + '(keep it below the pod\'s terminationGracePeriodSeconds)').argParser(integerBetween(0, 3600))
       .env('SWEEP_GRACE_SECONDS').default(20),

@@ -13,6 +13,8 @@ export interface StopControl {
   readonly cancelled: AbortSignal;
   /** Stops at once, without a grace period. */
   cancel(reason: string): void;
+  /** Stops as a signal does: no new work, and what is in flight may finish within the grace period. */
+  stopGracefully(reason: string): void;
   /** Clears the grace timer; call when the run is over. */
   dispose(): void;
 }
@@ -39,6 +41,7 @@ export function createStopControl(external: AbortSignal, graceMs: number, onStop
     stopping: stopping.signal,
     cancelled: cancelled.signal,
     cancel: (reason) => stop(reason, 0),
+    stopGracefully: (reason) => stop(reason, graceMs),
     dispose() {
       if (graceTimer) clearTimeout(graceTimer);
       external.removeEventListener('abort', onExternal);

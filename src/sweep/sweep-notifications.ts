@@ -1,4 +1,5 @@
 import { getWaitingDeliveries } from '../ledger/due-deliveries.js';
+import { describePause, getPause, type JobPause } from '../ledger/job-pauses.js';
 import { defineJob, type JobContext, type JobDefinition, type JobResult } from '../runner/job.type.js';
 import { todayUtc } from '../runner/option-parsers.js';
 import { createBacklog, recordBacklog, type Backlog } from './backlog.js';
@@ -30,6 +31,15 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
   const { db, logger } = context;
   const run: SweepRun = { ...options, runDate: options.date ?? todayUtc() };
   const counts = newCounts();
+  // A dry run sends nothing anyway: it shows what a resume would send.
+  const pause = run.dryRun ? undefined : await getPause(db, job.name);
+  recordPaused(context, Boolean(pause));
+  if (pause) {
+    // A paused job's run is not a failure: a CronJob must neither fail nor retry because of it.
+    logger.warn({ pausedBy: pause.pausedBy, pausedAt: pause.pausedAt.toISOString(), reason: pause.reason },
+      `the job is ${describePause(pause)}: sending nothing (sweep resume ${job.name})`);
+    return { outcome: 'done', paused: describePause(pause), counts, details: { runDate: run.runDate } };
+  }
   const survey = await job.survey(db, run).catch((error: unknown) => {
     throw unreadable(job, error, { runDate: run.runDate });
   });
@@ -48,12 +58,13 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
     yield* duePages(db, job.name, run.pageSize);
     yield* scanPages(db, job, run, survey, run.pageSize);
   };
+  let paused: JobPause | undefined;
   const startedAt = performance.now();
   const progress = setInterval(() => context.printer.progress(describeProgress(counts, startedAt)), 1000);
   progress.unref();
   try {
     if (run.dryRun) await listWouldSend(context, pages, counts, backlog, describe);
-    else await sendAll(context, { job: job.name, options: run, counts, backlog, describe, pages });
+    else ({ paused } = await sendAll(context, { job: job.name, options: run, counts, backlog, describe, pages }));
   } finally {
     clearInterval(progress);
     context.printer.clearProgress();
@@ -67,12 +78,19 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
         ? `all ${counts.inScope} ${job.items} were already notified: nothing to send`
         : `nothing to send: no ${job.items} without a notification, and no delivery due again`);
   }
+  if (paused) recordPaused(context, true);
   return {
-    outcome: leavesWork(counts) ? 'partial' : 'done',
+    // Stopped by a pause, a run has left work to the runs after the resume.
+    outcome: paused || leavesWork(counts) ? 'partial' : 'done',
+    ...(paused ? { paused: describePause(paused) } : {}),
     counts,
     details: { runDate: run.runDate, dryRun: run.dryRun, ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
     table: run.dryRun ? dryRunTable(job.items) : summaryTable(job.items),
   };
+}
+
+function recordPaused({ metrics }: JobContext, paused: boolean): void {
+  metrics.setGauge('sweep_job_paused', 'Whether the job was paused (sweep pause) when its last run ended: 1 paused, 0 not.', paused ? 1 : 0);
 }
 
 async function listWouldSend({ logger }: JobContext, pages: () => AsyncGenerator<NotificationPage>, counts: SweepCounts,

@@ -38,5 +38,20 @@ describe('createRateLimiter', () => {
   it('refuses a rate that is not above zero', () => {
     expect(() => createRateLimiter(0)).toThrow(RangeError);
     expect(() => createRateLimiter(Number.NaN)).toThrow(RangeError);
+    expect(() => createRateLimiter(5).setRate(0)).toThrow(RangeError);
+  });
+
+  it('spaces the requests after a change of rate by the new rate: a runner\'s share as runners come and go', async () => {
+    let clock = 0;
+    const limiter = createRateLimiter(100, () => clock);
+    await limiter.take();
+    limiter.setRate(10);
+    expect(limiter.perSecond).toBe(10);
+    clock = 10;
+    // The slot after the first was 10 ms later at 100/s; the one after it is 100 ms on at 10/s.
+    await limiter.take();
+    const waited = performance.now();
+    await limiter.take();
+    expect(performance.now() - waited).toBeGreaterThanOrEqual(90);
   });
 });

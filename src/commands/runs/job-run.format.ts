@@ -1,4 +1,5 @@
 import { formatColumns } from '../../runner/printer.js';
+import { describePause, type JobPause } from '../../ledger/job-pauses.js';
 import type { JobRunRow, RunFailureRow } from './job-run.type.js';
 
 const PARAMETERS_WIDTH = 60;
@@ -13,6 +14,11 @@ export function formatRunList(runs: JobRunRow[]): string {
       sumOf(count(run, 'failedPermanently'), count(run, 'failedTransiently')), count(run, 'dead'),
     ]),
   );
+}
+
+/** The paused jobs, a line each, under the listing: why a job's runs send nothing. */
+export function formatPauses(pauses: JobPause[]): string {
+  return pauses.map((pause) => `paused: ${pause.job}, ${describePause(pause)} (sweep resume ${pause.job})\n`).join('');
 }
 
 /** One run in full, a `label  value` line per field and per count, then its failures. */

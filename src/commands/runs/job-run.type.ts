@@ -1,4 +1,4 @@
-export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'interrupted'] as const;
+export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'interrupted', 'paused'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** The delivery statuses a run can leave behind for an operator to look at. */

@@ -3,7 +3,8 @@ import { AbortRunError, UsageError } from '../../runner/errors.js';
 import { defineJob, type JobContext, type JobResult } from '../../runner/job.type.js';
 import { integerBetween } from '../../runner/option-parsers.js';
 import { countRunFailures, getJobRun, getJobRuns, getRunFailures } from './job-run.dao.js';
-import { formatRunDetail, formatRunList } from './job-run.format.js';
+import { formatPauses, formatRunDetail, formatRunList } from './job-run.format.js';
+import { describePause, getPauses } from '../../ledger/job-pauses.js';
 import { RUN_STATUSES, type RunsOptions, type RunStatus } from './job-run.type.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -49,10 +50,16 @@ export const runsJob = defineJob<RunsOptions>({
     }
     if (id) throw new UsageError(`an id goes with show: sweep runs show ${id}`);
     const runs = await getJobRuns(context.db, { job: options.job, statuses: options.status }, options.limit);
+    const pauses = (await getPauses(context.db)).filter((pause) => !options.job || pause.job === options.job);
+    for (const pause of pauses) {
+      context.logger.warn({ pausedJob: pause.job, pausedBy: pause.pausedBy, pausedAt: pause.pausedAt.toISOString(), reason: pause.reason },
+        `${pause.job} is ${describePause(pause)}`);
+    }
     if (options.json) {
       for (const run of runs) context.output.write(`${JSON.stringify(run)}\n`);
     } else {
       context.output.write(formatRunList(runs));
+      if (pauses.length > 0) context.output.write(`\n${formatPauses(pauses)}`);
     }
     return { outcome: 'done', counts: { listed: runs.length } };
   },

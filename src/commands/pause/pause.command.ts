@@ -1,0 +1,65 @@
+import { hostname, userInfo } from 'node:os';
+import { Argument, Option } from 'commander';
+import { describePause, pauseJob, resumeJob } from '../../ledger/job-pauses.js';
+import { defineJob, type JobDefinition } from '../../runner/job.type.js';
+
+interface PauseOptions {
+  args?: string[];
+  reason?: string;
+  by: string;
+}
+
+/** Who is at the keyboard, as the pause records it unless --by says otherwise. */
+function operator(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
+  }
+}
+
+const jobArgument = (jobs: string[]) => () => [new Argument('<job>', 'the notification job').choices(jobs)];
+
+/**
+ * The pause switch, for when a notification goes out wrong: every runner of the job,
+ * wherever it runs, stops claiming within a second or two and finishes or releases
+ * what it holds (exit 75); a run started while the job is paused sends nothing and
+ * exits 0, so no CronJob fails or retries because of it. Nothing to change in the
+ * CronJobs: `sweep resume <job>` and the next scheduled run goes on.
+ */
+export function pauseCommands(jobs: string[]): Array<JobDefinition<PauseOptions>> {
+  return [
+    defineJob<PauseOptions>({
+      name: 'pause',
+      description: 'Pauses a notification job: its live runs stop within seconds, new runs send nothing, until `sweep resume`.',
+      arguments: jobArgument(jobs),
+      options: () => [
+        new Option('--reason <text>', 'why, for the operators who find the job paused (logged by every run of it)'),
+        new Option('--by <name>', 'who paused it (default: user@host)').default(operator()),
+      ],
+      database: 'schema',
+      recordsRun: () => false,
+      async run({ db, logger }, options) {
+        const job = options.args?.[0] as string;
+        const pause = await pauseJob(db, { job, pausedBy: options.by, reason: options.reason });
+        logger.warn({ pausedJob: job, pausedBy: pause.pausedBy, reason: pause.reason },
+          `${job} is ${describePause(pause)}: its live runs stop within seconds; new runs send nothing until sweep resume ${job}`);
+        return { outcome: 'done', counts: { paused: 1 } };
+      },
+    }),
+    defineJob<PauseOptions>({
+      name: 'resume',
+      description: 'Resumes a paused notification job: its next run sends again.',
+      arguments: jobArgument(jobs),
+      database: 'schema',
+      recordsRun: () => false,
+      async run({ db, logger }, options) {
+        const job = options.args?.[0] as string;
+        const pause = await resumeJob(db, job);
+        if (pause) logger.info({ resumedJob: job, wasPausedBy: pause.pausedBy, reason: pause.reason }, `${job} resumed (was ${describePause(pause)})`);
+        else logger.info({ resumedJob: job }, `${job} was not paused: nothing to do`);
+        return { outcome: 'done', counts: { resumed: pause ? 1 : 0 } };
+      },
+    }),
+  ];
+}
