@@ -423,7 +423,7 @@ describe('alert rules (deploy/prometheus/)', () => {
   const scheduled = ofKind('CronJob').map(({ object }) => object.metadata!.name!);
   /** What every scheduled job needs, and what a notification job needs besides. */
   const everyJob = ['SweepNoRecentSuccess', 'SweepNotRunning', 'SweepNoMetrics', 'SweepRunAborted', 'SweepConfigError'];
-  const notificationJob = ['SweepRetriesPersist', 'SweepDeadItems', 'SweepBacklogGrowing'];
+  const notificationJob = ['SweepRetriesPersist', 'SweepDeadItems', 'SweepBacklogGrowing', 'SweepJobPaused'];
   const covered = (job: string) => rules.filter((rule) => jobsSelected(rule.expr).includes(job)).map((rule) => rule.alert);
 
   it('are rules of alerts only, each selecting its jobs by name, all of them scheduled', () => {
