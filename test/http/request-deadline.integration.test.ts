@@ -30,6 +30,8 @@ async function failureOf(work: Promise<unknown>): Promise<{ error: ServiceError;
   return { error, ms: performance.now() - started };
 }
 
+const fixedToken = () => createTokenCache({ fetchToken: async () => ({ accessToken: 'tok-1', expiresInMs: 300_000 }) });
+
 /** How long the service saw each request's connection held open, once the client has let go of all of them. */
 async function heldMs(endpoint: 'token' | 'notify'): Promise<number[]> {
   const requests = service!.of(endpoint);
@@ -52,16 +54,27 @@ describe('every request ends within HTTP_TIMEOUT_MS of its start, however slowly
     }
   });
 
-  it('a notification whose answer trickles in a byte at a time', async () => {
-    service = await startHostileService({ notify: (_, res) => trickle(res, 201, JSON.stringify({ status: 'accepted', padding: 'x'.repeat(40) })) });
+  it('a notification whose error answer trickles in a byte at a time', async () => {
+    service = await startHostileService({ notify: (_, res) => trickle(res, 503, JSON.stringify({ error: 'busy', padding: 'x'.repeat(40) })) });
     const http = createHttpClient({ baseURL: service.url, timeoutMs: TIMEOUT_MS, maxSockets: 2 });
-    const tokens = createTokenCache({ fetchToken: async () => ({ accessToken: 'tok-1', expiresInMs: 300_000 }) });
-    const client = createNotificationClient({ http, tokens, retry: { retries: 0, baseMs: 1, maxMs: 1 } });
+    const client = createNotificationClient({ http, tokens: fixedToken(), retry: { retries: 0, baseMs: 1, maxMs: 1 } });
     try {
       const { error, ms } = await failureOf(client.send({ workspaceId: randomUUID(), key: 'k-1', message: 'Todo 1 is delayed' }));
 
       expect(error).toMatchObject({ kind: 'transient', details: { code: 'ETIMEDOUT' } });
       expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+      expect((await heldMs('notify')).every((held) => held < TIMEOUT_MS + MARGIN_MS)).toBe(true);
+    } finally {
+      closeHttpClient(http);
+    }
+  });
+
+  it('a notification accepted with a body that trickles: sent at its status, the connection cut at the deadline', async () => {
+    service = await startHostileService({ notify: (_, res) => trickle(res, 201, JSON.stringify({ status: 'accepted', padding: 'x'.repeat(40) })) });
+    const http = createHttpClient({ baseURL: service.url, timeoutMs: TIMEOUT_MS, maxSockets: 2 });
+    const client = createNotificationClient({ http, tokens: fixedToken(), retry: { retries: 0, baseMs: 1, maxMs: 1 } });
+    try {
+      expect(await client.send({ workspaceId: randomUUID(), key: 'k-1', message: 'Todo 1 is delayed' })).toEqual({ status: 201, attempts: 1 });
       expect((await heldMs('notify')).every((held) => held < TIMEOUT_MS + MARGIN_MS)).toBe(true);
     } finally {
       closeHttpClient(http);
