@@ -67,13 +67,13 @@ export function createNotificationClient(deps: {
       let attempts = 0;
       return withRetry(async () => {
         attempts += 1;
-        const token = await deps.tokens.get(notification.workspaceId);
+        const token = await deps.tokens.get(notification.workspaceId, signal);
         let response = await post(notification, token, signal);
         if (classifyStatus(response.status) === 'unauthorized') {
           discardBody(response);
           deps.tokens.invalidate(notification.workspaceId, token);
           attempts += 1;
-          response = await post(notification, await deps.tokens.get(notification.workspaceId), signal);
+          response = await post(notification, await deps.tokens.get(notification.workspaceId, signal), signal);
         }
         const outcome = classifyStatus(response.status);
         // Accepted is accepted, whatever the body says or however long it is.

@@ -53,6 +53,10 @@ export function classifyRequestError(error: unknown, endpoint: string): ServiceE
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '')) {
     return new ServiceError(`no answer from ${endpoint} within the timeout`, 'transient', { endpoint, code: 'ETIMEDOUT' });
   }
+  if (code === 'ERR_CANCELED') {
+    // Our own signal ended it (the run stopping): nothing is known about the request.
+    return new ServiceError(`request to ${endpoint} was cancelled`, 'transient', { endpoint, code });
+  }
   if (TRANSIENT_CODES.has(code) || /socket hang up/i.test(e.message ?? '')) {
     return new ServiceError(`connection to ${endpoint} failed (${code})`, 'transient', { endpoint, code });
   }

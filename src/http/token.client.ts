@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { AxiosInstance } from 'axios';
 import { ERROR_BODY_BYTES, readBody, STREAMED } from './response-body.js';
+import { withRetry, type RetryOptions } from './retry.js';
 import { classifyRequestError, errorFromResponse, ServiceError } from './service-error.js';
 import type { IssuedToken } from './token-cache.js';
 
@@ -18,18 +19,37 @@ export interface ClientCredentials {
   clientSecret: string;
 }
 
+export interface TokenFetchOptions {
+  /**
+   * Retries of a transient failure, with backoff, before the fetch fails. A token fetch
+   * retries on its own: retried only inside each notification's retries, a flaky
+   * /auth/token spent the notification attempts of its workspace's items.
+   */
+  retry?: RetryOptions;
+  /** Aborts the request in flight and any wait before a retry. */
+  signal?: AbortSignal;
+}
+
 /** OAuth 2.0 client credentials (RFC 6749 §4.4) for one workspace's scope. */
 export async function fetchWorkspaceToken(
   http: AxiosInstance,
   credentials: ClientCredentials,
   workspaceId: string,
+  options: TokenFetchOptions = {},
 ): Promise<IssuedToken> {
+  const { retry, signal } = options;
+  if (!retry) return requestToken(http, credentials, workspaceId, signal);
+  return withRetry(() => requestToken(http, credentials, workspaceId, signal), { ...retry, signal });
+}
+
+async function requestToken(http: AxiosInstance, credentials: ClientCredentials, workspaceId: string, signal?: AbortSignal): Promise<IssuedToken> {
   const body = new URLSearchParams({ grant_type: 'client_credentials', scope: `workspace:${workspaceId}` });
   let response;
   let answer;
   try {
     response = await http.post<Readable>('/auth/token', body.toString(), {
       ...STREAMED,
+      signal,
       auth: { username: credentials.clientId, password: credentials.clientSecret },
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
     });
