@@ -11,6 +11,13 @@ export interface TokenCacheOptions {
   fetchToken: (workspaceId: string, signal: AbortSignal) => Promise<IssuedToken>;
   /** Refresh this long before expiry, at most; a tenth of a short lifetime otherwise (default 30 s). */
   refreshBeforeMs?: number;
+  /**
+   * A token is used at least this long (less a tenth), whatever lifetime it came with, and
+   * a token that replaced a refused one is not replaced again sooner (default 20 s): a
+   * service that issues tokens already expired, or refuses every token it issues, costs
+   * a few fetches a minute per workspace, not one per notification.
+   */
+  minLifetimeMs?: number;
   /** Workspaces kept at most; the least recently used is dropped first (default 10,000). */
   maxEntries?: number;
   now?: () => number;
@@ -39,6 +46,12 @@ interface Entry {
   controller: AbortController;
   /** Callers waiting for the fetch with a signal; Infinity once one waits without. */
   waiting: number;
+  /** When the fetch settled. */
+  settledAt?: number;
+  /** Refused (401) and due for one refresh. */
+  refused?: boolean;
+  /** Fetched to replace a refused token. */
+  replacesRefused: boolean;
 }
 
 /**
@@ -51,17 +64,23 @@ interface Entry {
 export function createTokenCache(options: TokenCacheOptions): TokenCache {
   const now = options.now ?? Date.now;
   const refreshBeforeMs = options.refreshBeforeMs ?? 30_000;
+  const minLifetimeMs = options.minLifetimeMs ?? 20_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const entries = new Map<string, Entry>();
   let fetches = 0;
 
   const fetchFresh = (workspaceId: string): Entry => {
     fetches += 1;
-    const entry: Entry = { promise: Promise.resolve(''), controller: new AbortController(), waiting: 0 };
+    const entry: Entry = {
+      promise: Promise.resolve(''), controller: new AbortController(), waiting: 0,
+      replacesRefused: entries.get(workspaceId)?.refused === true,
+    };
     entry.promise = options.fetchToken(workspaceId, entry.controller.signal).then(
       (issued) => {
+        const lifetime = Math.max(issued.expiresInMs, minLifetimeMs);
         entry.token = issued.accessToken;
-        entry.refreshAt = now() + issued.expiresInMs - Math.min(refreshBeforeMs, issued.expiresInMs / 10);
+        entry.settledAt = now();
+        entry.refreshAt = entry.settledAt + lifetime - Math.min(refreshBeforeMs, lifetime / 10);
         return issued.accessToken;
       },
       (error: unknown) => {
@@ -123,7 +142,11 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     invalidate(workspaceId, refusedToken) {
       const entry = entries.get(workspaceId);
       // Concurrent 401s for the same old token cause one refresh, not one each.
-      if (entry && entry.token === refusedToken) entries.delete(workspaceId);
+      if (!entry || entry.token !== refusedToken || entry.refused) return;
+      // A fresh replacement refused again: a third token would fare no better, soon.
+      if (entry.replacesRefused && now() - (entry.settledAt ?? 0) < minLifetimeMs) return;
+      entry.refused = true;
+      entry.refreshAt = 0;
     },
     get fetches() {
       return fetches;

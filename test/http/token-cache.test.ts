@@ -339,4 +339,66 @@ describe('createTokenCache', () => {
       expect(await patient).toBe('tok-a');
     });
   });
+
+  describe('a floor under every lifetime', () => {
+    it('keeps a token issued already expired for minLifetimeMs (less a tenth), then fetches a new one', async () => {
+      const clock = createClock();
+      const fake = createFakeTokens({ 'ws-a': 0 });
+      const cache = createTokenCache({ fetchToken: fake.fetchToken, now: clock.now, minLifetimeMs: 20_000 });
+
+      expect(await cache.get('ws-a')).toBe('ws-a-1');
+      expect(await cache.get('ws-a')).toBe('ws-a-1');
+      clock.advance(17_999);
+      expect(await cache.get('ws-a')).toBe('ws-a-1');
+      clock.advance(1);
+      expect(await cache.get('ws-a')).toBe('ws-a-2');
+      expect(cache.fetches).toBe(2);
+    });
+
+    it('has a floor of 20 s by default', async () => {
+      const clock = createClock();
+      const fake = createFakeTokens({ 'ws-a': 1 });
+      const cache = createTokenCache({ fetchToken: fake.fetchToken, now: clock.now });
+
+      await cache.get('ws-a');
+      clock.advance(17_999);
+      expect(await cache.get('ws-a')).toBe('ws-a-1');
+      clock.advance(1);
+      expect(await cache.get('ws-a')).toBe('ws-a-2');
+    });
+
+    it('refreshes a refused token once, but keeps its replacement when that is refused too within the floor', async () => {
+      const clock = createClock();
+      const fake = createFakeTokens();
+      const cache = createTokenCache({ fetchToken: fake.fetchToken, now: clock.now, minLifetimeMs: 20_000 });
+      const first = await cache.get('ws-a');
+
+      cache.invalidate('ws-a', first);
+      const second = await cache.get('ws-a');
+      cache.invalidate('ws-a', second);
+
+      expect(second).toBe('ws-a-2');
+      expect(await cache.get('ws-a')).toBe('ws-a-2');
+      clock.advance(20_000);
+      cache.invalidate('ws-a', second);
+      expect(await cache.get('ws-a')).toBe('ws-a-3');
+      expect(cache.fetches).toBe(3);
+    });
+
+    it('refreshes a refused token that was not itself a replacement, however young', async () => {
+      const clock = createClock();
+      const fake = createFakeTokens();
+      const cache = createTokenCache({ fetchToken: fake.fetchToken, now: clock.now, minLifetimeMs: 20_000 });
+      const first = await cache.get('ws-a');
+      clock.advance(1_000);
+      cache.invalidate('ws-a', await cache.get('ws-a'));
+      const second = await cache.get('ws-a');
+      clock.advance(25_000);
+      expect(await cache.get('ws-a')).toBe(second);
+      cache.invalidate('ws-a', second);
+
+      expect(first).toBe('ws-a-1');
+      expect(await cache.get('ws-a')).toBe('ws-a-3');
+    });
+  });
 });

@@ -11,6 +11,7 @@ import { useTestbed } from '../support/testbed.js';
 const SEND = 'send-delay-notifications';
 const CREDENTIALS = { clientId: 'sweep-test', clientSecret: 'sweep-test-secret' };
 const RETRY = { retries: 3, baseMs: 1, maxMs: 10 };
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const TOKEN_ANSWER = JSON.stringify({ access_token: 'tok-trickled', token_type: 'Bearer', expires_in: 300 });
 
 let service: HostileService | undefined;
@@ -80,6 +81,19 @@ describe('token fetches in a run', () => {
     const sent = run.logs.filter((line) => line.msg === 'sent a delay notification');
     expect(sent).toHaveLength(50);
     expect(sent.every((line) => line.attempts === 1)).toBe(true);
+  });
+
+  it('fetches a token a few times a minute at most, though each comes already expired', async () => {
+    await insertTodos(testbed.database.db, buildDelayedTodos(60, 1));
+    const expired = (n: number) => `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url({ sub: `n${n}`, exp: Math.floor(Date.now() / 1000) - 60 })}.c2ln`;
+    service = await startHostileService({
+      token: (request, res) => void service!.issue(request, res, { access_token: expired(request.seq), expires_in: undefined }),
+    });
+
+    const run = await runSweep([SEND, '--date', '2022-06-03', '--concurrency', '4'], { database: testbed.database, servicesUrl: service.url });
+
+    expect(run.summary).toMatchObject({ sent: 60 });
+    expect(service.of('token').length).toBeLessThanOrEqual(3);
   });
 
   // A real child process and the test share the database: that needs a server.
