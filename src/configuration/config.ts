@@ -143,6 +143,21 @@ export function redactUrl(raw: string): string {
   return url.toString();
 }
 
+/** The secret parts of a URL as they may appear in text: its password, encoded and decoded. */
+export function secretsOfUrl(raw: string): string[] {
+  const url = tryUrl(raw);
+  if (!url?.password) return [];
+  return [url.password, safeDecode(url.password)];
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** One line for people and logs: where the jobs keep their data. */
 export function describeDatabase(database: DatabaseConfig): string {
   return database.kind === 'postgres'

@@ -1,3 +1,5 @@
+import { redactSecrets } from '../logging/secret-registry.js';
+
 /**
  * How a call to another team's service ended, mapped in this one place from HTTP
  * statuses and socket errors, as ../shared/notify-service.md prescribes.
@@ -109,8 +111,9 @@ function describeBody(body: unknown): string {
 }
 
 function sanitize(text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  // Bearer values echoed back by a service must not reach our logs.
+  // Before anything is cut: half a secret is still too much of it.
+  const oneLine = redactSecrets(text).replace(/\s+/g, ' ').trim();
+  // Bearer values echoed back by a service must not reach our logs, registered or not.
   const noTokens = oneLine.replace(/\b(bearer|basic)\b(?:[\s:]+(?:bearer|basic)\b)*[\s:]*[^\s"',;}]+/gi, '$1 [redacted]');
   return noTokens.length > 200 ? `${noTokens.slice(0, 200)}…` : noTokens;
 }

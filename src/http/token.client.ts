@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { AxiosInstance } from 'axios';
 import { ERROR_BODY_BYTES, readBody, STREAMED } from './response-body.js';
 import { withRetry, type RetryOptions } from './retry.js';
+import { registerSecret } from '../logging/secret-registry.js';
 import { classifyRequestError, errorFromResponse, ServiceError } from './service-error.js';
 import type { IssuedToken } from './token-cache.js';
 
@@ -67,7 +68,10 @@ async function requestToken(http: AxiosInstance, credentials: ClientCredentials,
   if (answer.truncated) {
     throw new ServiceError(`answer from ${ENDPOINT} is larger than allowed`, 'permanent', { endpoint: ENDPOINT, status: 200, code: 'ERR_BODY_TOO_LARGE' });
   }
-  return parseTokenAnswer(answer.data);
+  const issued = parseTokenAnswer(answer.data);
+  // From now on no log line, error text or stored row may carry it.
+  registerSecret(issued.accessToken, { issued: true });
+  return issued;
 }
 
 /** Reads a token answer; anything without a usable access_token is a permanent failure. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
+import { redactSecrets } from '../logging/secret-registry.js';
 
 /** succeeded: exit 0; partial: finished with items to retry (exit 75); failed: aborted (exit 1). */
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted';
@@ -32,6 +33,6 @@ export async function finishRun(
     status: outcome.status,
     finished_at: db.fn.now(),
     counts: outcome.counts ? JSON.stringify(outcome.counts) : null,
-    error: outcome.error ?? null,
+    error: outcome.error === undefined ? null : redactSecrets(outcome.error),
   });
 }
