@@ -65,6 +65,26 @@ describe('sweep as a process', () => {
     expect(stderr).not.toContain('hunter2');
   });
 
+  it.each([
+    ['SERVICES_URL with credentials', { SERVICES_URL: 'http://user:hunter2-pw@127.0.0.1:1/', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sweep' }, /SERVICES_URL must not carry a user or password/],
+    ['SERVICES_URL without a scheme', { SERVICES_URL: 'user:hunter2-pw@127.0.0.1:1', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sweep' }, /SERVICES_URL must be an http/],
+    ['DATABASE_URL without a scheme', { DATABASE_URL: 'svc:hunter2-pw@127.0.0.1:1/sweep' }, /DATABASE_URL must be a postgres/],
+  ])('exits 64 with one line for %s, never showing its password', async (_, env, message) => {
+    const { code, stdout, stderr } = await sweepProcess(['send-delay-notifications'], env);
+    expect(code).toBe(64);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(message);
+    expect(stdout + stderr).not.toContain('hunter2-pw');
+  });
+
+  it('never shows a database password given as a query parameter, at the default level', async () => {
+    const { code, stdout, stderr } = await sweepProcess(['send-delay-notifications'],
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sweep?password=hunter2-pw', LOG_LEVEL: 'info' });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/cannot reach the database \(PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/sweep\?password=\*\*\*\)/);
+    expect(stdout + stderr).not.toContain('hunter2-pw');
+  });
+
   it('exits 1 with one clear line and no stack trace when the database is unreachable', async () => {
     const { code, stdout, stderr } = await sweepProcess(['send-delay-notifications'],
       { DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/sweep' });

@@ -1,5 +1,6 @@
 import { registerSecret } from '../logging/secret-registry.js';
-import { secretsOfUrl, type Config } from './config.js';
+import type { Config } from './config.js';
+import { secretsOfUrl } from './url-secrets.js';
 
 /**
  * Registers the configuration's secret values, so that no log line, error text or
@@ -9,6 +10,6 @@ import { secretsOfUrl, type Config } from './config.js';
 export function registerConfigSecrets(config: Config): void {
   registerSecret(config.serviceClientSecret);
   registerSecret(Buffer.from(`${config.serviceClientId}:${config.serviceClientSecret}`).toString('base64'));
-  const urls = [config.database.kind === 'postgres' ? config.database.url : undefined, config.pushgatewayUrl, config.servicesUrl];
+  const urls = [config.database.kind === 'postgres' ? config.database.url : undefined, config.pushgatewayUrl];
   for (const url of urls) if (url !== undefined) for (const secret of secretsOfUrl(url)) registerSecret(secret);
 }
