@@ -111,8 +111,9 @@ function describeBody(body: unknown): string {
 }
 
 function sanitize(text: string): string {
-  // Before anything is cut: half a secret is still too much of it.
-  const oneLine = redactSecrets(text).replace(/\s+/g, ' ').trim();
+  // Secrets go before anything is cut: half a secret is still too much of it.
+  // One line without control characters: it goes to logs, tables and terminals.
+  const oneLine = redactSecrets(text).replace(/[\s\p{Cc}]+/gu, ' ').trim();
   // Bearer values echoed back by a service must not reach our logs, registered or not.
   const noTokens = oneLine.replace(/\b(bearer|basic)\b(?:[\s:]+(?:bearer|basic)\b)*[\s:]*[^\s"',;}]+/gi, '$1 [redacted]');
   return noTokens.length > 200 ? `${noTokens.slice(0, 200)}…` : noTokens;
