@@ -9,13 +9,19 @@ import type { DeliveryRule } from './prune.type.js';
  * todo that is still there with that due date stays delayed, and its ledger row is
  * what keeps it from being notified again.
  */
-const ITEM_GONE: Record<string, string> = {
-  'send-delay-notifications':
-    'not exists (select 1 from todos t where t.id = d.item_id::uuid and t.due_date = d.item_date)',
+const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
+const ITEMS: Record<string, { wellFormed: string; gone: string }> = {
+  'send-delay-notifications': {
+    wellFormed: `d.item_id ~* ${UUID}`,
+    // The case guards the cast whatever order PostgreSQL evaluates the conditions in: a
+    // row not written by the job (an item_id that is no uuid) must not fail the statement.
+    gone: `not exists (select 1 from todos t where t.id = case when d.item_id ~* ${UUID} then d.item_id::uuid end`
+      + ' and t.due_date = d.item_date)',
+  },
 };
 
 /** Jobs whose deliveries prune can delete without --allow-resend. */
-export const JOBS_WITH_KNOWN_ITEMS = Object.keys(ITEM_GONE);
+export const JOBS_WITH_KNOWN_ITEMS = Object.keys(ITEMS);
 
 /** The cutoff by the database's clock (the one that wrote the timestamps), fixed for the whole run. */
 export async function getCutoff(db: Knex, hours: number): Promise<Date> {
@@ -41,13 +47,29 @@ function deliveryCondition(rule: DeliveryRule, full: boolean): [string, unknown[
   let sql = `d.status in (${statuses}) and d.updated_at < ?::timestamptz`;
   const bindings: unknown[] = [...rule.statuses, rule.cutoff.toISOString()];
   if (rule.itemGoneFor !== undefined) {
-    const itemGone = ITEM_GONE[rule.itemGoneFor];
-    if (!itemGone) throw new Error(`prune does not know the items of job ${rule.itemGoneFor}`);
+    const items = ITEMS[rule.itemGoneFor];
+    if (!items) throw new Error(`prune does not know the items of job ${rule.itemGoneFor}`);
     sql += ' and d.job = ?';
     bindings.push(rule.itemGoneFor);
-    if (full) sql += ` and ${itemGone}`;
+    // A delivery whose item prune cannot look up is kept: whether its item is gone is unknown.
+    if (full) sql += ` and ${items.wellFormed} and ${items.gone}`;
   }
   return [sql, bindings];
+}
+
+/**
+ * Old deliveries of the rule's job whose item_id the job could not have written (not a
+ * todo id): prune keeps them, and says which they are. The first `limit` keys, and how many.
+ */
+export async function getMalformedDeliveries(db: Knex, rule: DeliveryRule & { itemGoneFor: string }, limit: number): Promise<{ count: number; keys: string[] }> {
+  const items = ITEMS[rule.itemGoneFor];
+  if (!items) throw new Error(`prune does not know the items of job ${rule.itemGoneFor}`);
+  const [where, bindings] = deliveryCondition(rule, false);
+  const result = await db.raw<{ rows: Array<{ key: string; n: number }> }>(
+    `select d.key, count(*) over ()::int as n from deliveries d where ${where} and not (${items.wellFormed}) order by d.key limit ?`,
+    [...bindings, limit] as Knex.RawBinding[],
+  );
+  return { count: result.rows[0]?.n ?? 0, keys: result.rows.map((row) => row.key) };
 }
 
 async function count(db: Knex, sql: string, bindings: unknown[]): Promise<number> {
