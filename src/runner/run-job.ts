@@ -119,7 +119,8 @@ async function recordFinish(
   try {
     await finishRun(db, runId, outcome);
   } catch (error) {
-    logger.warn({ runId, reason: (error as Error).message }, 'could not record the end of the run in job_runs');
+    // The logger carries runId already: a second one would make a line with two.
+    logger.warn({ reason: (error as Error).message }, 'could not record the end of the run in job_runs');
   }
 }
 

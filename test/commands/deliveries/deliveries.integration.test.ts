@@ -96,3 +96,12 @@ it('shows the control characters of a stored error escaped, never sent to the te
   expect(run.output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   expect(run.output).toContain('refused \\x1b[2J\\x1b[Hbell\\x07 back\\x08\\x08');
 });
+
+it('logs a re-arm by job with the filter under a name of its own, so the line has one job: the command', async () => {
+  const retry = await sweep(['deliveries', 'retry', '--job', SEND, '--status', 'dead']);
+
+  const line = retry.stderr.split('\n').find((text) => text.includes('re-armed'));
+  expect(line).toBeDefined();
+  expect(line!.match(/"job":/g)).toHaveLength(1);
+  expect(JSON.parse(line!)).toMatchObject({ job: 'deliveries', forJob: SEND, statuses: ['dead'], rearmed: 1 });
+});
