@@ -1,8 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import { finished, Readable } from 'node:stream';
-import axios, { AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
-import { startDeadline, type Deadline } from './request-deadline.js';
+import axios, { type AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import { attachDeadline, endDeadline } from './request-deadline.js';
 
 export interface HttpClientOptions {
   baseURL: string;
@@ -15,10 +14,6 @@ export interface HttpClientOptions {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
-
-/** Each request's deadline and start, by its config: axios hands the same object to the interceptors. */
-const deadlines = new WeakMap<object, Deadline>();
-const starts = new WeakMap<object, number>();
 
 /**
  * One axios instance per run: keep-alive sockets, a total deadline on every request, no
@@ -39,42 +34,27 @@ export function createHttpClient(options: HttpClientOptions): AxiosInstance {
     proxy: false,
   });
   const { onRequestDone } = options;
-  const endpoint = (config: InternalAxiosRequestConfig | undefined) => `${(config?.method ?? 'get').toUpperCase()} ${config?.url ?? ''}`;
-  const elapsed = (config: InternalAxiosRequestConfig | undefined) =>
-    (performance.now() - (config ? starts.get(config) ?? performance.now() : performance.now())) / 1000;
+  const started = new WeakMap<object, number>();
   // synchronous: axios then skips a promise chain per request for this interceptor.
   client.interceptors.request.use((config) => {
-    const deadline = startDeadline(options.timeoutMs, config.signal as AbortSignal | undefined);
-    config.signal = deadline.signal;
-    deadlines.set(config, deadline);
-    if (onRequestDone) starts.set(config, performance.now());
+    attachDeadline(config, options.timeoutMs);
+    if (onRequestDone) started.set(config, performance.now());
     return config;
   }, null, { synchronous: true });
+  const endpoint = (config: InternalAxiosRequestConfig | undefined) => `${(config?.method ?? 'get').toUpperCase()} ${config?.url ?? ''}`;
+  const elapsed = (config: InternalAxiosRequestConfig | undefined) =>
+    (performance.now() - (config ? started.get(config) ?? performance.now() : performance.now())) / 1000;
   client.interceptors.response.use((response: AxiosResponse) => {
-    const deadline = deadlines.get(response.config);
-    // A streamed answer is still arriving: its clock runs until the stream is done.
-    if (response.data instanceof Readable) finished(response.data, () => deadline?.end());
-    else deadline?.end();
     const status = response.status;
     onRequestDone?.(endpoint(response.config), status === 409 || status === 401 || status === 429 ? String(status) : `${Math.floor(status / 100)}xx`,
       elapsed(response.config));
     return response;
   }, (error: AxiosError) => {
-    const failure = timedOut(error.config) ? timeoutError(error.config, options.timeoutMs) : error;
-    if (error.config) deadlines.get(error.config)?.end();
-    onRequestDone?.(endpoint(error.config), failure.code ?? 'error', elapsed(error.config));
-    throw failure;
+    endDeadline(error.config);
+    onRequestDone?.(endpoint(error.config), error.code ?? 'error', elapsed(error.config));
+    throw error;
   });
   return client;
-}
-
-/** Whether the request of `config` was ended by its deadline rather than by its caller or the network. */
-export function timedOut(config: object | undefined): boolean {
-  return config !== undefined && deadlines.get(config)?.timedOut === true;
-}
-
-export function timeoutError(config: InternalAxiosRequestConfig | undefined, timeoutMs?: number): AxiosError {
-  return new AxiosError(`timeout${timeoutMs === undefined ? '' : ` of ${timeoutMs}ms`} exceeded`, AxiosError.ETIMEDOUT, config);
 }
 
 /** Frees the keep-alive sockets so the process can exit at once. */

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import type { AxiosResponse } from 'axios';
-import { timedOut, timeoutError } from './http-client.js';
 
 /**
  * Answers are requested as streams (`responseType: 'stream'`) and read here, within a
@@ -25,26 +24,22 @@ export interface ResponseBody {
 
 /**
  * Reads at most `maxBytes` of a streamed answer. Beyond that the stream is destroyed,
- * which closes the connection: cheaper than reading on. A deadline that ends the
- * request while its body arrives is reported as a timeout, as it is before the headers.
+ * which closes the connection: cheaper than reading on.
  */
 export async function readBody(response: AxiosResponse<Readable>, maxBytes: number): Promise<ResponseBody> {
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
-  try {
-    for await (const chunk of response.data as AsyncIterable<Buffer>) {
-      if (size + chunk.length > maxBytes) {
-        chunks.push(chunk.subarray(0, maxBytes - size));
-        size = maxBytes;
-        truncated = true;
-        break; // destroys the stream
-      }
-      chunks.push(chunk);
-      size += chunk.length;
+  // A deadline that ends the request meanwhile fails the stream with its timeout error.
+  for await (const chunk of response.data as AsyncIterable<Buffer>) {
+    if (size + chunk.length > maxBytes) {
+      chunks.push(chunk.subarray(0, maxBytes - size));
+      size = maxBytes;
+      truncated = true;
+      break; // destroys the stream
     }
-  } catch (error) {
-    throw timedOut(response.config) ? timeoutError(response.config) : error;
+    chunks.push(chunk);
+    size += chunk.length;
   }
   return { data: parseBody(Buffer.concat(chunks, size).toString('utf8')), truncated };
 }
