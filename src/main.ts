@@ -1,5 +1,6 @@
 import { runCli } from './cli.js';
 import { withEnvFile } from './configuration/env-file.js';
+import { ConfigError } from './runner/errors.js';
 import { ExitCode } from './runner/exit-codes.js';
 
 /**
@@ -27,8 +28,20 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-const exitCode = await runCli(process.argv.slice(2), {
-  env: withEnvFile(process.env, process.cwd()),
+/** The environment with .env under it; undefined, once the problem is said, when .env cannot be read. */
+function readEnvironment(): Record<string, string | undefined> | undefined {
+  try {
+    return withEnvFile(process.env, process.cwd());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`sweep: ${error.message}\n`);
+    return undefined;
+  }
+}
+
+const env = readEnvironment();
+const exitCode = env === undefined ? ExitCode.USAGE : await runCli(process.argv.slice(2), {
+  env,
   cwd: process.cwd(),
   stdout: process.stdout,
   stderr: process.stderr,

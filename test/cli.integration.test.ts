@@ -1,16 +1,24 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SWEEP_FROM_SOURCES } from './support/sweep-process.js';
 import { createEmbeddedDataDir, createTestDatabase, type TestDatabase } from './support/test-database.js';
 
+/** The sources by absolute paths, for a process started in another working directory. */
+const SWEEP_FROM_ANYWHERE = ['--import', pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href, resolve('src/main.ts')];
+
 /** Runs the sweep as a scheduler would: a real process, its real exit code. */
-function sweepProcess(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...SWEEP_FROM_SOURCES, ...args], {
+function sweepProcess(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [...(cwd ? SWEEP_FROM_ANYWHERE : SWEEP_FROM_SOURCES), ...args], {
       env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
       timeout: 60_000,
+      cwd,
     }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
 }
@@ -72,6 +80,40 @@ describe('sweep as a process', () => {
     expect(stderr).toMatch(/DATABASE_URL must be a postgres:\/\/ URL/);
     expect(stderr).toMatch(/LOG_LEVEL must be one of/);
     expect(stderr).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['SERVICES_URL with credentials', { SERVICES_URL: 'http://user:hunter2-pw@127.0.0.1:1/', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sweep' }, /SERVICES_URL must not carry a user or password/],
+    ['SERVICES_URL without a scheme', { SERVICES_URL: 'user:hunter2-pw@127.0.0.1:1', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sweep' }, /SERVICES_URL must be an http/],
+    ['DATABASE_URL without a scheme', { DATABASE_URL: 'svc:hunter2-pw@127.0.0.1:1/sweep' }, /DATABASE_URL must be a postgres/],
+  ])('exits 64 with one line for %s, never showing its password', async (_, env, message) => {
+    const { code, stdout, stderr } = await sweepProcess(['send-delay-notifications'], env);
+    expect(code).toBe(64);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(message);
+    expect(stdout + stderr).not.toContain('hunter2-pw');
+  });
+
+  it('never shows a database password given as a query parameter, at the default level', async () => {
+    const { code, stdout, stderr } = await sweepProcess(['send-delay-notifications'],
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sweep?password=hunter2-pw', LOG_LEVEL: 'info' });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/cannot reach the database \(PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/sweep\?password=\*\*\*\)/);
+    expect(stdout + stderr).not.toContain('hunter2-pw');
+  });
+
+  it('exits 64 with one line, and no stack trace, when .env is a directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sweep-cwd-'));
+    try {
+      mkdirSync(join(dir, '.env'));
+      const { code, stdout, stderr } = await sweepProcess(['runs'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sweep' }, dir);
+      expect(code).toBe(64);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(/^sweep: invalid configuration: \.env in .* cannot be read: .*EISDIR/);
+      expect(stdout).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 1 with one clear line and no stack trace when the database is unreachable', async () => {

@@ -1,5 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../runner/errors.js';
+import { describeRejectedUrl, hasCredentials, redactUrl, tryUrl } from './url-secrets.js';
+
+export { redactUrl, secretsOfUrl } from './url-secrets.js';
 
 /**
  * Everything the runner reads from the environment, validated once at start.
@@ -73,7 +76,7 @@ export function getConfig(
     database: databaseUrl
       ? { kind: 'postgres', url: databaseUrl }
       : { kind: 'embedded', dataDir: isAbsolute(dataDir) ? dataDir : resolve(context.cwd, dataDir) },
-    servicesUrl: read('SERVICES_URL', parseHttpUrl, DEFAULT_SERVICES_URL),
+    servicesUrl: read('SERVICES_URL', parseServicesUrl, DEFAULT_SERVICES_URL),
     serviceClientId: read('SERVICE_CLIENT_ID', (raw) => raw, LOCAL_CLIENT_ID),
     serviceClientSecret: read('SERVICE_CLIENT_SECRET', (raw) => raw, LOCAL_CLIENT_SECRET),
     log: {
@@ -110,37 +113,34 @@ function parseOneOf<T extends string>(raw: string, allowed: readonly T[]): T {
   throw new Error(`must be one of ${allowed.join(', ')} (got '${raw}')`);
 }
 
+/** An http(s) URL; user:password@ is allowed (a Pushgateway behind basic auth) and never shown. */
 function parseHttpUrl(raw: string): string {
   const url = tryUrl(raw);
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
-    throw new Error(`must be an http:// or https:// URL (got '${redactUrl(raw)}')`);
+    throw new Error(`must be an http:// or https:// URL (${describeRejectedUrl(raw)})`);
   }
   return raw.replace(/\/+$/, '');
+}
+
+/**
+ * The services' base URL, without credentials: axios would turn user:password@ into a
+ * Basic header on every notification, in place of the workspace's Bearer token.
+ */
+function parseServicesUrl(raw: string): string {
+  const url = parseHttpUrl(raw);
+  if (hasCredentials(url)) {
+    throw new Error(`must not carry a user or password (got '${redactUrl(raw)}'): the services are called with `
+      + 'SERVICE_CLIENT_ID/SERVICE_CLIENT_SECRET and each workspace\'s Bearer token');
+  }
+  return url;
 }
 
 function parsePostgresUrl(raw: string): string {
   const url = tryUrl(raw);
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
-    throw new Error(`must be a postgres:// URL, e.g. postgres://user:password@host:5432/database (got '${redactUrl(raw)}')`);
+    throw new Error(`must be a postgres:// URL, e.g. postgres://user:password@host:5432/database (${describeRejectedUrl(raw)})`);
   }
   return raw;
-}
-
-function tryUrl(raw: string): URL | undefined {
-  try {
-    return new URL(raw);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A URL fit for logs and messages: its password replaced by ***. */
-export function redactUrl(raw: string): string {
-  const url = tryUrl(raw);
-  // Unparseable (often a password with an unencoded / or @): hide everything up to the last @.
-  if (!url) return raw.replace(/\/\/.*@/, '//***@');
-  if (url.password) url.password = '***';
-  return url.toString();
 }
 
 /** One line for people and logs: where the jobs keep their data. */

@@ -1,9 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
+import axios, { type AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import { attachDeadline, endDeadline } from './request-deadline.js';
 
 export interface HttpClientOptions {
   baseURL: string;
+  /** The total time one request may take, answer included (HTTP_TIMEOUT_MS). */
   timeoutMs: number;
   /** Sockets per host: at least the run's concurrency, so requests never queue for a socket. */
   maxSockets: number;
@@ -14,7 +16,7 @@ export interface HttpClientOptions {
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * One axios instance per run: keep-alive sockets, a timeout on every request, no
+ * One axios instance per run: keep-alive sockets, a total deadline on every request, no
  * redirects followed, bounded bodies, and every status handed back for us to classify.
  * TLS verification stays on: nothing here or in the configuration turns it off.
  */
@@ -22,7 +24,6 @@ export function createHttpClient(options: HttpClientOptions): AxiosInstance {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
   const client = axios.create({
     baseURL: options.baseURL,
-    timeout: options.timeoutMs,
     maxRedirects: 0,
     maxContentLength: MAX_BODY_BYTES,
     maxBodyLength: MAX_BODY_BYTES,
@@ -33,26 +34,26 @@ export function createHttpClient(options: HttpClientOptions): AxiosInstance {
     proxy: false,
   });
   const { onRequestDone } = options;
-  if (onRequestDone) {
-    const started = new WeakMap<object, number>();
-    const endpoint = (config: InternalAxiosRequestConfig | undefined) => `${(config?.method ?? 'get').toUpperCase()} ${config?.url ?? ''}`;
-    const elapsed = (config: InternalAxiosRequestConfig | undefined) =>
-      (performance.now() - (config ? started.get(config) ?? performance.now() : performance.now())) / 1000;
-    // synchronous: axios then skips a promise chain per request for this interceptor.
-    client.interceptors.request.use((config) => {
-      started.set(config, performance.now());
-      return config;
-    }, null, { synchronous: true });
-    client.interceptors.response.use((response) => {
-      const status = response.status;
-      onRequestDone(endpoint(response.config), status === 409 || status === 401 || status === 429 ? String(status) : `${Math.floor(status / 100)}xx`,
-        elapsed(response.config));
-      return response;
-    }, (error: AxiosError) => {
-      onRequestDone(endpoint(error.config), error.code ?? 'error', elapsed(error.config));
-      throw error;
-    });
-  }
+  const started = new WeakMap<object, number>();
+  // synchronous: axios then skips a promise chain per request for this interceptor.
+  client.interceptors.request.use((config) => {
+    attachDeadline(config, options.timeoutMs);
+    if (onRequestDone) started.set(config, performance.now());
+    return config;
+  }, null, { synchronous: true });
+  const endpoint = (config: InternalAxiosRequestConfig | undefined) => `${(config?.method ?? 'get').toUpperCase()} ${config?.url ?? ''}`;
+  const elapsed = (config: InternalAxiosRequestConfig | undefined) =>
+    (performance.now() - (config ? started.get(config) ?? performance.now() : performance.now())) / 1000;
+  client.interceptors.response.use((response: AxiosResponse) => {
+    const status = response.status;
+    onRequestDone?.(endpoint(response.config), status === 409 || status === 401 || status === 429 ? String(status) : `${Math.floor(status / 100)}xx`,
+      elapsed(response.config));
+    return response;
+  }, (error: AxiosError) => {
+    endDeadline(error.config);
+    onRequestDone?.(endpoint(error.config), error.code ?? 'error', elapsed(error.config));
+    throw error;
+  });
   return client;
 }
 

@@ -1,4 +1,6 @@
-import type { AxiosInstance } from 'axios';
+import type { Readable } from 'node:stream';
+import type { AxiosInstance, AxiosResponse } from 'axios';
+import { discardBody, ERROR_BODY_BYTES, readBody, STREAMED } from './response-body.js';
 import { withRetry, type FailedAttempt, type RetryOptions } from './retry.js';
 import { classifyRequestError, classifyStatus, errorFromResponse, ServiceError } from './service-error.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -43,10 +45,11 @@ export function createNotificationClient(deps: {
   /** Paces every request, retries included (--max-rate). */
   rateLimiter?: RateLimiter;
 }): NotificationClient {
-  const post = async (notification: Notification, token: string, signal?: AbortSignal) => {
+  const post = async (notification: Notification, token: string, signal?: AbortSignal): Promise<AxiosResponse<Readable>> => {
     await deps.rateLimiter?.take(signal);
     try {
-      return await deps.http.post(PATH, { message: notification.message }, {
+      return await deps.http.post<Readable>(PATH, { message: notification.message }, {
+        ...STREAMED,
         signal,
         headers: {
           Authorization: `Bearer ${token}`,
@@ -64,16 +67,24 @@ export function createNotificationClient(deps: {
       let attempts = 0;
       return withRetry(async () => {
         attempts += 1;
-        const token = await deps.tokens.get(notification.workspaceId);
+        const token = await deps.tokens.get(notification.workspaceId, signal);
         let response = await post(notification, token, signal);
         if (classifyStatus(response.status) === 'unauthorized') {
+          discardBody(response);
           deps.tokens.invalidate(notification.workspaceId, token);
           attempts += 1;
-          response = await post(notification, await deps.tokens.get(notification.workspaceId), signal);
+          response = await post(notification, await deps.tokens.get(notification.workspaceId, signal), signal);
         }
         const outcome = classifyStatus(response.status);
-        if (outcome === 'ok' || outcome === 'conflict') return { status: response.status, attempts };
-        const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, response.data);
+        // Accepted is accepted, whatever the body says or however long it is.
+        if (outcome === 'ok' || outcome === 'conflict') {
+          discardBody(response);
+          return { status: response.status, attempts };
+        }
+        const body = await readBody(response, ERROR_BODY_BYTES).catch((caught: unknown) => {
+          throw classifyRequestError(caught, ENDPOINT);
+        });
+        const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, body.data);
         // A second 401 right after a fresh token: the service refuses us, retrying will not help.
         throw error.kind === 'unauthorized' ? new ServiceError(`${error.message} (after a token refresh)`, 'permanent', error.details) : error;
       }, { ...deps.retry, onFailedAttempt, signal });

@@ -36,7 +36,8 @@ export async function withRetry<T>(
     signal: options.signal,
     shouldRetry: ({ error }) => isTransient(error),
     onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-      if (!(error instanceof ServiceError)) return;
+      // A request our own stop cut short is no failure of the service's.
+      if (!(error instanceof ServiceError) || options.signal?.aborted) return;
       const willRetry = isTransient(error) && retriesLeft > 0;
       options.onFailedAttempt?.({ error, attemptNumber, willRetry });
       const retryAfterMs = error.details.retryAfterMs;

@@ -1,3 +1,5 @@
+import { redactSecrets } from '../logging/secret-registry.js';
+
 /**
  * How a call to another team's service ended, mapped in this one place from HTTP
  * statuses and socket errors, as ../shared/notify-service.md prescribes.
@@ -53,6 +55,10 @@ export function classifyRequestError(error: unknown, endpoint: string): ServiceE
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '')) {
     return new ServiceError(`no answer from ${endpoint} within the timeout`, 'transient', { endpoint, code: 'ETIMEDOUT' });
   }
+  if (code === 'ERR_CANCELED') {
+    // Our own signal ended it (the run stopping): nothing is known about the request.
+    return new ServiceError(`request to ${endpoint} was cancelled`, 'transient', { endpoint, code });
+  }
   if (TRANSIENT_CODES.has(code) || /socket hang up/i.test(e.message ?? '')) {
     return new ServiceError(`connection to ${endpoint} failed (${code})`, 'transient', { endpoint, code });
   }
@@ -105,8 +111,10 @@ function describeBody(body: unknown): string {
 }
 
 function sanitize(text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  // Bearer values echoed back by a service must not reach our logs.
+  // Secrets go before anything is cut: half a secret is still too much of it.
+  // One line without control characters: it goes to logs, tables and terminals.
+  const oneLine = redactSecrets(text).replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  // Bearer values echoed back by a service must not reach our logs, registered or not.
   const noTokens = oneLine.replace(/\b(bearer|basic)\b(?:[\s:]+(?:bearer|basic)\b)*[\s:]*[^\s"',;}]+/gi, '$1 [redacted]');
   return noTokens.length > 200 ? `${noTokens.slice(0, 200)}…` : noTokens;
 }

@@ -1,4 +1,8 @@
+import type { Readable } from 'node:stream';
 import type { AxiosInstance } from 'axios';
+import { ERROR_BODY_BYTES, readBody, STREAMED } from './response-body.js';
+import { withRetry, type RetryOptions } from './retry.js';
+import { registerSecret } from '../logging/secret-registry.js';
 import { classifyRequestError, errorFromResponse, ServiceError } from './service-error.js';
 import type { IssuedToken } from './token-cache.js';
 
@@ -8,10 +12,23 @@ const ENDPOINT = TOKEN_ENDPOINT;
 const DEFAULT_LIFETIME_MS = 60_000;
 /** However long a service says a token lives, ask again within a day. */
 const MAX_LIFETIME_MS = 24 * 3600 * 1000;
+/** A token answer is a few hundred bytes; a JWT with many claims a few kilobytes. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
 export interface ClientCredentials {
   clientId: string;
   clientSecret: string;
+}
+
+export interface TokenFetchOptions {
+  /**
+   * Retries of a transient failure, with backoff, before the fetch fails. A token fetch
+   * retries on its own: retried only inside each notification's retries, a flaky
+   * /auth/token spent the notification attempts of its workspace's items.
+   */
+  retry?: RetryOptions;
+  /** Aborts the request in flight and any wait before a retry. */
+  signal?: AbortSignal;
 }
 
 /** OAuth 2.0 client credentials (RFC 6749 §4.4) for one workspace's scope. */
@@ -19,25 +36,42 @@ export async function fetchWorkspaceToken(
   http: AxiosInstance,
   credentials: ClientCredentials,
   workspaceId: string,
+  options: TokenFetchOptions = {},
 ): Promise<IssuedToken> {
+  const { retry, signal } = options;
+  if (!retry) return requestToken(http, credentials, workspaceId, signal);
+  return withRetry(() => requestToken(http, credentials, workspaceId, signal), { ...retry, signal });
+}
+
+async function requestToken(http: AxiosInstance, credentials: ClientCredentials, workspaceId: string, signal?: AbortSignal): Promise<IssuedToken> {
   const body = new URLSearchParams({ grant_type: 'client_credentials', scope: `workspace:${workspaceId}` });
   let response;
+  let answer;
   try {
-    response = await http.post('/auth/token', body.toString(), {
+    response = await http.post<Readable>('/auth/token', body.toString(), {
+      ...STREAMED,
+      signal,
       auth: { username: credentials.clientId, password: credentials.clientSecret },
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
     });
+    answer = await readBody(response, response.status === 200 ? MAX_ANSWER_BYTES : ERROR_BODY_BYTES);
   } catch (error) {
     throw classifyRequestError(error, ENDPOINT);
   }
   if (response.status !== 200) {
-    const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, response.data);
+    const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, answer.data);
     // A refused client or scope is a configuration problem, never worth a retry,
     // whatever status carried it; 401 here is not the notify endpoint's "refresh" 401.
     if (error.kind === 'unauthorized') throw new ServiceError(error.message, 'permanent', error.details);
     throw error;
   }
-  return parseTokenAnswer(response.data);
+  if (answer.truncated) {
+    throw new ServiceError(`answer from ${ENDPOINT} is larger than allowed`, 'permanent', { endpoint: ENDPOINT, status: 200, code: 'ERR_BODY_TOO_LARGE' });
+  }
+  const issued = parseTokenAnswer(answer.data);
+  // From now on no log line, error text or stored row may carry it.
+  registerSecret(issued.accessToken, { issued: true });
+  return issued;
 }
 
 /** Reads a token answer; anything without a usable access_token is a permanent failure. */

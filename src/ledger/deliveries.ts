@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { redactSecrets } from '../logging/secret-registry.js';
 
 /**
  * Terms, as used across the runner:
@@ -130,7 +131,8 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
       arrayBindings([options.maxAttempts, options.maxAttempts, options.retryBackoffMs, options.retryBackoffMaxMs, runId,
         keys, outcomes.map((o) => o.result),
         outcomes.map((o) => ('httpStatus' in o ? o.httpStatus ?? null : null)),
-        outcomes.map((o) => ('error' in o ? o.error ?? null : null)),
+        // The error texts are cleaned where they are made; this is the net for what is stored.
+        outcomes.map((o) => ('error' in o && o.error !== undefined ? redactSecrets(o.error) : null)),
         keys, runId]),
     ));
     const row = result.rows[0];
@@ -208,7 +210,7 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
     async releaseAll(reason) {
       if (held.size === 0) return 0;
       const released = await heldClaims()
-        .update({ status: 'retry', lease_expires_at: null, next_attempt_at: null, last_error: reason, updated_at: db.fn.now() });
+        .update({ status: 'retry', lease_expires_at: null, next_attempt_at: null, last_error: redactSecrets(reason), updated_at: db.fn.now() });
       held.clear();
       return released;
     },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
+import { redactSecrets } from '../logging/secret-registry.js';
 
 /** succeeded: exit 0; partial: finished with items to retry (exit 75); failed: aborted (exit 1); paused: met a pause (sweep pause). */
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'paused';
@@ -28,6 +29,6 @@ export async function finishRun(
     status: outcome.status,
     finished_at: db.fn.now(),
     counts: outcome.counts ? JSON.stringify(outcome.counts) : null,
-    error: outcome.error ?? null,
+    error: outcome.error === undefined ? null : redactSecrets(outcome.error),
   });
 }

@@ -52,3 +52,15 @@ Promise<SurveyCounts & { firstNew?: string }> {
     ...(position ? { firstNew: row?.first_new ?? undefined } : {}),
   };
 }
+
+const UUID_PATTERN = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
+
+/** SQL over a delivery `d`: its item_id is a UUID, as a job keyed by a todo or a workspace writes it. */
+export const ITEM_ID_IS_UUID = `d.item_id ~* ${UUID_PATTERN}`;
+
+/**
+ * SQL over `d`: its item_id as a uuid, or null when it is none. The case guards the cast
+ * whatever order PostgreSQL evaluates conditions in: a row the job did not write must
+ * not fail a statement over the whole ledger.
+ */
+export const ITEM_ID_AS_UUID = `case when ${ITEM_ID_IS_UUID} then d.item_id::uuid end`;

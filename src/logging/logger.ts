@@ -1,6 +1,7 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 import pretty from 'pino-pretty';
 import type { LogFormat, LogLevel } from '../configuration/config.js';
+import { redactSecrets } from './secret-registry.js';
 
 export type { Logger } from 'pino';
 
@@ -31,6 +32,8 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     base: { pid: process.pid },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // The net under the net: whatever field or message a registered secret hides in.
+    hooks: { streamWrite: redactSecrets },
     // Standard keys keep the lines searchable by one query across jobs.
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },

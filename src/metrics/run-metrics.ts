@@ -1,4 +1,5 @@
 import { Gauge, Histogram, Pushgateway, Registry } from 'prom-client';
+import { redactUrl } from '../configuration/url-secrets.js';
 import type { Logger } from '../logging/logger.js';
 
 /**
@@ -64,18 +65,23 @@ export function recordRunOutcome(metrics: RunMetrics, outcome: RunOutcome, now: 
 /**
  * POSTs (pushAdd) to the job's group: metrics this push leaves out, such as the last
  * success of an earlier run, keep their old values. A failed push is logged, never
- * fatal: metrics must not fail the work they describe.
+ * fatal: metrics must not fail the work they describe. The URL may carry basic-auth
+ * credentials (prom-client sends them); the log shows it with its password hidden.
  */
 export async function pushRunMetrics(metrics: RunMetrics, deps: { url: string; job: string; logger: Logger; timeoutMs: number }): Promise<boolean> {
+  const pushgateway = redactUrl(deps.url);
   try {
-    const gateway = new Pushgateway(deps.url, { timeout: deps.timeoutMs }, metrics.registry);
+    // timeout is the socket's idle time; the signal bounds the whole push, answer included.
+    const gateway = new Pushgateway(deps.url, { timeout: deps.timeoutMs, signal: AbortSignal.timeout(deps.timeoutMs) }, metrics.registry);
     const { resp } = await gateway.pushAdd({ jobName: deps.job });
     const status = (resp as { statusCode?: number } | undefined)?.statusCode;
     if (status !== undefined && (status < 200 || status >= 300)) throw new Error(`the Pushgateway answered ${status}`);
-    deps.logger.debug({ pushgateway: deps.url }, 'pushed the run\'s metrics');
+    deps.logger.debug({ pushgateway }, 'pushed the run\'s metrics');
     return true;
   } catch (error) {
-    deps.logger.warn({ pushgateway: deps.url, reason: (error as Error).message }, 'could not push the run\'s metrics; the run is not affected');
+    // prom-client puts the gateway's whole answer in its message: one short line of it.
+    const reason = String((error as Error)?.message ?? error).replace(/[\s\p{Cc}]+/gu, ' ').slice(0, 200);
+    deps.logger.warn({ pushgateway, reason }, 'could not push the run\'s metrics; the run is not affected');
     return false;
   }
 }

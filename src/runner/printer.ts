@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { printable } from './printable.js';
 
 /**
  * Output for a person at a terminal, kept apart from the log stream: written to
@@ -59,7 +60,9 @@ export function createPrinter(stream: NodeJS.WritableStream & { isTTY?: boolean 
   };
 }
 
-export function formatTable(title: string, rows: Array<[string, string | number]>): string {
+export function formatTable(rawTitle: string, rawRows: Array<[string, string | number]>): string {
+  const title = printable(rawTitle);
+  const rows = rawRows.map(([label, value]): [string, string] => [printable(label), printable(String(value))]);
   const width = Math.max(title.length, ...rows.map(([label]) => label.length));
   const valueWidth = Math.max(0, ...rows.map(([, value]) => String(value).length));
   const rule = '-'.repeat(width + valueWidth + 3);
@@ -69,7 +72,7 @@ export function formatTable(title: string, rows: Array<[string, string | number]
 
 /** Rows as aligned columns under a header line: for listings on stdout. */
 export function formatColumns(columns: string[], rows: Array<Array<string | number | null>>): string {
-  const cells = [columns, ...rows.map((row) => row.map((cell) => (cell === null ? '-' : String(cell))))];
+  const cells = [columns.map(printable), ...rows.map((row) => row.map((cell) => (cell === null ? '-' : printable(String(cell)))))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
   return `${cells.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { describeDatabase, getConfig, type Config } from '../configuration/config.js';
+import { registerConfigSecrets } from '../configuration/config-secrets.js';
 import { checkConnection, createDatabase } from '../database/database.js';
 import { getPendingMigrations } from '../database/migrations.js';
 import { finishRun, startRun, type RunStatus } from '../ledger/job-runs.js';
@@ -34,6 +35,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     io.stderr.write(`sweep: ${(error as Error).message}\n`);
     return ExitCode.USAGE;
   }
+  registerConfigSecrets(config);
   const printer = createPrinter(io.stderr);
   const rootLogger = createLogger({ level: config.log.level, format: config.log.format,
     destination: job.writesData ? io.stderr : printer.guard(io.stdout) });
@@ -117,7 +119,8 @@ async function recordFinish(
   try {
     await finishRun(db, runId, outcome);
   } catch (error) {
-    logger.warn({ runId, reason: (error as Error).message }, 'could not record the end of the run in job_runs');
+    // The logger carries runId already: a second one would make a line with two.
+    logger.warn({ reason: (error as Error).message }, 'could not record the end of the run in job_runs');
   }
 }
 

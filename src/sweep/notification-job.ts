@@ -92,6 +92,8 @@ export interface NotificationJob<Item, Own = object, Survey extends SurveyCounts
    * again, so forgetting the delivery cannot make the job send it twice.
    */
   itemGone: string;
+  /** For `prune`: SQL over `d`, whether its item can be looked up at all (ITEM_ID_IS_UUID); one that cannot is kept and reported. */
+  itemWellFormed?: string;
 }
 
 /** A notification job whatever its item type, as the registry and the operator commands hold them. */

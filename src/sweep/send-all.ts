@@ -67,8 +67,9 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     onRequestDone: (endpoint, outcome, seconds) => context.metrics.requestDuration.observe({ endpoint, outcome }, seconds),
   });
   const tokens = createTokenCache({
-    fetchToken: async (workspaceId) => {
-      const issued = await fetchWorkspaceToken(http, { clientId: config.serviceClientId, clientSecret: config.serviceClientSecret }, workspaceId);
+    fetchToken: async (workspaceId, signal) => {
+      const issued = await fetchWorkspaceToken(http, { clientId: config.serviceClientId, clientSecret: config.serviceClientSecret }, workspaceId,
+        { signal, retry: { retries: config.http.retries, baseMs: config.http.retryBaseMs, maxMs: config.http.retryMaxMs } });
       logger.info({ workspaceId, expiresInSeconds: Math.round(issued.expiresInMs / 1000) }, 'fetched a token for the workspace');
       return issued;
     },

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { withEnvFile } from '../../src/configuration/env-file.js';
+import { ConfigError } from '../../src/runner/errors.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -28,4 +29,19 @@ it('lets the real environment win over the file', () => {
 it('returns the environment unchanged when there is no .env file', () => {
   const original = { A: '1' };
   expect(withEnvFile(original, dirWith())).toBe(original);
+});
+
+it('refuses a .env that is not a readable file with a ConfigError naming it', () => {
+  const dir = dirWith();
+  mkdirSync(join(dir, '.env'));
+
+  let error: unknown;
+  try {
+    withEnvFile({}, dir);
+  } catch (caught) {
+    error = caught;
+  }
+
+  expect(error).toBeInstanceOf(ConfigError);
+  expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^\.env in .* cannot be read: .*EISDIR/)]);
 });

@@ -152,6 +152,13 @@ describe('errorFromResponse', () => {
     expect(reason.endsWith('…')).toBe(true);
   });
 
+  it('leaves no control character of a body in the message', () => {
+    const error = errorFromResponse(ENDPOINT, 400, {}, 'bad \x1b[2J\x1b]0;title\x07request\x08\x9b');
+    expect(error.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(error.message).toContain('bad');
+    expect(error.message).toContain('request');
+  });
+
   it.each([
     ['an error field', { error: 'invalid_token', message: 'token Bearer xyz.abc-def_g is expired' }],
     ['a field with no error name', { echo: { authorization: 'Bearer xyz.abc-def_g' } }],

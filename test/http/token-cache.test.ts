@@ -1,53 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../src/http/service-error.js';
-import { createTokenCache, type IssuedToken, type TokenCacheOptions } from '../../src/http/token-cache.js';
+import { createTokenCache, type IssuedToken } from '../../src/http/token-cache.js';
+import { cacheWith, createClock, createFakeTokens, deferred } from '../support/token-fakes.js';
 
 const TOKEN_ENDPOINT = 'POST /auth/token';
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** A manual clock: time moves only when the test says so. */
-function createClock(start = Date.parse('2022-06-03T10:00:00Z')) {
-  let time = start;
-  return {
-    now: () => time,
-    advance: (ms: number) => {
-      time += ms;
-    },
-  };
-}
-
-/**
- * A fake token endpoint: answers `ws-<workspace>-<n>` for the n-th fetch of a workspace,
- * with the lifetime given per workspace (default 300 s), and records every call.
- */
-function createFakeTokens(lifetimes: Record<string, number> = {}) {
-  const calls: string[] = [];
-  const fetchToken = async (workspaceId: string): Promise<IssuedToken> => {
-    calls.push(workspaceId);
-    const n = calls.filter((id) => id === workspaceId).length;
-    return { accessToken: `${workspaceId}-${n}`, expiresInMs: lifetimes[workspaceId] ?? 300_000 };
-  };
-  return { calls, fetchToken };
-}
-
-function cacheWith(overrides: Partial<TokenCacheOptions> & Pick<TokenCacheOptions, 'fetchToken'>) {
-  return createTokenCache({ now: createClock().now, ...overrides });
-}
 
 const transient = () => new ServiceError(`${TOKEN_ENDPOINT} answered 503`, 'transient', { endpoint: TOKEN_ENDPOINT, status: 503 });
 const permanent = () => new ServiceError(`${TOKEN_ENDPOINT} answered 400`, 'permanent', { endpoint: TOKEN_ENDPOINT, status: 400 });

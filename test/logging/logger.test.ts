@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.js';
+import { registerSecret } from '../../src/logging/secret-registry.js';
 
 function capture(format: 'json' | 'pretty') {
   const stream = new PassThrough();
@@ -36,4 +37,15 @@ it('redacts in pretty output too', () => {
   logger.info({ token: 'top-secret-8' }, 'pretty line');
   expect(output()).toContain('pretty line');
   expect(output()).not.toContain('top-secret-8');
+});
+
+it('removes every registered secret value from a line, wherever it stands, in both formats', () => {
+  registerSecret('reg1stered-s3cret-value');
+  for (const format of ['json', 'pretty'] as const) {
+    const { logger, output } = capture(format);
+    logger.child({ job: 'x' }).warn({ reason: 'service said: reg1stered-s3cret-value is wrong', nested: { text: 'xreg1stered-s3cret-valuex' } },
+      'echo reg1stered-s3cret-value');
+    expect(output()).toContain('[redacted]');
+    expect(output()).not.toContain('reg1stered-s3cret-value');
+  }
 });

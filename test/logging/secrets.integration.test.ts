@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockServer, type MockServer } from '../../mockserver/mock-server.js';
 import { buildDelayedTodos, insertTodos, keyOf } from '../support/fixtures.js';
+import { startHostileService, text, type HostileService } from '../support/hostile-service.js';
 import { runSweep } from '../support/run-sweep.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -50,4 +51,42 @@ it('never writes the client secret, a token or an Authorization value to the log
   expect(journal.filter((entry) => entry.endpoint === 'token' && entry.outcome === 'issued').length).toBeGreaterThanOrEqual(3);
   for (const secret of new Set(secrets)) expect(everything).not.toContain(secret);
   expect(everything).not.toMatch(/Bearer\s+(?!\[redacted\])\S/);
+});
+
+describe('a service that echoes what it was sent', () => {
+  let service: HostileService | undefined;
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it('never lets the client secret, its Basic form or a token into the log or the ledger, even without Bearer or Basic before them', async () => {
+    const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
+    const [refusedClient, refused, flaky] = await insertTodos(database.db, buildDelayedTodos(3, 3));
+    service = await startHostileService({
+      token: (request, res) => (request.workspaceId === refusedClient!.workspace_id
+        ? text(res, 401, `invalid_client: client_id=${CLIENT_ID} client_secret=${CLIENT_SECRET} credentials=${basic}`)
+        : void service!.issue(request, res)),
+      notify: (request, res) => {
+        if (request.workspaceId === refused!.workspace_id) return text(res, 400, `token ${request.token} is not valid for this request`);
+        if (request.workspaceId === flaky!.workspace_id) return text(res, 503, `upstream refused ${request.token}; try later`);
+        return text(res, 201, 'ok');
+      },
+    });
+    const env = { LOG_LEVEL: 'trace', SERVICE_CLIENT_ID: CLIENT_ID, SERVICE_CLIENT_SECRET: CLIENT_SECRET };
+
+    const run = await runSweep(['send-delay-notifications', '--date', '2022-06-03'], { database, servicesUrl: service.url, env });
+    const runId = await database.db('job_runs').orderBy('started_at', 'desc').first().then((row: { id: string }) => row.id);
+    const listing = await runSweep(['deliveries'], { database, env });
+    const shown = await runSweep(['runs', 'show', runId], { database, env });
+
+    expect(run.summary).toMatchObject({ failedPermanently: 1, failedTransiently: 1, workspacesWithoutToken: 1 });
+    expect(service.issued.length).toBeGreaterThanOrEqual(2);
+    const secrets = [CLIENT_SECRET, basic, ...service.issued];
+    const stored = JSON.stringify(await database.db('deliveries').select('last_error'))
+      + JSON.stringify(await database.db('job_runs').select('error'));
+    for (const everything of [run.output + run.stderr, stored, listing.output + listing.stderr, shown.output + shown.stderr]) {
+      for (const secret of secrets) expect(everything).not.toContain(secret);
+    }
+    expect(stored).toContain('[redacted]');
+  });
 });

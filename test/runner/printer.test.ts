@@ -1,6 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createPrinter, formatTable } from '../../src/runner/printer.js';
+import { createPrinter, formatColumns, formatTable } from '../../src/runner/printer.js';
+
+/** ESC (a screen clear), BEL, backspace, a C1 CSI, a right-to-left override. */
+const HOSTILE = 'clear\x1b[2Jbell\x07back\x08csi\x9bright\u202eleft';
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 function written(stream: PassThrough): string {
   stream.end();
@@ -33,6 +37,27 @@ describe('formatTable', () => {
     const lines = table.split('\n');
     expect(lines[2]).toBe('-'.repeat('send-delay-notifications: done'.length + 1 + 3));
     expect(lines[3]).toBe(`${'sent'.padEnd('send-delay-notifications: done'.length)}   1`);
+  });
+});
+
+describe('text that could drive a terminal', () => {
+  it('is shown escaped in a table: title, labels and values', () => {
+    const table = formatTable(`title ${HOSTILE}`, [[`label ${HOSTILE}`, `value ${HOSTILE}`]]);
+    expect(table).not.toMatch(RAW_CONTROL);
+    expect(table).toContain('clear\\x1b[2Jbell\\x07back\\x08csi\\x9bright\\u202eleft');
+  });
+
+  it('is shown escaped in columns, headers and cells alike, and a line break stays in its cell', () => {
+    const text = formatColumns(['key', `error ${HOSTILE}`], [['k-1', `line one\nline two ${HOSTILE}`], ['k-2', null]]);
+    expect(text).not.toMatch(RAW_CONTROL);
+    expect(text.trimEnd().split('\n')).toHaveLength(3);
+    expect(text).toContain('line one\\nline two clear\\x1b[2J');
+  });
+
+  it('keeps the columns aligned by what is shown', () => {
+    const [header, first, second] = formatColumns(['a', 'B'], [['\x1b', 'Y'], ['long cell', 'Z']]).split('\n');
+    expect(header!.indexOf('B')).toBe(first!.indexOf('Y'));
+    expect(first!.indexOf('Y')).toBe(second!.indexOf('Z'));
   });
 });
 

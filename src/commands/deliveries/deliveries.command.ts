@@ -47,7 +47,9 @@ export const deliveriesJob = defineJob<DeliveriesOptions>({
         throw new UsageError('deliveries retry needs --key, --status, --workspace or --job: it will not re-arm everything by accident');
       }
       const rearmed = await rearmDeliveries(db, filter);
-      logger.info({ ...filter, rearmed }, `re-armed ${rearmed} delivery(ies): the next run of their job sends them`);
+      // forJob, not job: the logger's job is this command's, and a line must not carry two.
+      logger.info({ statuses: filter.statuses, forJob: filter.job, workspaceId: filter.workspaceId, key: filter.key, rearmed },
+        `re-armed ${rearmed} delivery(ies): the next run of their job sends them`);
       output.write(`re-armed ${rearmed} delivery(ies); the next run of their job sends them\n`);
       return { outcome: 'done', counts: { rearmed } };
     }

@@ -27,9 +27,27 @@ function deliveryCondition(rule: DeliveryRule, full: boolean): [string, unknown[
   if (rule.itemGoneFor !== undefined) {
     sql += ' and d.job = ?';
     bindings.push(rule.itemGoneFor.name);
+    // A delivery whose item prune cannot look up is kept: whether its item is gone is unknown.
+    if (full && rule.itemGoneFor.itemWellFormed) sql += ` and (${rule.itemGoneFor.itemWellFormed})`;
     if (full) sql += ` and (${rule.itemGoneFor.itemGone})`;
   }
   return [sql, bindings];
+}
+
+/**
+ * Old deliveries of the rule's job whose item the job could not have written (an
+ * item_id that is no todo id): prune keeps them, and says which they are. The first
+ * `limit` keys, and how many.
+ */
+export async function getMalformedDeliveries(db: Knex, rule: DeliveryRule, limit: number): Promise<{ count: number; keys: string[] }> {
+  const wellFormed = rule.itemGoneFor?.itemWellFormed;
+  if (!wellFormed) return { count: 0, keys: [] };
+  const [where, bindings] = deliveryCondition(rule, false);
+  const result = await db.raw<{ rows: Array<{ key: string; n: number }> }>(
+    `select d.key, count(*) over ()::int as n from deliveries d where ${where} and not (${wellFormed}) order by d.key limit ?`,
+    [...bindings, limit] as Knex.RawBinding[],
+  );
+  return { count: result.rows[0]?.n ?? 0, keys: result.rows.map((row) => row.key) };
 }
 
 async function count(db: Knex, sql: string, bindings: unknown[]): Promise<number> {

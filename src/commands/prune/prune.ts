@@ -1,6 +1,6 @@
 import type { JobContext, JobResult } from '../../runner/job.type.js';
 import {
-  countOldDeliveries, countOldRuns, deleteOldDeliveriesBatch, deleteOldRunsBatch, getCutoff, type BatchResult,
+  countOldDeliveries, countOldRuns, deleteOldDeliveriesBatch, deleteOldRunsBatch, getCutoff, getMalformedDeliveries, type BatchResult,
 } from './prune.dao.js';
 import { hoursOf } from './older-than.js';
 import type { DeliveryRule, JobItems, PruneOptions } from './prune.type.js';
@@ -33,6 +33,7 @@ export async function pruneHistory({ db, logger, signal }: JobContext, options: 
   `${options.dryRun ? 'dry run: counting' : 'deleting'} finished runs and ${statuses.join('/')} deliveries older than ${cutoff.toISOString()}`);
 
   const candidates = await countOldDeliveries(db, { statuses, cutoff });
+  for (const rule of rules) await reportMalformed({ db, logger }, rule);
   let runsDeleted = 0;
   let deliveriesDeleted = 0;
   if (options.dryRun) {
@@ -64,6 +65,18 @@ export async function pruneHistory({ db, logger, signal }: JobContext, options: 
     details: { cutoff: cutoff.toISOString(), dryRun: options.dryRun },
     table: options.dryRun ? DRY_RUN_TABLE : TABLE,
   };
+}
+
+/** How many keys of malformed deliveries a log line lists. */
+const LISTED_KEYS = 20;
+
+/** Logs the old deliveries prune keeps because it cannot look up their item. */
+async function reportMalformed({ db, logger }: Pick<JobContext, 'db' | 'logger'>, rule: DeliveryRule): Promise<void> {
+  const { count, keys } = await getMalformedDeliveries(db, rule, LISTED_KEYS);
+  if (count === 0) return;
+  logger.warn({ deliveriesOf: rule.itemGoneFor?.name, count, keys },
+    `kept ${count} old delivery(ies) whose item_id is not a todo id, so prune cannot tell whether their todo is gone `
+    + `(${keys.length < count ? `the first ${keys.length} keys listed; ` : ''}see sweep deliveries --key <key>)`);
 }
 
 /**

@@ -14,6 +14,8 @@ export interface PruneOptions {
 export interface JobItems {
   name: string;
   itemGone: string;
+  /** SQL over `d`: whether prune can look its item up at all; a delivery it cannot is kept and reported. */
+  itemWellFormed?: string;
 }
 
 /**

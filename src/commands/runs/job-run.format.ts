@@ -1,3 +1,4 @@
+import { printable } from '../../runner/printable.js';
 import { formatColumns } from '../../runner/printer.js';
 import { describePause, type JobPause } from '../../ledger/job-pauses.js';
 import type { JobRunRow, RunFailureRow } from './job-run.type.js';
@@ -31,8 +32,9 @@ export function formatRunDetail(run: JobRunRow, failures: RunFailureRow[], failu
     ['parameters', JSON.stringify(run.parameters)],
     ...Object.entries(run.counts ?? {}),
   ];
-  const width = Math.max(...fields.map(([label]) => label.length));
-  const lines = fields.map(([label, value]) => `${label.padEnd(width)}  ${value ?? '-'}`);
+  const shown = fields.map(([label, value]): [string, string] => [printable(label), value === null ? '-' : printable(String(value))]);
+  const width = Math.max(...shown.map(([label]) => label.length));
+  const lines = shown.map(([label, value]) => `${label.padEnd(width)}  ${value}`);
   let text = `${lines.join('\n')}\n\n`;
   if (failureCount === 0) return `${text}failures: none\n`;
   text += `failures: ${failureCount} (deliveries this run left failed, dead or to retry, not taken over by a later run)\n`;

@@ -1,3 +1,4 @@
+import { ITEM_ID_AS_UUID, ITEM_ID_IS_UUID } from '../../ledger/undelivered.js';
 import { defineNotificationJob } from '../../sweep/notification-job.js';
 import { getDelayedTodos, surveyDelayedTodos, type DelayedTodo, type DelayedTodoSurvey } from './delayed-todo.dao.js';
 
@@ -19,5 +20,6 @@ export const sendDelayNotifications = defineNotificationJob<DelayedTodo, object,
   // Deleted, or its due date moved (which gives it a new key): a todo has no done state,
   // so one still there with that due date stays delayed, and its delivery is what keeps
   // it from being notified again.
-  itemGone: 'not exists (select 1 from todos t where t.id = d.item_id::uuid and t.due_date = d.item_date)',
+  itemWellFormed: ITEM_ID_IS_UUID,
+  itemGone: `not exists (select 1 from todos t where t.id = ${ITEM_ID_AS_UUID} and t.due_date = d.item_date)`,
 });

@@ -87,3 +87,21 @@ it('refuses to re-arm without a selector, and rejects an unknown status, with ex
   expect(unknown.stderr).toMatch(/Expected one or more of pending, sent, retry, failed, dead/);
   expect(await database.db('deliveries').where({ status: 'dead' })).toHaveLength(1);
 });
+
+it('shows the control characters of a stored error escaped, never sent to the terminal as they are', async () => {
+  await database.db('deliveries').where({ key: keyOf(todos[2]!) }).update({ last_error: 'refused \x1b[2J\x1b[Hbell\x07 back\x08\x08' });
+
+  const run = await sweep(['deliveries', '--status', 'failed']);
+
+  expect(run.output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  expect(run.output).toContain('refused \\x1b[2J\\x1b[Hbell\\x07 back\\x08\\x08');
+});
+
+it('logs a re-arm by job with the filter under a name of its own, so the line has one job: the command', async () => {
+  const retry = await sweep(['deliveries', 'retry', '--job', SEND, '--status', 'dead']);
+
+  const line = retry.stderr.split('\n').find((text) => text.includes('re-armed'));
+  expect(line).toBeDefined();
+  expect(line!.match(/"job":/g)).toHaveLength(1);
+  expect(JSON.parse(line!)).toMatchObject({ job: 'deliveries', forJob: SEND, statuses: ['dead'], rearmed: 1 });
+});

@@ -141,6 +141,26 @@ it('with --include-failed --allow-resend deletes every old sent, failed and dead
   expect((await remaining()).deliveries).toEqual(['sentRecentGone', 'pendingGone', 'retryGone']);
 });
 
+it('skips and logs a delivery whose item_id is not a todo id, and goes on with the others', async () => {
+  const malformed = `${SEND}:legacy-42:2020-01-01`;
+  await database.db('deliveries').insert({ key: malformed, job: SEND, workspace_id: randomUUID(), item_id: 'legacy-42',
+    item_date: '2020-01-01', status: 'sent', attempts: 1, created_at: ago('100 days'), updated_at: ago('100 days') });
+
+  const dryRun = await sweep(['prune', '--older-than', '90d', '--dry-run']);
+  const run = await sweep(['prune', '--older-than', '90d', '--batch-size', '2']);
+
+  expect(dryRun.exitCode).toBe(0);
+  expect(dryRun.summary).toMatchObject({ deliveriesDeleted: 2, deliveriesKept: 3 });
+  expect(run.exitCode).toBe(0);
+  expect(run.summary).toMatchObject({ runsDeleted: 3, deliveriesDeleted: 2, deliveriesKept: 3 });
+  expect((await remaining()).deliveries).toEqual(allBut(DELIVERIES, 'sentGone', 'sentMoved'));
+  expect(await database.db('deliveries').where({ key: malformed }).first()).toBeDefined();
+  const skipped = run.logs.find((line) => line.level === 'warn' && Array.isArray(line.keys));
+  expect(skipped).toMatchObject({ deliveriesOf: SEND, count: 1, keys: [malformed] });
+  expect(skipped!.msg).toMatch(/item_id is not a todo id/);
+  for (const line of [...run.logs, ...dryRun.logs]) expect(line.msg).not.toMatch(/select|delete from/i);
+});
+
 it('takes the age in hours too', async () => {
   const run = await sweep(['prune', '--older-than', '24h']);
 

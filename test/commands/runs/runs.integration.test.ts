@@ -131,6 +131,24 @@ it('shows a run without failures, and one run as a single JSON object {run, fail
     [keyOf(todos[2]!), 'failed', 422], [keyOf(todos[3]!), 'retry', 500]].sort());
 });
 
+it('shows the control characters of a stored error escaped, in the fields and the failures', async () => {
+  const runId = randomUUID();
+  const { db } = database;
+  await db('job_runs').insert({ id: runId, job: 'other-job', status: 'failed', error: 'boom \x1b[2J\x07', started_at: db.raw(`now() - interval '4 days'`) });
+  await db('deliveries').insert({ key: 'other-job:ctl', job: 'other-job', workspace_id: randomUUID(), item_id: 'ctl', status: 'failed',
+    attempts: 1, run_id: runId, last_error: 'refused \x1b]0;title\x07\x08' });
+  try {
+    const run = await sweep(['runs', 'show', runId]);
+
+    expect(run.output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(run.output).toMatch(/^error\s+boom \\x1b\[2J\\x07$/m);
+    expect(run.output).toContain('refused \\x1b]0;title\\x07\\x08');
+  } finally {
+    await db('deliveries').where({ run_id: runId }).del();
+    await db('job_runs').where({ id: runId }).del();
+  }
+});
+
 it('shows at most 1000 failures of a run and says how many more there are', async () => {
   const runId = randomUUID();
   const { db } = database;
