@@ -49,15 +49,25 @@ export async function getDueDeliveries(
 export interface Waiting {
   /** Deliveries of the job waiting out a retry backoff. */
   backingOff: number;
+  /** Deliveries of the job claimed by another run (live, or dead and not yet due again). */
+  heldElsewhere: number;
   /** The oldest item date among them (YYYY-MM-DD), for the backlog. */
   oldestItemDate: string | undefined;
 }
 
-/** The job's deliveries a run leaves alone because their backoff has not passed: counted apart from other runs' claims. */
+/**
+ * What of the job's work a run leaves alone as it starts: deliveries waiting out their
+ * backoff, and those another run holds, counted apart. Read through the partial indexes
+ * of retry and pending rows, never the sent bulk of the ledger.
+ */
 export async function getWaitingDeliveries(db: Knex, job: string): Promise<Waiting> {
   const row = await db('deliveries')
-    .where({ job, status: 'retry' })
-    .where('next_attempt_at', '>', db.fn.now())
-    .first<{ n: number; oldest: string | null }>(db.raw('count(*)::int as n'), db.raw('min(item_date) as oldest'));
-  return { backingOff: row?.n ?? 0, oldestItemDate: row?.oldest ?? undefined };
+    .where({ job })
+    .where((where) => where.where({ status: 'pending' })
+      .orWhere((retry) => retry.where({ status: 'retry' }).where('next_attempt_at', '>', db.fn.now())))
+    .first<{ backing_off: number; held: number; oldest: string | null }>(
+      db.raw(`count(*) filter (where status = 'retry')::int as backing_off`),
+      db.raw(`count(*) filter (where status = 'pending')::int as held`),
+      db.raw('min(item_date) as oldest'));
+  return { backingOff: row?.backing_off ?? 0, heldElsewhere: row?.held ?? 0, oldestItemDate: row?.oldest ?? undefined };
 }

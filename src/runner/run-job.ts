@@ -44,6 +44,9 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   let db: Knex | undefined;
   let runId: string | undefined;
   const metrics = createRunMetrics();
+  // Metrics describe the runs of record: a dry run or an operator's listing must not push
+  // an exit code, or a success that hides the real runs' failures.
+  const pushes = job.recordsRun(options);
   try {
     if (job.database !== 'none') {
       db = io.database ?? createDatabase(config.database, { logger });
@@ -76,13 +79,13 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     });
     printer.clearProgress();
     reportSummary(logger, printer, job.name, result, durationMs, exitCode);
-    await pushMetrics(config, job.name, metrics, logger, { exitCode, durationSeconds: durationMs / 1000, counts: result.counts });
+    if (pushes) await pushMetrics(config, job.name, metrics, logger, { exitCode, durationSeconds: durationMs / 1000, counts: result.counts });
     return exitCode;
   } catch (error) {
     printer.clearProgress();
     const exitCode = reportError(logger, config, error);
     await recordFinish(db, runId, logger, { status: 'failed', error: (error as Error).message });
-    await pushMetrics(config, job.name, metrics, logger,
+    if (pushes) await pushMetrics(config, job.name, metrics, logger,
       { exitCode, durationSeconds: (performance.now() - startedAt) / 1000, counts: {} });
     return exitCode;
   } finally {

@@ -15,7 +15,7 @@ export const newCounts = () => ({
   failedPermanently: 0,
   failedTransiently: 0,
   dead: 0,
-  /** Found or due, but another live run claimed them first. */
+  /** Held by another run as this one started, or claimed by another live run first. */
   claimedElsewhere: 0,
   /** Deliveries of the job waiting out a retry backoff when the run started. */
   backingOff: 0,

@@ -47,11 +47,12 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
   const backlog = createBacklog();
   backlog.leftBehind(waiting.oldestItemDate);
   Object.assign(counts, { inScope: survey.inScope, alreadySent: survey.alreadySent, previouslyFailed: survey.previouslyFailed,
-    backingOff: waiting.backingOff });
+    backingOff: waiting.backingOff, claimedElsewhere: waiting.heldElsewhere });
   logger.info({ runDate: run.runDate, inScope: counts.inScope, alreadySent: counts.alreadySent,
-    previouslyFailed: counts.previouslyFailed, backingOff: counts.backingOff },
+    previouslyFailed: counts.previouslyFailed, backingOff: counts.backingOff, heldElsewhere: waiting.heldElsewhere },
   `${counts.inScope} ${job.items} as of ${run.runDate}: ${counts.alreadySent} already notified, `
-    + `${counts.previouslyFailed} failed earlier, ${counts.backingOff} waiting out a retry backoff`);
+    + `${counts.previouslyFailed} failed earlier, ${counts.backingOff} waiting out a retry backoff, `
+    + `${waiting.heldElsewhere} held by another run`);
 
   const describe = itemContext(job.describe);
   const pages = async function* (): AsyncGenerator<NotificationPage> {

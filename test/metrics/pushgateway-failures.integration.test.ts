@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { parseLogLines, runSweep } from '../support/run-sweep.js';
+import { runSweep } from '../support/run-sweep.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const PASSWORD = 'pgw-s3cret-91';
@@ -42,11 +42,11 @@ afterEach(() => {
 it('pushes with the credentials of PUSHGATEWAY_URL, and never logs its password', async () => {
   const url = `http://metrics:${PASSWORD}@127.0.0.1:${gatewayPort}`;
 
-  const run = await runSweep(['runs'], { database, env: { PUSHGATEWAY_URL: url, LOG_LEVEL: 'trace' } });
+  const run = await runSweep(['prune', '--older-than', '90d'], { database, env: { PUSHGATEWAY_URL: url, LOG_LEVEL: 'trace' } });
 
   expect(run.exitCode).toBe(0);
   expect(authorizations.at(-1)).toBe(`Basic ${Buffer.from(`metrics:${PASSWORD}`).toString('base64')}`);
-  const warning = parseLogLines(run.stderr).find((line) => line.level === 'warn' && /could not push/.test(line.msg));
+  const warning = run.logs.find((line) => line.level === 'warn' && /could not push/.test(line.msg));
   expect(warning).toMatchObject({ pushgateway: `http://metrics:***@127.0.0.1:${gatewayPort}` });
   expect(run.output + run.stderr).not.toContain(PASSWORD);
   expect(run.output + run.stderr).not.toContain(Buffer.from(`metrics:${PASSWORD}`).toString('base64'));
@@ -56,10 +56,21 @@ it('gives up on a push whose answer trickles at HTTP_TIMEOUT_MS, and finishes th
   trickling = true;
   const started = performance.now();
 
-  const run = await runSweep(['runs'], { database, env: { PUSHGATEWAY_URL: `http://127.0.0.1:${gatewayPort}`, HTTP_TIMEOUT_MS: '1000' } });
+  const run = await runSweep(['prune', '--older-than', '90d'], { database, env: { PUSHGATEWAY_URL: `http://127.0.0.1:${gatewayPort}`, HTTP_TIMEOUT_MS: '1000' } });
 
   expect(run.exitCode).toBe(0);
-  expect(parseLogLines(run.stderr).find((line) => line.level === 'warn' && /could not push/.test(line.msg))).toBeDefined();
+  expect(run.logs.find((line) => line.level === 'warn' && /could not push/.test(line.msg))).toBeDefined();
   // The push's deadline, plus what a loaded machine takes for the rest of the run.
   expect(performance.now() - started).toBeLessThan(1000 + 3000);
+});
+
+it('pushes nothing for a run that is not of record: a listing, a dry run', async () => {
+  const before = authorizations.length;
+
+  for (const args of [['runs'], ['prune', '--older-than', '90d', '--dry-run']]) {
+    const run = await runSweep(args, { database, env: { PUSHGATEWAY_URL: `http://127.0.0.1:${gatewayPort}` } });
+    expect(run.exitCode).toBe(0);
+  }
+
+  expect(authorizations).toHaveLength(before);
 });
