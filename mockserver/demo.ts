@@ -32,7 +32,7 @@ try {
     + `${[...new Set(tokens.map((entry) => entry.workspaceId))].join(', ') || 'none'}) `
     + `and ${notifications.length} notification(s):`);
   for (const entry of notifications) out(`  ${entry.status} ${entry.key} (token of workspace ${entry.workspaceId})`);
-  if (notifications.length === 0) out('  none: every delayed todo was already notified. Run `npm run demo` again after `rm -rf .data` to start over.');
+  if (notifications.length === 0) out('  none: every delayed todo was notified by an earlier run. Run `npm run demo` again after `rm -rf .data` to start over.');
 } catch (error) {
   out(`demo failed: ${(error as Error).message}`);
   exitCode = 1;

@@ -82,7 +82,7 @@ describe('the production build', () => {
 
   it('imports no package that `npm ci --omit=dev` leaves out', () => {
     const allowed = new Set([...Object.keys(packageJson.dependencies), ...builtinModules]);
-    const specifier = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
+    const specifier = /(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
     const imported = new Set<string>();
     for (const file of [...filesUnder(join(app, 'dist')), ...filesUnder(join(app, 'bin'))].filter((name) => name.endsWith('.js'))) {
       for (const [, name = ''] of readFileSync(file, 'utf8').matchAll(specifier)) {

@@ -7,8 +7,11 @@ import type { AnyNotificationJob, Notification, SweepRun } from './notification-
 
 /** A page of notifications to claim and send, and where it came from. */
 export interface NotificationPage {
-  source: 'due' | 'scan';
+  /** due: the ledger's own work; changed: items that appeared behind the remembered position; scan: items after it. */
+  source: 'due' | 'changed' | 'scan';
   notifications: Notification[];
+  /** scan, with resume: the position of the page's last item, settled once the page is claimed. */
+  position?: string[];
 }
 
 /**
@@ -27,15 +30,37 @@ export async function* duePages(db: Knex, job: string, pageSize: number): AsyncG
   }
 }
 
-/** The job's items with no delivery yet, a page at a time in its order; the cursor only moves forward. */
-export async function* scanPages(db: Knex, job: AnyNotificationJob, run: SweepRun, survey: SurveyCounts,
-  pageSize: number): AsyncGenerator<NotificationPage> {
+/**
+ * The job's items with no delivery yet, a page at a time in its order, after `from` (the
+ * remembered position) or from the start; the cursor only moves forward.
+ */
+export async function* scanPages(db: Knex, job: AnyNotificationJob, run: SweepRun, survey: SurveyCounts | undefined,
+  from: string[] | undefined, pageSize: number): AsyncGenerator<NotificationPage> {
   let after: unknown;
   for (;;) {
-    const items: unknown[] = await job.readPage(db, { run, survey, after, limit: pageSize }).catch((error: unknown) => {
-      throw unreadable(job, error, { runDate: run.runDate, after });
+    const items: unknown[] = await job.readPage(db, { run, survey, after, from, limit: pageSize }).catch((error: unknown) => {
+      throw unreadable(job, error, { runDate: run.runDate, after, from });
     });
-    if (items.length > 0) yield { source: 'scan', notifications: items.map((item) => job.notificationOf(item, run)) };
+    if (items.length > 0) {
+      yield { source: 'scan', notifications: items.map((item) => job.notificationOf(item, run)),
+        position: job.resume?.positionOf(items[items.length - 1]) };
+    }
+    if (items.length < pageSize) return;
+    after = items[items.length - 1];
+  }
+}
+
+/** What appeared behind the remembered position since `since`: created late, or moved back. */
+export async function* changedPages(db: Knex, job: AnyNotificationJob, run: SweepRun, since: Date, upTo: string[],
+  pageSize: number): AsyncGenerator<NotificationPage> {
+  const resume = job.resume;
+  if (!resume) return;
+  let after: unknown;
+  for (;;) {
+    const items: unknown[] = await resume.readChanged(db, { run, since, upTo, after, limit: pageSize }).catch((error: unknown) => {
+      throw unreadable(job, error, { runDate: run.runDate, since, upTo });
+    });
+    if (items.length > 0) yield { source: 'changed', notifications: items.map((item) => job.notificationOf(item, run)) };
     if (items.length < pageSize) return;
     after = items[items.length - 1];
   }

@@ -77,13 +77,26 @@ export interface NotificationJob<Item, Own = object, Survey extends SurveyCounts
   owedDaysBefore?: number;
   /** Options of its own, beyond the shared ones. */
   options?: () => Option[];
-  /** How its items stand before the run, read once at its start. */
-  survey(db: Knex, run: SweepRun<Own>): Promise<Survey>;
+  /**
+   * How its items stand before the run, read once at its start (inScope, alreadySent,
+   * previouslyFailed). Only for a job whose scope is small (a day): a count of all of
+   * history would make every run cost its history. Without it those counts are not kept.
+   */
+  survey?(db: Knex, run: SweepRun<Own>): Promise<Survey>;
   /**
    * A page of at most `limit` items that have no delivery yet (`withoutDelivery`), in a
-   * stable order, after `after` (the last item of the previous page) or from the start.
+   * stable order: after `after` (the last item of the previous page), else after `from`
+   * (the position the job's earlier runs settled, with `resume`), else from the start.
    */
-  readPage(db: Knex, page: { run: SweepRun<Own>; survey: Survey; after: Item | undefined; limit: number }): Promise<Item[]>;
+  readPage(db: Knex, page: { run: SweepRun<Own>; survey: Survey | undefined; after: Item | undefined; from: string[] | undefined;
+    limit: number }): Promise<Item[]>;
+  /**
+   * For a job whose scope grows with history (every todo ever delayed): how a run starts
+   * where the last ones stopped. The engine remembers the position its scans have
+   * settled, and each run reads what appeared behind it since (`readChanged`), then the
+   * items after it; so a run costs its new work.
+   */
+  resume?: ResumableScan<Item, Own>;
   notificationOf(item: Item, run: SweepRun<Own>): Notification;
   /** The log fields that name an item (todoId, dueDate), beside workspaceId and key. */
   describe(item: ItemRef): Record<string, unknown>;
@@ -94,6 +107,23 @@ export interface NotificationJob<Item, Own = object, Survey extends SurveyCounts
   itemGone: string;
   /** For `prune`: SQL over `d`, whether its item can be looked up at all (ITEM_ID_IS_UUID); one that cannot is kept and reported. */
   itemWellFormed?: string;
+}
+
+export interface ResumableScan<Item, Own = object> {
+  /**
+   * An item's place in the reader's order, as text that sorts as the order does:
+   * [dueDate, id]. Undefined for an item whose place text cannot sort (a date in 4713 BC):
+   * the position then stays where it was, and the next run reads from there again.
+   */
+  positionOf(item: Item): string[] | undefined;
+  /** The position of the last item in scope now: how far a scan that completes has settled. */
+  lastPosition(db: Knex, run: SweepRun<Own>): Promise<string[] | undefined>;
+  /**
+   * A page of items in scope with no delivery yet that changed since `since` (created,
+   * or moved) and sit at or before `upTo`, where no scan from the remembered position
+   * would meet them; in a stable order after `after`.
+   */
+  readChanged(db: Knex, page: { run: SweepRun<Own>; since: Date; upTo: string[]; after: Item | undefined; limit: number }): Promise<Item[]>;
 }
 
 /** A notification job whatever its item type, as the registry and the operator commands hold them. */

@@ -31,6 +31,8 @@ export interface SendAllDeps {
   describe: DescribeItem;
   /** The pages to send, in order: the ledger's due deliveries first, then the scan. */
   pages: () => AsyncGenerator<NotificationPage>;
+  /** Told of each page once it is claimed whole (the run may remember how far it got). */
+  settled?: (page: NotificationPage) => Promise<void>;
 }
 
 /**
@@ -39,7 +41,8 @@ export interface SendAllDeps {
  * Reading the next page overlaps sending the current one, so the notify service's
  * latency, not the database, sets the pace.
  */
-export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{ paused?: JobPause }> {
+/** paused: the job's pause that stopped the run; finished: every page was read and claimed whole. */
+export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{ paused?: JobPause; finished: boolean }> {
   const { db, logger, config } = context;
   const { options, counts, backlog, describe } = deps;
   const runId = context.runId ?? '';
@@ -100,8 +103,8 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
       await inFlight.waitBelow(options.concurrency + claimBatch);
       if (stop.stopping.aborted) break;
       const batch = notifications.slice(reached, reached + claimBatch);
-      if (source === 'scan') counts.found += batch.length;
-      else counts.dueAgain += batch.length;
+      if (source === 'due') counts.dueAgain += batch.length;
+      else counts.found += batch.length;
       for (const notification of batch.filter((n) => !recordable(n))) skipUnrecordable(notification);
       const claimed = await claim(ledger, batch.filter(recordable));
       claimedOnPage += claimed.size;
@@ -129,6 +132,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
   let failure: unknown;
   let pages = 0;
   let paused: JobPause | undefined;
+  let finished = false;
   let coordination: { stop(): void } | undefined;
   try {
     coordination = await startRunCoordination({ db, job: deps.job, logger, onChange: ({ liveRunners, pause }) => {
@@ -150,6 +154,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     for await (const page of deps.pages()) {
       const { reached, claimed } = await sendPage(page);
       if (reached > 0) logPage(logger, { page: pages += 1, ...page, claimed, considered: reached, sentSoFar: counts.sent, describe });
+      if (reached === page.notifications.length) await deps.settled?.(page);
       if (reached < page.notifications.length) {
         // Stopping: the rest of this page and the pages after it are not reached. A scan
         // reads in the job's order, not by date: what is not reached counts from here on.
@@ -157,6 +162,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
         break;
       }
     }
+    finished = !stop.stopping.aborted;
   } catch (error) {
     failure = error;
   } finally {
@@ -177,7 +183,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     heartbeat.stop();
   }
   if (failure) throw failure;
-  return { paused };
+  return { paused, finished };
 }
 
 function logPage(logger: JobContext['logger'], page: NotificationPage & { page: number; claimed: number; considered: number;
@@ -186,7 +192,8 @@ function logPage(logger: JobContext['logger'], page: NotificationPage & { page: 
   const last = page.notifications[page.notifications.length - 1] as Notification;
   logger.info({ page: page.page, source: page.source, items: page.notifications.length, claimed: page.claimed,
     claimedElsewhere: page.considered - page.claimed, from: page.describe(first), to: page.describe(last), sentSoFar: page.sentSoFar },
-  `page ${page.page} (${page.source === 'due' ? 'due again' : 'new'}): claimed ${page.claimed} of ${page.notifications.length}`);
+  `page ${page.page} (${page.source === 'due' ? 'due again' : page.source === 'changed' ? 'changed behind the scan' : 'new'}): `
+    + `claimed ${page.claimed} of ${page.notifications.length}`);
 }
 
 async function claim(ledger: DeliveryLedger, notifications: Notification[]): Promise<Set<string>> {

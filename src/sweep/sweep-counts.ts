@@ -27,6 +27,9 @@ export const newCounts = () => ({
 
 export type SweepCounts = ReturnType<typeof newCounts>;
 
+/** The counts of a job's survey: a job without one (its scope is all of history) keeps none of them. */
+export const SURVEY_FIELDS = ['inScope', 'alreadySent', 'previouslyFailed'] as const;
+
 /** The summary table at a terminal; `items` names the job's items ("delayed todos"). */
 export function summaryTable(items: string): Array<[label: string, field: string]> {
   return [

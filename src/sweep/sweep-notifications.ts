@@ -4,11 +4,12 @@ import { defineJob, type JobContext, type JobDefinition, type JobResult } from '
 import { todayUtc } from '../runner/option-parsers.js';
 import { createBacklog, recordBacklog, type Backlog } from './backlog.js';
 import { itemContext, type DescribeItem } from './deliverer.js';
-import { duePages, scanPages, unreadable, type NotificationPage } from './item-pages.js';
+import type { NotificationPage } from './item-pages.js';
+import { planRun } from './run-plan.js';
 import type { AnyNotificationJob, SweepOptions, SweepRun } from './notification-job.js';
 import { sendAll } from './send-all.js';
 import { sharedOptions } from './shared-options.js';
-import { describeProgress, dryRunTable, leavesWork, newCounts, summaryTable, type SweepCounts } from './sweep-counts.js';
+import { describeProgress, dryRunTable, leavesWork, newCounts, summaryTable, SURVEY_FIELDS, type SweepCounts } from './sweep-counts.js';
 
 /** A notification job as the CLI runs it: the shared options and its own, and the engine's run. */
 export function toJobDefinition(job: AnyNotificationJob): JobDefinition<SweepOptions> {
@@ -40,32 +41,33 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
       `the job is ${describePause(pause)}: sending nothing (sweep resume ${job.name})`);
     return { outcome: 'done', paused: describePause(pause), counts, details: { runDate: run.runDate } };
   }
-  const survey = await job.survey(db, run).catch((error: unknown) => {
-    throw unreadable(job, error, { runDate: run.runDate });
-  });
+  const plan = await planRun(db, job, run, logger);
+  const { survey } = plan;
   const waiting = await getWaitingDeliveries(db, job.name);
   const backlog = createBacklog();
   backlog.leftBehind(waiting.oldestItemDate);
-  Object.assign(counts, { inScope: survey.inScope, alreadySent: survey.alreadySent, previouslyFailed: survey.previouslyFailed,
-    backingOff: waiting.backingOff, claimedElsewhere: waiting.heldElsewhere });
-  logger.info({ runDate: run.runDate, inScope: counts.inScope, alreadySent: counts.alreadySent,
-    previouslyFailed: counts.previouslyFailed, backingOff: counts.backingOff, heldElsewhere: waiting.heldElsewhere },
-  `${counts.inScope} ${job.items} as of ${run.runDate}: ${counts.alreadySent} already notified, `
-    + `${counts.previouslyFailed} failed earlier, ${counts.backingOff} waiting out a retry backoff, `
-    + `${waiting.heldElsewhere} held by another run`);
+  Object.assign(counts, { backingOff: waiting.backingOff, claimedElsewhere: waiting.heldElsewhere });
+  if (survey) Object.assign(counts, { inScope: survey.inScope, alreadySent: survey.alreadySent, previouslyFailed: survey.previouslyFailed });
+  else for (const field of SURVEY_FIELDS) delete (counts as Partial<SweepCounts>)[field];
+  logger.info({ runDate: run.runDate, ...(survey ?? {}), backingOff: counts.backingOff, heldElsewhere: waiting.heldElsewhere,
+    ...(plan.remembered ? { from: plan.remembered.position, changesSince: plan.remembered.changesSince?.toISOString() } : {}) },
+  `${survey ? `${counts.inScope} ${job.items} as of ${run.runDate}: ${counts.alreadySent} already notified, `
+    + `${counts.previouslyFailed} failed earlier, ` : `${job.items} as of ${run.runDate}${plan.remembered ? `, from ${plan.remembered.position.join(' ')} on` : ''}: `}`
+    + `${counts.backingOff} waiting out a retry backoff, ${waiting.heldElsewhere} held by another run`);
 
   const describe = itemContext(job.describe);
-  const pages = async function* (): AsyncGenerator<NotificationPage> {
-    yield* duePages(db, job.name, run.pageSize);
-    yield* scanPages(db, job, run, survey, run.pageSize);
-  };
+  const pages = () => plan.pages();
   let paused: JobPause | undefined;
   const startedAt = performance.now();
   const progress = setInterval(() => context.printer.progress(describeProgress(counts, startedAt)), 1000);
   progress.unref();
   try {
     if (run.dryRun) await listWouldSend(context, pages, counts, backlog, describe);
-    else ({ paused } = await sendAll(context, { job: job.name, options: run, counts, backlog, describe, pages }));
+    else {
+      const sent = await sendAll(context, { job: job.name, options: run, counts, backlog, describe, pages, settled: plan.settled });
+      paused = sent.paused;
+      if (sent.finished) await plan.completed();
+    }
   } finally {
     clearInterval(progress);
     context.printer.clearProgress();
@@ -75,7 +77,7 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
 
   if (counts.found + counts.dueAgain === 0) {
     logger.info({ runDate: run.runDate, alreadySent: counts.alreadySent },
-      counts.inScope > 0 && counts.inScope === counts.alreadySent
+      survey && counts.inScope > 0 && counts.inScope === counts.alreadySent
         ? `all ${counts.inScope} ${job.items} were already notified: nothing to send`
         : `nothing to send: no ${job.items} without a notification, and no delivery due again`);
   }
@@ -86,7 +88,7 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
     ...(paused ? { paused: describePause(paused) } : {}),
     counts,
     details: { runDate: run.runDate, dryRun: run.dryRun, ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
-    table: run.dryRun ? dryRunTable(job.items) : summaryTable(job.items),
+    table: (run.dryRun ? dryRunTable(job.items) : summaryTable(job.items)).filter(([, field]) => field in counts || field === 'ratePerSecond'),
   };
 }
 
@@ -98,11 +100,11 @@ async function listWouldSend({ logger }: JobContext, pages: () => AsyncGenerator
   backlog: Backlog, describe: DescribeItem): Promise<void> {
   for await (const page of pages()) {
     for (const notification of page.notifications) {
-      if (page.source === 'scan') counts.found += 1;
-      else counts.dueAgain += 1;
+      if (page.source === 'due') counts.dueAgain += 1;
+      else counts.found += 1;
       backlog.leftBehind(notification.itemDate);
       logger.info({ ...describe(notification), message: notification.message },
-        page.source === 'scan' ? 'dry run: would send a notification' : 'dry run: would send a notification due again');
+        page.source === 'due' ? 'dry run: would send a notification due again' : 'dry run: would send a notification');
     }
   }
 }

@@ -24,6 +24,8 @@ export interface JobFixture {
   /** The arguments of a run whose scope is the seeded items. */
   args: string[];
   seed(db: Knex, count: number, workspaces: number): Promise<ExpectedNotification[]>;
+  /** Whether the job surveys its scope (inScope, alreadySent, previouslyFailed): not one whose scope is all of history. */
+  surveyed: boolean;
   /** Settings that make the mock answer 403 to a token of another workspace for these items. */
   ownership(expected: ExpectedNotification[]): Partial<MockSettings>;
 }
@@ -44,6 +46,7 @@ export const delayNotifications: JobFixture = {
   job: 'send-delay-notifications',
   args: ['--date', RUN_DATE],
   seed: todosDueOn('send-delay-notifications', '2020-01-01', (id) => `Todo ${id} is delayed`),
+  surveyed: false,
   ownership: todoOwnership,
 };
 
@@ -51,6 +54,7 @@ export const dueSoonReminders: JobFixture = {
   job: 'send-due-soon-reminders',
   args: ['--date', RUN_DATE],
   seed: todosDueOn('send-due-soon-reminders', '2022-06-04', (id) => `Todo ${id} is due on 2022-06-04`),
+  surveyed: true,
   ownership: todoOwnership,
 };
 
@@ -73,6 +77,7 @@ export const workspaceDigests: JobFixture = {
     await insertTodos(db, todos);
     return expected.sort((a, b) => a.key.localeCompare(b.key));
   },
+  surveyed: true,
   // The mock answers a digest with another workspace's token 403 by itself.
   ownership: () => ({}),
 };

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { surveyAgainstLedger, withoutDelivery, type SurveyCounts } from '../../ledger/undelivered.js';
+import { surveyAgainstLedger, withoutDelivery } from '../../ledger/undelivered.js';
 
 /** A todo whose due date is before the run date, as this job reads it. */
 export interface DelayedTodo {
@@ -8,11 +8,6 @@ export interface DelayedTodo {
   /** As the database writes it: YYYY-MM-DD, never a JS Date. */
   dueDate: string;
   key: string;
-}
-
-export interface DelayedTodoSurvey extends SurveyCounts {
-  /** The due date of the oldest delayed todo with no delivery yet: where the scan starts. */
-  firstNew?: string;
 }
 
 /**
@@ -24,29 +19,75 @@ const KEY = `'send-delay-notifications:' || t.id || ':' || t.due_date::text`;
 
 const delayed = (db: Knex, runDate: string) => db('todos as t').where('t.due_date', '<', runDate);
 
+type Row = { id: string; workspace_id: string; due_date: string; key: string };
+const toTodo = (row: Row): DelayedTodo => ({ id: row.id, workspaceId: row.workspace_id, dueDate: row.due_date, key: row.key });
+const columns = (db: Knex) => ['t.id', 't.workspace_id', 't.due_date', db.raw(`${KEY} as key`)];
+
+/** A todo's place in the scan's order, (due_date, id), in keyset form. */
+const placeOf = (todo: Pick<DelayedTodo, 'dueDate' | 'id'>): string[] => [todo.dueDate, todo.id];
+
 /**
- * How the run date's delayed todos stand in the ledger, and the oldest one with no
- * delivery yet. One pass that hashes the ledger, about 1.4 µs a todo; the scan then
- * walks only from that date, so a rerun with nothing new costs this one statement.
+ * The same place as text that sorts as (due_date, id) does, to remember: only for an
+ * ISO date of years 0001-9999 (as text, '4713-01-01 BC' would sort after 2020).
  */
-export async function surveyDelayedTodos(db: Knex, runDate: string): Promise<DelayedTodoSurvey> {
-  return surveyAgainstLedger(db, delayed(db, runDate).select(db.raw(`${KEY} as key`), 't.due_date'), 'due_date');
+export const positionOf = (todo: Pick<DelayedTodo, 'dueDate' | 'id'>): string[] | undefined =>
+  (/^\d{4}-\d{2}-\d{2}$/.test(todo.dueDate) ? placeOf(todo) : undefined);
+
+/**
+ * The due date of the oldest delayed todo with no delivery: where a job that has no
+ * position yet (its first run) starts. One pass that hashes the ledger, about 1.4 µs a
+ * todo: the only statement that reads all of history, once, when a deployment is carried
+ * forward; a walk from the oldest todo probing the ledger one todo at a time would take
+ * minutes at millions.
+ */
+export async function getFirstNewDueDate(db: Knex, runDate: string): Promise<string | undefined> {
+  const survey = await surveyAgainstLedger(db, delayed(db, runDate).select(db.raw(`${KEY} as key`), 't.due_date'), 'due_date');
+  return survey.firstNew;
 }
 
 /**
- * One page of delayed todos with no delivery, in (due_date, id) order, after `after` or
- * from `from`. Keyset pagination on todos_due_date_id_idx: never OFFSET, never all rows.
+ * One page of delayed todos with no delivery, in (due_date, id) order, after `after`.
+ * Keyset pagination on todos_due_date_id_idx: never OFFSET, never all rows.
  */
-export async function getDelayedTodos(db: Knex, query: { runDate: string; after?: DelayedTodo; from: string; limit: number }):
+export async function getDelayedTodos(db: Knex, query: { runDate: string; after: DelayedTodo | string[] | { from: string }; limit: number }):
 Promise<DelayedTodo[]> {
-  const rows: Array<{ id: string; workspace_id: string; due_date: string; key: string }> = await delayed(db, query.runDate)
-    .select('t.id', 't.workspace_id', 't.due_date', db.raw(`${KEY} as key`))
+  const { after } = query;
+  const rows: Row[] = await delayed(db, query.runDate)
+    .select(columns(db))
     .modify((builder) => {
-      if (query.after) builder.whereRaw('(t.due_date, t.id) > (?::date, ?::uuid)', [query.after.dueDate, query.after.id]);
-      else builder.where('t.due_date', '>=', query.from);
+      if ('from' in after) builder.where('t.due_date', '>=', after.from);
+      else builder.whereRaw('(t.due_date, t.id) > (?::date, ?::uuid)', Array.isArray(after) ? after : placeOf(after));
     })
     .modify(withoutDelivery(db, KEY))
     .orderBy([{ column: 't.due_date' }, { column: 't.id' }])
     .limit(query.limit);
-  return rows.map((row) => ({ id: row.id, workspaceId: row.workspace_id, dueDate: row.due_date, key: row.key }));
+  return rows.map(toTodo);
+}
+
+/**
+ * Delayed todos with no delivery that were written since `since` (created, or their due
+ * date moved) at or before `upTo`: behind the position earlier scans settled, so no scan
+ * from there meets them. Through todos_changed_at_idx: as many rows as changed.
+ */
+export async function getChangedDelayedTodos(db: Knex, query: { runDate: string; since: Date; upTo: string[];
+  after?: DelayedTodo; limit: number }): Promise<DelayedTodo[]> {
+  const rows: Row[] = await delayed(db, query.runDate)
+    .select(columns(db))
+    .where('t.changed_at', '>=', query.since)
+    .whereRaw('(t.due_date, t.id) <= (?::date, ?::uuid)', query.upTo)
+    .modify((builder) => {
+      if (query.after) builder.whereRaw('(t.due_date, t.id) > (?::date, ?::uuid)', placeOf(query.after));
+    })
+    .modify(withoutDelivery(db, KEY))
+    .orderBy([{ column: 't.due_date' }, { column: 't.id' }])
+    .limit(query.limit);
+  return rows.map(toTodo);
+}
+
+/** The last delayed todo as of now, in scan order: how far a scan that completes has settled. */
+export async function getLastDelayedPosition(db: Knex, runDate: string): Promise<string[] | undefined> {
+  const row = await delayed(db, runDate).select('t.id', 't.due_date')
+    .orderBy([{ column: 't.due_date', order: 'desc' }, { column: 't.id', order: 'desc' }])
+    .first<{ id: string; due_date: string } | undefined>();
+  return row && positionOf({ id: row.id, dueDate: row.due_date });
 }
