@@ -124,6 +124,12 @@ export interface ResumableScan<Item, Own = object> {
    * would meet them; in a stable order after `after`.
    */
   readChanged(db: Knex, page: { run: SweepRun<Own>; since: Date; upTo: string[]; after: Item | undefined; limit: number }): Promise<Item[]>;
+  /**
+   * SQL over a delivery `d`: its item's position, as positionOf writes it. Once that is
+   * at or before the job's position, no scan reads the item again (only the change
+   * stream, for a new key), so `prune` may forget a sent delivery there without a resend.
+   */
+  positionOfDelivery: string;
 }
 
 /** A notification job whatever its item type, as the registry and the operator commands hold them. */

@@ -23,7 +23,7 @@ afterAll(async () => {
 
 describe.each(JOB_FIXTURES)('$job', (fixture) => {
   it('never writes the client secret, a token or an Authorization value to the log, even at trace level with failures on both endpoints', async () => {
-    for (const table of ['deliveries', 'job_runs', 'todos']) await database.db(table).del();
+    for (const table of ['deliveries', 'job_runs', 'job_positions', 'todos']) await database.db(table).del();
     mock.reset();
     const [first, second, third] = await fixture.seed(database.db, 8, 3);
     mock.configure({

@@ -19,7 +19,7 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('live runners sharin
   it(`never repeat a request among themselves, in ${ROUNDS} rounds`, async () => {
     const repeats: number[] = [];
     for (let round = 1; round <= ROUNDS; round += 1) {
-      for (const table of ['deliveries', 'job_runs', 'todos']) await testbed.database.db(table).del();
+      for (const table of ['deliveries', 'job_runs', 'job_positions', 'todos']) await testbed.database.db(table).del();
       testbed.mock.reset();
       const expected = await delayNotifications.seed(testbed.database.db, 2000, 20);
       testbed.mock.configure({ latencyMs: 30, error5xxRate: 0.1, rateLimitRate: 0.03, retryAfterSeconds: 1, dropRate: 0.03,

@@ -29,7 +29,11 @@ function deliveryCondition(rule: DeliveryRule, full: boolean): [string, unknown[
     bindings.push(rule.itemGoneFor.name);
     // A delivery whose item prune cannot look up is kept: whether its item is gone is unknown.
     if (full && rule.itemGoneFor.itemWellFormed) sql += ` and (${rule.itemGoneFor.itemWellFormed})`;
-    if (full) sql += ` and (${rule.itemGoneFor.itemGone})`;
+    // Gone, or settled behind the job's position: no scan reads it again, so forgetting its
+    // delivery cannot make the job send it twice.
+    const settled = rule.itemGoneFor.resume
+      ? ` or ${rule.itemGoneFor.resume.positionOfDelivery} <= (select p.position from job_positions p where p.job = d.job)` : '';
+    if (full) sql += ` and ((${rule.itemGoneFor.itemGone})${settled})`;
   }
   return [sql, bindings];
 }

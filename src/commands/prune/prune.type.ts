@@ -16,6 +16,8 @@ export interface JobItems {
   itemGone: string;
   /** SQL over `d`: whether prune can look its item up at all; a delivery it cannot is kept and reported. */
   itemWellFormed?: string;
+  /** SQL over `d`: its item's position in the job's scan, for a job that resumes; settled once at or before the job's position. */
+  resume?: { positionOfDelivery: string };
 }
 
 /**

@@ -23,6 +23,7 @@ export const sendDelayNotifications = defineNotificationJob<DelayedTodo>({
     lastPosition: (db, run) => getLastDelayedPosition(db, run.runDate),
     readChanged: (db, { run, since, upTo, after, limit }) =>
       getChangedDelayedTodos(db, { runDate: run.runDate, since, upTo, after, limit }),
+    positionOfDelivery: 'array[d.item_date::text, d.item_id]',
   },
   notificationOf: (todo) => ({
     key: todo.key, workspaceId: todo.workspaceId, itemId: todo.id, itemDate: todo.dueDate, message: `Todo ${todo.id} is delayed`,

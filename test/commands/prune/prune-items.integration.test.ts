@@ -48,4 +48,23 @@ describe('prune knows when each job\'s item is gone', () => {
     expect(await left()).toEqual([todays.key]);
     expect((await sweep(['send-workspace-digests'])).summary).toMatchObject({ alreadySent: 1, sent: 0 });
   });
+
+  it('a delay notification: once settled behind the job\'s position, though its todo is still delayed; never one ahead of it', async () => {
+    const settledTodos = await insertTodos(testbed.database.db, [1, 2, 3].map(() => buildTodo({ due_date: '2020-01-01' })));
+    expect((await sweep(['send-delay-notifications', '--date', '2020-06-01'])).summary).toMatchObject({ sent: 3 });
+    // Ahead of the position the first run settled: delivered (by hand here), but a scan from the position still reads it.
+    const [ahead] = await insertTodos(testbed.database.db, [buildTodo({ due_date: '2021-01-01' })]);
+    await testbed.database.db('deliveries').insert(oldSent('send-delay-notifications', ahead!.id, ahead!.due_date, ahead!.workspace_id));
+    await testbed.database.db('deliveries').update({ updated_at: testbed.database.db.raw(`now() - interval '100 days'`) });
+    await testbed.database.db('todos').update({ changed_at: testbed.database.db.raw(`now() - interval '100 days'`) });
+
+    const run = await sweep(['prune', '--older-than', '90d']);
+
+    expect(run.summary).toMatchObject({ deliveriesDeleted: 3, deliveriesKept: 1 });
+    expect(await left()).toEqual([`send-delay-notifications:${ahead!.id}:${ahead!.due_date}`]);
+    // The todos are still delayed, their deliveries gone: the next run sends nothing again.
+    const next = await sweep(['send-delay-notifications', '--date', '2022-06-03']);
+    expect(next.summary).toMatchObject({ found: 0, dueAgain: 0, sent: 0 });
+    expect(testbed.mock.stats().accepted).toBe(settledTodos.length);
+  });
 });

@@ -61,9 +61,7 @@ let liveTodo: TodoRow;
 beforeEach(async () => {
   mock.reset();
   const { db } = database;
-  await db('deliveries').del();
-  await db('job_runs').del();
-  await db('todos').del();
+  for (const table of ['deliveries', 'job_runs', 'job_positions', 'todos']) await db(table).del();
   runIds = {} as Record<RunName, string>;
   for (const [name, run] of Object.entries(RUNS) as Array<[RunName, (typeof RUNS)[RunName]]>) {
     runIds[name] = randomUUID();
