@@ -68,7 +68,7 @@ export function recordRunOutcome(metrics: RunMetrics, outcome: RunOutcome, now: 
  * fatal: metrics must not fail the work they describe. The URL may carry basic-auth
  * credentials (prom-client sends them); the log shows it with its password hidden.
  */
-export async function pushRunMetrics(metrics: RunMetrics, deps: { url: string; job: string; logger: Logger; timeoutMs: number }): Promise<boolean> {
+export async function pushRunMetrics(metrics: Pick<RunMetrics, 'registry'>, deps: { url: string; job: string; logger: Logger; timeoutMs: number }): Promise<boolean> {
   const pushgateway = redactUrl(deps.url);
   try {
     // timeout is the socket's idle time; the signal bounds the whole push, answer included.

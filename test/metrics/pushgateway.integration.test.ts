@@ -117,3 +117,15 @@ it.skipIf(!hasPushgateway)('logs a failed push and finishes the run as if nothin
   expect([0, 75]).toContain(run.exitCode);
   expect(run.logs.find((line) => line.level === 'warn' && /could not push the run's metrics/.test(line.msg))).toMatchObject({ pushgateway: unreachable });
 });
+
+it.skipIf(!hasPushgateway)('shows a pause and a resume in the paused job\'s group at once, leaving its other metrics alone', async () => {
+  const env = { PUSHGATEWAY_URL: gatewayUrl };
+  const before = sample(await pushedMetrics(), 'sweep_run_exit_code');
+
+  expect((await runSweep(['pause', SEND, '--reason', 'test'], { database, env })).exitCode).toBe(0);
+  expect(sample(await pushedMetrics(), 'sweep_job_paused')).toBe(1);
+  expect(sample(await pushedMetrics(), 'sweep_run_exit_code')).toBe(before);
+
+  expect((await runSweep(['resume', SEND], { database, env })).exitCode).toBe(0);
+  expect(sample(await pushedMetrics(), 'sweep_job_paused')).toBe(0);
+});

@@ -3,7 +3,7 @@ import { delayNotifications } from '../support/job-fixtures.js';
 import { startSweepProcess } from '../support/sweep-process.js';
 import { useTestbed } from '../support/testbed.js';
 
-const ROUNDS = Number(process.env.LIVE_RUNNER_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.LIVE_RUNNER_ROUNDS ?? 2);
 
 /**
  * Live runners sharing a sweep under stress, as an operator tried it: four runners with a

@@ -1,7 +1,9 @@
 import { hostname, userInfo } from 'node:os';
 import { Argument, Option } from 'commander';
 import { describePause, pauseJob, resumeJob } from '../../ledger/job-pauses.js';
-import { defineJob, type JobDefinition } from '../../runner/job.type.js';
+import { Gauge, Registry } from 'prom-client';
+import { pushRunMetrics } from '../../metrics/run-metrics.js';
+import { defineJob, type JobContext, type JobDefinition } from '../../runner/job.type.js';
 
 interface PauseOptions {
   args?: string[];
@@ -19,6 +21,19 @@ function operator(): string {
 }
 
 const jobArgument = (jobs: string[]) => () => [new Argument('<job>', 'the notification job').choices(jobs)];
+
+/**
+ * Tells the metrics at once, in the paused job's own group: its runs push the same gauge,
+ * but a daily job's next run may be a day away, and its pause alert would go on firing.
+ */
+async function pushPaused({ config, logger }: JobContext, job: string, paused: boolean): Promise<void> {
+  if (!config.pushgatewayUrl) return;
+  // This gauge alone: a push replaces, in the job's group, the metrics it names.
+  const registry = new Registry();
+  new Gauge({ name: 'sweep_job_paused', help: 'Whether the job was paused (sweep pause) when its last run ended: 1 paused, 0 not.',
+    registers: [registry] }).set(paused ? 1 : 0);
+  await pushRunMetrics({ registry }, { url: config.pushgatewayUrl, job, logger, timeoutMs: config.http.timeoutMs });
+}
 
 /**
  * The pause switch, for when a notification goes out wrong: every runner of the job,
@@ -39,9 +54,11 @@ export function pauseCommands(jobs: string[]): Array<JobDefinition<PauseOptions>
       ],
       database: 'schema',
       recordsRun: () => false,
-      async run({ db, logger }, options) {
+      async run(context, options) {
+        const { db, logger } = context;
         const job = options.args?.[0] as string;
         const pause = await pauseJob(db, { job, pausedBy: options.by, reason: options.reason });
+        await pushPaused(context, job, true);
         logger.warn({ pausedJob: job, pausedBy: pause.pausedBy, reason: pause.reason },
           `${job} is ${describePause(pause)}: its live runs stop within seconds; new runs send nothing until sweep resume ${job}`);
         return { outcome: 'done', counts: { paused: 1 } };
@@ -53,9 +70,11 @@ export function pauseCommands(jobs: string[]): Array<JobDefinition<PauseOptions>
       arguments: jobArgument(jobs),
       database: 'schema',
       recordsRun: () => false,
-      async run({ db, logger }, options) {
+      async run(context, options) {
+        const { db, logger } = context;
         const job = options.args?.[0] as string;
         const pause = await resumeJob(db, job);
+        await pushPaused(context, job, false);
         if (pause) logger.info({ resumedJob: job, wasPausedBy: pause.pausedBy, reason: pause.reason }, `${job} resumed (was ${describePause(pause)})`);
         else logger.info({ resumedJob: job }, `${job} was not paused: nothing to do`);
         return { outcome: 'done', counts: { resumed: pause ? 1 : 0 } };
