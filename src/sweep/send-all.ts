@@ -39,9 +39,9 @@ export interface SendAllDeps {
  * Claims each page in the ledger a batch at a time, sends one notification per claim
  * (bounded by p-limit, retried by p-retry) and records every outcome in batches.
  * Reading the next page overlaps sending the current one, so the notify service's
- * latency, not the database, sets the pace.
+ * latency, not the database, sets the pace. Returns the pause that stopped the run, if
+ * one did, and whether every page was read and claimed whole (finished).
  */
-/** paused: the job's pause that stopped the run; finished: every page was read and claimed whole. */
 export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{ paused?: JobPause; finished: boolean }> {
   const { db, logger, config } = context;
   const { options, counts, backlog, describe } = deps;
