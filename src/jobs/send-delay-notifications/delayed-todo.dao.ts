@@ -71,10 +71,16 @@ Promise<DelayedTodo[]> {
  */
 export async function getChangedDelayedTodos(db: Knex, query: { runDate: string; since: Date; upTo: string[];
   after?: DelayedTodo; limit: number }): Promise<DelayedTodo[]> {
-  const rows: Row[] = await delayed(db, query.runDate)
-    .select(columns(db))
+  // Materialized, so the changed todos are found first, through todos_changed_at_idx: with
+  // the page's order and limit in view, PostgreSQL walked the whole (due_date, id) index
+  // hoping to meet them early (2 s a run at 1,000,000 todos while the window held changes).
+  const rows: Row[] = await db.withMaterialized('changed', (changed) => changed.from('todos as t')
+    .select('t.id', 't.workspace_id', 't.due_date')
     .where('t.changed_at', '>=', query.since)
-    .whereRaw('(t.due_date, t.id) <= (?::date, ?::uuid)', query.upTo)
+    .where('t.due_date', '<', query.runDate)
+    .whereRaw('(t.due_date, t.id) <= (?::date, ?::uuid)', query.upTo))
+    .from('changed as t')
+    .select(columns(db))
     .modify((builder) => {
       if (query.after) builder.whereRaw('(t.due_date, t.id) > (?::date, ?::uuid)', placeOf(query.after));
     })
