@@ -172,7 +172,7 @@ async function runHistoryBench(options: BenchOptions, histories: number[], admin
   const first = results[0];
   const context: BenchContext = { startedAt, postgres: first?.serverVersion ?? '', autovacuum: first?.autovacuum ?? '', sweepBuild: options.build,
     nodeFlags: options.nodeFlags, loadSeconds: results.reduce((total, r) => total + r.setup.loadSeconds, 0), cpus: availableParallelism() };
-  const rows = results.map((r) => ({ history: r.history, setup: r.setup, firstRun: r.firstRun, rerun: r.rerun, sweep: r.sweep }));
+  const rows = results.map((r) => ({ history: r.history, setup: r.setup, firstRun: r.firstRun, rerun: r.rerun, rerunAfter: r.rerunAfter, sweep: r.sweep }));
   process.stdout.write([
     '',
     `send-delay-notifications against its history: ${options.todos} new todos, W=${options.workspaces} workspaces, L=${options.latencyMs} ms, `

@@ -54,6 +54,8 @@ export interface Measurement {
   mock: MockStats;
   /** The mockserver's resident set after the measurement: flat when its journal is off. */
   mockRssMb: number | null;
+  /** --history, a rerun: 'rerun with nothing new' (before the new todos) or 'rerun after the new todos'. */
+  rerunOf?: string;
   /** --history: the history this measurement ran over, and what it cost to set up. */
   history?: HistorySetup;
   /** /proc/loadavg (1, 5, 15 minutes) just before and just after the measurement: someone else's load shows here. */

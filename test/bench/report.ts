@@ -73,6 +73,7 @@ export interface HistoryRow {
   setup: HistorySetup;
   firstRun: Measurement;
   rerun: Measurement;
+  rerunAfter: Measurement;
   sweep: Measurement;
 }
 
@@ -91,11 +92,12 @@ export function formatHistoryTable(rows: HistoryRow[], baselineRate: number | nu
     { title: 'migration s', value: (r) => seconds(r.setup.migrationSeconds) },
     { title: 'first run s', value: (r) => seconds(r.firstRun.wallSeconds) },
     { title: 'rerun s', value: (r) => seconds(r.rerun.wallSeconds) },
+    { title: 'rerun after s', value: (r) => seconds(r.rerunAfter.wallSeconds) },
     { title: `${newTodos.toLocaleString('en-US')} new: rate/s`, value: (r) => ifMeasured(r.sweep, whole(r.sweep.ratePerSecond)) },
     { title: 'x H=0', value: (r) => ifMeasured(r.sweep, baselineRate && r.sweep.ratePerSecond !== null ? (r.sweep.ratePerSecond / baselineRate).toFixed(2) : '-') },
     { title: 'job/s', value: (r) => ifMeasured(r.sweep, whole(r.sweep.jobRatePerSecond)) },
     { title: 'RSS MB first/rerun/new', value: (r) => [r.firstRun, r.rerun, r.sweep].map((m) => whole(m.peakRssMb)).join('/') },
-    { title: 'PG CPU s first/rerun', value: (r) => [r.firstRun, r.rerun].map((m) => seconds(m.pgCpuSeconds)).join('/') },
+    { title: 'PG CPU s first/rerun/after', value: (r) => [r.firstRun, r.rerun, r.rerunAfter].map((m) => seconds(m.pgCpuSeconds)).join('/') },
     { title: 'PG CPU %', value: (r) => whole(r.sweep.pgCpuPercentOfSweep) },
     { title: 'RT/1k', value: (r) => fixed(1)(r.sweep.roundTripsPer1000) },
     { title: 'mock req/acc/dup', value: (r) => `${r.sweep.mock.notificationRequests}/${r.sweep.mock.accepted}/${r.sweep.mock.duplicates}` },
@@ -114,10 +116,10 @@ export const HISTORY_RATE_TARGET = 0.95;
 
 /** Every problem of the row's measurements, and the rate against the no-history row. */
 export function historyVerdict(row: HistoryRow, baselineRate: number | null): string {
-  const parts = ([['first run', row.firstRun], ['rerun', row.rerun], ['new', row.sweep]] as const)
+  const parts = ([['first run', row.firstRun], ['rerun', row.rerun], ['new', row.sweep], ['rerun after', row.rerunAfter]] as const)
     .filter(([, m]) => m.verdict !== 'ok').map(([what, m]) => `${what}: ${m.verdict}`);
   const ratio = baselineRate && row.sweep.ratePerSecond !== null ? row.sweep.ratePerSecond / baselineRate : null;
-  if (row.history > 0 && ratio !== null && ratio < HISTORY_RATE_TARGET) parts.push(`new: SLOW: ${ratio.toFixed(2)} of the H=0 rate (target ${HISTORY_RATE_TARGET})`);
+  if (row.history > 0 && ratio !== null && ratio < HISTORY_RATE_TARGET) parts.push(`new: SLOW: ${ratio.toFixed(3)} of the H=0 rate (target ${HISTORY_RATE_TARGET})`);
   return parts.length > 0 ? parts.join('; ') : 'ok';
 }
 
@@ -127,9 +129,10 @@ export function describeHistoryColumns(options: { newTodos: number; rerunTarget:
     `history H: settled todos (due 2 to 366 days before the run date) with their sent deliveries, loaded before migration`,
     `20261202000000. load s: their inserts and VACUUM ANALYZE. migration s: that migration on them. first run s: the first`,
     `run after the upgrade, nothing new (it finds where to start: one pass over the ledger). rerun s: a run with nothing new`,
-    `(target ${options.rerunTarget} s); both wall time from spawn to exit, node start-up included. ${options.newTodos} new: rate/s: todos due the day`,
+    `(target ${options.rerunTarget} s); rerun after s: the same after the new todos' sweep, their changes in the window a run reads; all`,
+    `wall time from spawn to exit, node start-up included. ${options.newTodos} new: rate/s: todos due the day`,
     `before the run date / wall time; x H=0: against the H = 0 row (target ${HISTORY_RATE_TARGET}); job/s: start-up excluded. RSS MB: highest`,
-    `runner peak. PG CPU s: all postgres processes on this machine during the run. PG CPU %: that over the runners' CPU,`,
+    `runner peak. PG CPU s: all postgres processes on this machine during the run (medians: of the rerun's wall time). PG CPU %: that over the runners' CPU,`,
     `for the new todos. RT/1k: transactions in the bench database per 1,000 new todos. verdict: any FAILED or SLOW.`,
   ].join('\n');
 }
