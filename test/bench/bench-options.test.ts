@@ -5,7 +5,7 @@ describe('parseBenchOptions', () => {
   it('has the issue\'s defaults: 20,000 todos, 200 workspaces, 20 ms, C = 64, one runner, the compiled build', () => {
     expect(parseBenchOptions([])).toEqual({
       todos: 20_000, workspaces: 200, latencyMs: 20, concurrencies: [64], runners: 1, repeat: 1, pageSize: 500,
-      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, outDir: 'bench-results', help: false,
+      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, futureTodos: 0, outDir: 'bench-results', help: false,
     });
   });
 
@@ -26,6 +26,7 @@ describe('parseBenchOptions', () => {
   it('reads --history as history sizes, sorted and without repeats, 0 allowed (the no-history baseline)', () => {
     expect(parseBenchOptions(['--history', '10000000, 0,1000000,0']).history).toEqual([0, 1_000_000, 10_000_000]);
     expect(parseBenchOptions(['--history', '0', '--todos', '5000', '--concurrency', '16'])).toMatchObject({ history: [0], todos: 5000, concurrencies: [16] });
+    expect(parseBenchOptions(['--history', '0', '--future-todos', '180000']).futureTodos).toBe(180_000);
   });
 
   it.each([
@@ -39,6 +40,8 @@ describe('parseBenchOptions', () => {
     [['--history', '20000001'], /--history must be an integer from 0 to 20000000/],
     [['--history', ''], /--history must be an integer/],
     [['--history', '0,1000', '--concurrency', '16,64'], /--history measures one --concurrency \(got 16,64\)/],
+    [['--future-todos', '1000'], /--future-todos goes with --history/],
+    [['--history', '0', '--future-todos', '1000001'], /--future-todos must be an integer from 0 to 1000000/],
     [['--node-flags=max-old-space-size=64'], /each starting with a dash/],
     [['--node-flags', '--cpu-prof'], /--node-flags's value starts with a dash: write --node-flags="..."/],
     [['--unknown'], /Unknown option '--unknown'/],

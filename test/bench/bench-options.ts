@@ -32,6 +32,12 @@ export interface BenchOptions {
    * Undefined: the concurrency mode.
    */
   history: number[] | undefined;
+  /**
+   * --history: todos due 1 to 30 days after the run date, written with the new ones
+   * (--future-todos, default 0): a live service's other writes, in the window of changes a
+   * run reads but not delayed.
+   */
+  futureTodos: number;
   /** Where results.jsonl and chart.svg go (--out, default bench-results/). */
   outDir: string;
   help: boolean;
@@ -70,6 +76,8 @@ export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL:
                       settled todos and their sent deliveries, time the resumable-scans migration on
                       them, a first run, a rerun with nothing new, then a sweep of --todos new ones;
                       one --concurrency; --repeat applies to the rerun and the new todos' sweep
+  --future-todos N    with --history: also write N todos due 1 to 30 days after the run date with the
+                      new ones, a live service's other writes (default 0; at most 1000000)
   --out DIR           results.jsonl, and chart.svg for several concurrencies (default bench-results/)
 
 A dedicated database sweep_bench_<pid> is created on DATABASE_URL's server and dropped
@@ -95,6 +103,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         build: { type: 'string' },
         'node-flags': { type: 'string' },
         history: { type: 'string' },
+        'future-todos': { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -133,6 +142,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       .sort((a, b) => a - b);
     if (concurrencies.length > 1) throw new BenchUsageError(`--history measures one --concurrency (got ${concurrencies.join(',')})`);
   }
+  const futureTodos = integer('future-todos', 0, 0, 1_000_000);
+  if (futureTodos > 0 && history === undefined) throw new BenchUsageError('--future-todos goes with --history');
   return {
     todos,
     workspaces,
@@ -145,6 +156,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     nodeFlags,
     build,
     history,
+    futureTodos,
     outDir: out,
     help: values.help === true,
   };

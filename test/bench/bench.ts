@@ -175,7 +175,8 @@ async function runHistoryBench(options: BenchOptions, histories: number[], admin
   const rows = results.map((r) => ({ history: r.history, setup: r.setup, firstRun: r.firstRun, rerun: r.rerun, rerunAfter: r.rerunAfter, sweep: r.sweep }));
   process.stdout.write([
     '',
-    `send-delay-notifications against its history: ${options.todos} new todos, W=${options.workspaces} workspaces, L=${options.latencyMs} ms, `
+    `send-delay-notifications against its history: ${options.todos} new todos`
+      + `${options.futureTodos > 0 ? ` (and ${options.futureTodos} due 1 to 30 days ahead, written with them)` : ''}, W=${options.workspaces} workspaces, L=${options.latencyMs} ms, `
       + `C=${options.concurrencies[0]}, K=${options.runners} runner(s), page ${options.pageSize}; PostgreSQL ${context.postgres.split(' ')[0]} `
       + `(autovacuum ${context.autovacuum}, statistics fresh: VACUUM ANALYZE after the load, ANALYZE after the migration and the new todos); `
       + `sweep via ${options.build}${options.nodeFlags.length > 0 ? ` with node ${options.nodeFlags.join(' ')}` : ''}`

@@ -80,9 +80,11 @@ export async function loadHistory(db: Knex, counts: { history: number; workspace
 /**
  * `todos` new delayed todos due the day before `runDate` (after every history todo, so
  * after the job's position), round-robin over `workspaces`, with no delivery: their
- * `changed_at` is the triggers' (now). Then ANALYZE todos, as the other loads do.
+ * `changed_at` is the triggers' (now). And `future` todos due 1 to 30 days after
+ * `runDate`: written now too, so in the window of changes a run reads, but not delayed.
+ * Then ANALYZE todos, as the other loads do.
  */
-export async function loadNewTodos(db: Knex, counts: { todos: number; workspaces: number; runDate: string }):
+export async function loadNewTodos(db: Knex, counts: { todos: number; future: number; workspaces: number; runDate: string }):
 Promise<{ seconds: number; dueDate: string }> {
   const started = performance.now();
   const dueDate = daysBefore(counts.runDate, 1);
@@ -92,6 +94,14 @@ Promise<{ seconds: number; dueDate: string }> {
        from generate_series(0, ? - 1) as g`,
     [counts.workspaces, dueDate, counts.todos],
   );
+  if (counts.future > 0) {
+    await db.raw(
+      `insert into todos (id, workspace_id, name, assignee, due_date)
+       select gen_random_uuid(), md5('sweep-bench-workspace-' || (g % ?))::uuid, 'Future bench todo ' || g, 'bench', ?::date + (1 + g % 30)::int
+         from generate_series(0, ? - 1) as g`,
+      [counts.workspaces, counts.runDate, counts.future],
+    );
+  }
   await db.raw('analyze todos');
   return { seconds: (performance.now() - started) / 1000, dueDate };
 }

@@ -158,8 +158,10 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
   const reruns = await rerunsAt(lastHistoryTodo, 'rerun with nothing new');
 
   const n = options.todos;
-  const fresh = await database.use((db) => loadNewTodos(db, { todos: n, workspaces: Math.min(options.workspaces, n), runDate: env.runDate }));
-  say(`${label}: loaded ${n} new delayed todos due ${fresh.dueDate} in ${fresh.seconds.toFixed(2)} s`);
+  const fresh = await database.use((db) => loadNewTodos(db, { todos: n, future: options.futureTodos,
+    workspaces: Math.min(options.workspaces, n), runDate: env.runDate }));
+  say(`${label}: loaded ${n} new delayed todos due ${fresh.dueDate}`
+    + `${options.futureTodos > 0 ? ` and ${options.futureTodos} due 1 to 30 days after ${env.runDate}` : ''} in ${fresh.seconds.toFixed(2)} s`);
   const positionBefore = await database.use(readPosition);
   const lastNewTodo = await database.use((db) => lastTodoBefore(db, env.runDate));
   const sweeps: Measurement[] = [];
