@@ -34,8 +34,13 @@ export function connectAdmin(adminUrl: string): Knex {
     log: { warn: quiet, error: quiet, debug: quiet, deprecate: quiet } });
 }
 
-/** `onCreated` is told as soon as the database exists, so that an interruption from then on drops it. */
-export async function createBenchDatabase(admin: Knex, adminUrl: string, name: string, onCreated: () => void): Promise<BenchDatabase> {
+/**
+ * `onCreated` is told as soon as the database exists, so that an interruption from then on
+ * drops it. Migrated to the latest migration, or with `migrateBefore` only up to the one
+ * before that migration (the schema a deployment has before it upgrades).
+ */
+export async function createBenchDatabase(admin: Knex, adminUrl: string, name: string, onCreated: () => void,
+  migrateBefore?: string): Promise<BenchDatabase> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
   await admin.raw(`create database ${name}`);
   onCreated();
@@ -97,7 +102,8 @@ export async function createBenchDatabase(admin: Knex, adminUrl: string, name: s
     },
   };
   try {
-    await use((db) => db.migrate.latest(migratorConfig));
+    await use((db) => (migrateBefore === undefined ? db.migrate.latest(migratorConfig)
+      : db.migrate.before({ ...migratorConfig, name: migrateBefore })));
   } catch (error) {
     await database.drop().catch(() => undefined);
     throw error;

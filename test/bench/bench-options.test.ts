@@ -5,7 +5,7 @@ describe('parseBenchOptions', () => {
   it('has the issue\'s defaults: 20,000 todos, 200 workspaces, 20 ms, C = 64, one runner, the compiled build', () => {
     expect(parseBenchOptions([])).toEqual({
       todos: 20_000, workspaces: 200, latencyMs: 20, concurrencies: [64], runners: 1, repeat: 1, pageSize: 500,
-      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', outDir: 'bench-results', help: false,
+      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, futureTodos: 0, outDir: 'bench-results', help: false,
     });
   });
 
@@ -23,6 +23,12 @@ describe('parseBenchOptions', () => {
     expect(options).toMatchObject({ maxRate: 300, build: 'tsx', nodeFlags: ['--cpu-prof', '--max-semi-space-size=8'] });
   });
 
+  it('reads --history as history sizes, sorted and without repeats, 0 allowed (the no-history baseline)', () => {
+    expect(parseBenchOptions(['--history', '10000000, 0,1000000,0']).history).toEqual([0, 1_000_000, 10_000_000]);
+    expect(parseBenchOptions(['--history', '0', '--todos', '5000', '--concurrency', '16'])).toMatchObject({ history: [0], todos: 5000, concurrencies: [16] });
+    expect(parseBenchOptions(['--history', '0', '--future-todos', '180000']).futureTodos).toBe(180_000);
+  });
+
   it.each([
     [['--todos', '0'], /--todos must be an integer from 1 to 1000000/],
     [['--todos', '10', '--workspaces', '11'], /--workspaces 11 is more than --todos 10/],
@@ -30,6 +36,12 @@ describe('parseBenchOptions', () => {
     [['--max-rate', '0'], /--max-rate must be an integer from 1/],
     [['--repeat', '26'], /--repeat must be an integer from 1 to 25/],
     [['--build', 'docker'], /--build must be dist or tsx/],
+    [['--history', '0,x'], /--history must be an integer from 0 to 20000000/],
+    [['--history', '20000001'], /--history must be an integer from 0 to 20000000/],
+    [['--history', ''], /--history must be an integer/],
+    [['--history', '0,1000', '--concurrency', '16,64'], /--history measures one --concurrency \(got 16,64\)/],
+    [['--future-todos', '1000'], /--future-todos goes with --history/],
+    [['--history', '0', '--future-todos', '1000001'], /--future-todos must be an integer from 0 to 1000000/],
     [['--node-flags=max-old-space-size=64'], /each starting with a dash/],
     [['--node-flags', '--cpu-prof'], /--node-flags's value starts with a dash: write --node-flags="..."/],
     [['--unknown'], /Unknown option '--unknown'/],

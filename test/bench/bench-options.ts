@@ -25,6 +25,19 @@ export interface BenchOptions {
    * it; or 'tsx', the TypeScript sources as `npm run command` runs them.
    */
   build: 'dist' | 'tsx';
+  /**
+   * The history mode (--history LIST): for each history size H, ascending, a database with
+   * H settled todos (and their sent deliveries) loaded before the resumable-scans migration,
+   * the migration timed, a first run, reruns with nothing new, then --todos new ones.
+   * Undefined: the concurrency mode.
+   */
+  history: number[] | undefined;
+  /**
+   * --history: todos due 1 to 30 days after the run date, written with the new ones
+   * (--future-todos, default 0): a live service's other writes, in the window of changes a
+   * run reads but not delayed.
+   */
+  futureTodos: number;
   /** Where results.jsonl and chart.svg go (--out, default bench-results/). */
   outDir: string;
   help: boolean;
@@ -42,6 +55,9 @@ export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
 }
 
+/** The largest history the bench loads: 20,000,000 todos and as many deliveries take about 15 GB. */
+export const MAX_HISTORY = 20_000_000;
+
 export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL: a PostgreSQL server)
 
   --todos N           delayed todos to load (default 20000; 1 to 1000000)
@@ -56,6 +72,12 @@ export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL:
                       or the sources through tsx (as \`npm run command\` runs them)
   --node-flags=S      node's own flags for the runners, instead of the deployed ones (${DEPLOYED_NODE_FLAGS.join(' ')}),
                       e.g. --node-flags="--cpu-prof --cpu-prof-dir=prof --max-old-space-size=256"; "" for none
+  --history LIST      the history mode: for each H (e.g. 0,1000000,10000000; 0 to ${MAX_HISTORY}) load H
+                      settled todos and their sent deliveries, time the resumable-scans migration on
+                      them, a first run, a rerun with nothing new, then a sweep of --todos new ones;
+                      one --concurrency; --repeat applies to the rerun and the new todos' sweep
+  --future-todos N    with --history: also write N todos due 1 to 30 days after the run date with the
+                      new ones, a live service's other writes (default 0; at most 1000000)
   --out DIR           results.jsonl, and chart.svg for several concurrencies (default bench-results/)
 
 A dedicated database sweep_bench_<pid> is created on DATABASE_URL's server and dropped
@@ -80,6 +102,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         'max-rate': { type: 'string' },
         build: { type: 'string' },
         'node-flags': { type: 'string' },
+        history: { type: 'string' },
+        'future-todos': { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -112,6 +136,14 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   const nodeFlags = values['node-flags'] === undefined ? [...DEPLOYED_NODE_FLAGS] : String(values['node-flags']).split(/\s+/).filter(Boolean);
   const notAFlag = nodeFlags.find((flag) => !flag.startsWith('-'));
   if (notAFlag !== undefined) throw new BenchUsageError(`--node-flags takes node's own flags, each starting with a dash (got ${JSON.stringify(notAFlag)})`);
+  let history: number[] | undefined;
+  if (values.history !== undefined) {
+    history = [...new Set(String(values.history).split(',').map((part) => parseInteger('--history', part.trim(), 0, MAX_HISTORY)))]
+      .sort((a, b) => a - b);
+    if (concurrencies.length > 1) throw new BenchUsageError(`--history measures one --concurrency (got ${concurrencies.join(',')})`);
+  }
+  const futureTodos = integer('future-todos', 0, 0, 1_000_000);
+  if (futureTodos > 0 && history === undefined) throw new BenchUsageError('--future-todos goes with --history');
   return {
     todos,
     workspaces,
@@ -123,6 +155,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     maxRate: values['max-rate'] === undefined ? undefined : integer('max-rate', 0, 1, 100_000),
     nodeFlags,
     build,
+    history,
+    futureTodos,
     outDir: out,
     help: values.help === true,
   };

@@ -15,11 +15,12 @@ import { renderChart } from './chart.js';
 import { PROJECT_ROOT, spawnTracked, stopChildren } from './child-processes.js';
 import { loadTodos } from './load-todos.js';
 import { measureConcurrency } from './measure-concurrency.js';
+import { HISTORY_RERUN_TARGET_SECONDS, measureHistory, RESUMABLE_SCANS_MIGRATION, type HistoryEnvironment, type HistoryResult } from './measure-history.js';
 import { medianRows } from './medians.js';
 import type { BenchContext, Measurement } from './measurement.type.js';
 import { clockTicksPerSecond } from './measure-process.js';
 import { startMockProcess } from './mock-process.js';
-import { describeColumns, formatTable, writeResults } from './report.js';
+import { describeColumns, describeHistoryColumns, formatHistoryTable, formatTable, writeResults } from './report.js';
 
 const EXIT_USAGE = 64;
 const EXIT_INTERRUPTED = 130;
@@ -88,6 +89,7 @@ async function runBench(options: BenchOptions, adminUrl: string, outDir: string)
   }
   owned.admin = connectAdmin(adminUrl);
   const name = `sweep_bench_${process.pid}`;
+  if (options.history) return runHistoryBench(options, options.history, adminUrl, outDir, owned.admin, name, startedAt);
   const database = await createBenchDatabase(owned.admin, adminUrl, name, () => {
     owned.databaseName = name;
   });
@@ -143,6 +145,58 @@ async function runBench(options: BenchOptions, adminUrl: string, outDir: string)
     say(`wrote ${chart}`);
   }
   return measurements.some((m) => m.verdict.startsWith('FAILED')) ? 1 : 0;
+}
+
+/**
+ * --history: for each history size, a database of its own (created, loaded, dropped in
+ * turn), the migration, a first run, reruns and the new todos' sweep; the issue's table.
+ */
+async function runHistoryBench(options: BenchOptions, histories: number[], adminUrl: string, outDir: string, admin: Knex,
+  name: string, startedAt: string): Promise<number> {
+  const mock = await startMockProcess(options.latencyMs);
+  say(`mockserver (pid ${mock.pid}) at ${mock.url}, latency ${options.latencyMs} ms, journal off`);
+  owned.logDir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
+  // The run date of a daily run today: history lies 2 to 366 days before it, the new todos the day before.
+  const runDate = new Date().toISOString().slice(0, 10);
+  const env: HistoryEnvironment = {
+    options, admin, adminUrl, name, mock, logDir: owned.logDir, ticksPerSecond: clockTicksPerSecond(), runDate, say,
+    created: () => { owned.databaseName = name; },
+    dropped: () => { owned.databaseName = undefined; },
+  };
+  say(`history mode: H = ${histories.join(', ')}; run date ${runDate}; ${options.todos} new todos, C=${options.concurrencies[0]}, `
+    + `K=${options.runners}, R=${options.repeat}`);
+  const results: HistoryResult[] = [];
+  for (const history of histories) results.push(await measureHistory(env, history));
+
+  const baseline = results.find((r) => r.history === 0)?.sweep.ratePerSecond ?? null;
+  const first = results[0];
+  const context: BenchContext = { startedAt, postgres: first?.serverVersion ?? '', autovacuum: first?.autovacuum ?? '', sweepBuild: options.build,
+    nodeFlags: options.nodeFlags, loadSeconds: results.reduce((total, r) => total + r.setup.loadSeconds, 0), cpus: availableParallelism() };
+  const rows = results.map((r) => ({ history: r.history, setup: r.setup, firstRun: r.firstRun, rerun: r.rerun, rerunAfter: r.rerunAfter, sweep: r.sweep }));
+  process.stdout.write([
+    '',
+    `send-delay-notifications against its history: ${options.todos} new todos`
+      + `${options.futureTodos > 0 ? ` (and ${options.futureTodos} due 1 to 30 days ahead, written with them)` : ''}, W=${options.workspaces} workspaces, L=${options.latencyMs} ms, `
+      + `C=${options.concurrencies[0]}, K=${options.runners} runner(s), page ${options.pageSize}; PostgreSQL ${context.postgres.split(' ')[0]} `
+      + `(autovacuum ${context.autovacuum}, statistics fresh: VACUUM ANALYZE after the load, ANALYZE after the migration and the new todos); `
+      + `sweep via ${options.build}${options.nodeFlags.length > 0 ? ` with node ${options.nodeFlags.join(' ')}` : ''}`
+      + `${options.maxRate ? `, --max-rate ${options.maxRate} per runner` : ''}; ${context.cpus} CPUs`,
+    '',
+    ...(options.repeat > 1 ? [`rerun and new: median of ${options.repeat} repeats (every repeat is in results.jsonl):`] : []),
+    formatHistoryTable(rows, baseline, options.todos),
+    '',
+    ...results.map((r) => `migration ${RESUMABLE_SCANS_MIGRATION.split('_')[0]} on ${r.history} todos: ${r.setup.migrationSeconds.toFixed(2)} s`
+      + ` (todos ${r.setup.todosMb.toFixed(0)} MB, deliveries ${r.setup.deliveriesMb.toFixed(0)} MB; load ${r.setup.loadSeconds.toFixed(1)} s`
+      + ` + VACUUM ANALYZE ${r.setup.vacuumSeconds.toFixed(1)} s)`),
+    '',
+    describeHistoryColumns({ newTodos: options.todos, rerunTarget: HISTORY_RERUN_TARGET_SECONDS }),
+    '',
+  ].join('\n'));
+  const file = join(outDir, 'results.jsonl');
+  writeResults(file, context, results.flatMap((r) => r.measurements));
+  say(`wrote ${file}`);
+  const failed = results.some((r) => r.measurements.some((m) => m.verdict.startsWith('FAILED')));
+  return failed ? 1 : 0;
 }
 
 /** Once, whoever asks first: the normal end, a failure or a signal. */

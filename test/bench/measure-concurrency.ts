@@ -128,7 +128,7 @@ export function ceilingNodeFlags(runnerFlags: readonly string[], todos: number):
   return [...runnerFlags.filter((flag) => !flag.startsWith('--max-old-space-size=')), `--max-old-space-size=${megabytes}`];
 }
 
-interface SweepMeasurement {
+export interface SweepMeasurement {
   run: SweepRunResult;
   roundTrips: number;
   pgTicks: number;
@@ -137,7 +137,7 @@ interface SweepMeasurement {
 }
 
 /** Runs the sweeps between two readings of the database's transactions and the CPU counters. */
-async function measureSweepRun(setup: BenchSetup, concurrency: number): Promise<SweepMeasurement> {
+export async function measureSweepRun(setup: BenchSetup, concurrency: number): Promise<SweepMeasurement> {
   const { database, options } = setup;
   const transactionsBefore = await database.settledTransactions();
   const pgBefore = postgresCpuTicks();
@@ -154,7 +154,7 @@ async function measureSweepRun(setup: BenchSetup, concurrency: number): Promise<
   return { run, roundTrips: transactionsAfter - transactionsBefore, pgTicks, sweepTicks, mock: await setup.mock.stats() };
 }
 
-function describeRun(measured: SweepMeasurement, n: number, ticksPerSecond: number) {
+export function describeRun(measured: SweepMeasurement, n: number, ticksPerSecond: number) {
   const { run } = measured;
   const clientCpuSeconds = measured.sweepTicks / ticksPerSecond;
   const pgCpuSeconds = measured.pgTicks / ticksPerSecond;
@@ -180,12 +180,12 @@ function describeRun(measured: SweepMeasurement, n: number, ticksPerSecond: numb
  * Notifications per second over the jobs' own time, start-up excluded: todos over the
  * longest runner's summary durationMs. What --max-rate limits.
  */
-function jobRateOf(run: SweepRunResult, n: number): number | null {
+export function jobRateOf(run: SweepRunResult, n: number): number | null {
   const durations = run.processes.map((p) => p.summary?.durationMs).filter((ms): ms is number => typeof ms === 'number' && ms > 0);
   return durations.length === run.processes.length ? n / (Math.max(...durations) / 1000) : null;
 }
 
-function mockProblems(stats: MockStats, n: number): string[] {
+export function mockProblems(stats: MockStats, n: number): string[] {
   const problems: string[] = [];
   if (stats.accepted !== n) problems.push(`mock accepted ${stats.accepted} of ${n}`);
   if (stats.duplicates > 0) problems.push(`mock saw ${stats.duplicates} duplicates`);
@@ -193,16 +193,16 @@ function mockProblems(stats: MockStats, n: number): string[] {
   return problems;
 }
 
-function exitProblems(run: SweepRunResult): string[] {
+export function exitProblems(run: SweepRunResult): string[] {
   return run.processes.filter((p) => p.exitCode !== 0)
     .map((p) => `runner ${p.pid} exited ${p.exitCode}${p.lastError ? ` (${p.lastError})` : ''}`);
 }
 
-function sumOf(run: SweepRunResult, field: string): number {
+export function sumOf(run: SweepRunResult, field: string): number {
   return run.processes.reduce((total, p) => total + (typeof p.summary?.[field] === 'number' ? (p.summary[field] as number) : 0), 0);
 }
 
-function verdictOf(problems: string[], otherwise = 'ok'): string {
+export function verdictOf(problems: string[], otherwise = 'ok'): string {
   return problems.length > 0 ? `FAILED: ${problems.join('; ')}` : otherwise;
 }
 
@@ -211,7 +211,7 @@ function ratio(rate: number, ideal: number | null): number | null {
 }
 
 /** The mockserver's CPU since the last lap, in seconds. */
-function mockCpuMeter(mock: MockProcess, ticksPerSecond: number): { lap(): number | null } {
+export function mockCpuMeter(mock: MockProcess, ticksPerSecond: number): { lap(): number | null } {
   let last = readCpuTicks(mock.pid)?.own;
   return {
     lap() {
@@ -223,7 +223,7 @@ function mockCpuMeter(mock: MockProcess, ticksPerSecond: number): { lap(): numbe
   };
 }
 
-function mockRssMb(mock: MockProcess): number | null {
+export function mockRssMb(mock: MockProcess): number | null {
   const memory = readMemoryKb(mock.pid);
   return memory ? memory.current / 1024 : null;
 }

@@ -113,6 +113,11 @@ export function startSampler(pids: number[], database: string, intervalMs = 50):
   };
 }
 
+/** The 1, 5 and 15 minute load averages (/proc/loadavg): how busy the machine was, whoever made it so. */
+export function readLoadAverage(): number[] {
+  return (readText('/proc/loadavg') ?? '').split(' ').slice(0, 3).map(Number);
+}
+
 function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');

@@ -5,11 +5,13 @@ import type { MockStats } from '../../mockserver/mock-server.type.js';
  * - ceiling: the sweep's HTTP work alone, in the bench process, with no database.
  * - sweep: K real `sweep send-delay-notifications` processes over N fresh delayed todos.
  * - rerun: the same again once everything is sent: it must find nothing and send nothing.
+ * - first-run (--history): the first run after the upgrade over H settled todos, nothing new:
+ *   it finds where to start (one pass over the ledger) and remembers the job's position.
  * - ideal: the latency-bound rate, K x C / L; no client beats it against a mock of latency L.
  * - round trips: transactions of the bench database (pg_stat_database xact_commit +
  *   xact_rollback); each autocommitted statement is one, so it is a proxy for round trips.
  */
-export type MeasurementKind = 'ceiling' | 'sweep' | 'rerun';
+export type MeasurementKind = 'ceiling' | 'sweep' | 'rerun' | 'first-run';
 
 export interface Measurement {
   kind: MeasurementKind;
@@ -52,12 +54,34 @@ export interface Measurement {
   mock: MockStats;
   /** The mockserver's resident set after the measurement: flat when its journal is off. */
   mockRssMb: number | null;
-  /** 'ok', 'SLOW: ...' (a rerun over its 2 s target) or 'FAILED: ...'. */
+  /** --history, a rerun: 'rerun with nothing new' (before the new todos) or 'rerun after the new todos'. */
+  rerunOf?: string;
+  /** --history: the history this measurement ran over, and what it cost to set up. */
+  history?: HistorySetup;
+  /** /proc/loadavg (1, 5, 15 minutes) just before and just after the measurement: someone else's load shows here. */
+  loadAverage?: { before: number[]; after: number[] };
+  /** 'ok', 'SLOW: ...' (a rerun over its target) or 'FAILED: ...'. */
   verdict: string;
   runnersDetail?: Array<{
     pid: number; exitCode: number; seconds: number; peakRssMb: number; logLines: number;
     sent?: unknown; found?: unknown; claimedElsewhere?: unknown; durationMs?: unknown; lastError?: string;
   }>;
+}
+
+/** One history size of --history: H settled todos and how long each step of getting there took. */
+export interface HistorySetup {
+  todos: number;
+  /** The inserts of H todos and H deliveries. */
+  loadSeconds: number;
+  /** VACUUM ANALYZE todos, deliveries after the load. */
+  vacuumSeconds: number;
+  /** The resumable-scans migration on the loaded tables. */
+  migrationSeconds: number;
+  /** ANALYZE todos after the migration (the new column's statistics). */
+  analyzeSeconds: number;
+  /** Table and index sizes after the load, MB. */
+  todosMb: number;
+  deliveriesMb: number;
 }
 
 /** Once per bench run, on every JSON line. */

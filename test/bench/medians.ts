@@ -28,7 +28,7 @@ export function pickMedian<T>(items: T[], score: (item: T) => number): T | undef
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
-function withVerdict(row: Measurement, all: Measurement[]): Measurement {
+export function withVerdict(row: Measurement, all: Measurement[]): Measurement {
   const failed = all.filter((m) => m.verdict.startsWith('FAILED'));
   if (failed.length > 0) return { ...row, verdict: `FAILED in ${failed.length} of ${all.length} repeats: ${failed[0]?.verdict.replace(/^FAILED: /, '')}` };
   const slow = all.filter((m) => m.verdict.startsWith('SLOW'));

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { BenchContext, Measurement } from './measurement.type.js';
+import type { BenchContext, HistorySetup, Measurement } from './measurement.type.js';
 
 type Cell = string | number | null | undefined;
 
@@ -65,4 +65,74 @@ export function writeResults(path: string, context: BenchContext, measurements: 
 /** Three decimals are plenty, and keep the lines readable. */
 function round<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v))) as T;
+}
+
+/** One row of the history table: a history size's first run, median rerun and median sweep of the new todos. */
+export interface HistoryRow {
+  history: number;
+  setup: HistorySetup;
+  firstRun: Measurement;
+  rerun: Measurement;
+  rerunAfter: Measurement;
+  sweep: Measurement;
+}
+
+const seconds = (value: number | null | undefined) => (value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(2));
+const whole = (value: number | null | undefined) => (value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(0));
+
+/**
+ * The issue's table, one row per history size: what the history and the upgrade cost to
+ * set up, the first run after the upgrade, a rerun with nothing new, and the new todos'
+ * rate next to the rate with no history (`baselineRate`, the H = 0 row; null without one).
+ */
+export function formatHistoryTable(rows: HistoryRow[], baselineRate: number | null, newTodos: number): string {
+  const columns: Array<{ title: string; value: (row: HistoryRow) => string; left?: boolean }> = [
+    { title: 'history H', value: (r) => r.history.toLocaleString('en-US') },
+    { title: 'load s', value: (r) => (r.history === 0 ? '-' : (r.setup.loadSeconds + r.setup.vacuumSeconds).toFixed(0)) },
+    { title: 'migration s', value: (r) => seconds(r.setup.migrationSeconds) },
+    { title: 'first run s', value: (r) => seconds(r.firstRun.wallSeconds) },
+    { title: 'rerun s', value: (r) => seconds(r.rerun.wallSeconds) },
+    { title: 'rerun after s', value: (r) => seconds(r.rerunAfter.wallSeconds) },
+    { title: `${newTodos.toLocaleString('en-US')} new: rate/s`, value: (r) => ifMeasured(r.sweep, whole(r.sweep.ratePerSecond)) },
+    { title: 'x H=0', value: (r) => ifMeasured(r.sweep, baselineRate && r.sweep.ratePerSecond !== null ? (r.sweep.ratePerSecond / baselineRate).toFixed(2) : '-') },
+    { title: 'job/s', value: (r) => ifMeasured(r.sweep, whole(r.sweep.jobRatePerSecond)) },
+    { title: 'RSS MB first/rerun/new', value: (r) => [r.firstRun, r.rerun, r.sweep].map((m) => whole(m.peakRssMb)).join('/') },
+    { title: 'PG CPU s first/rerun/after', value: (r) => [r.firstRun, r.rerun, r.rerunAfter].map((m) => seconds(m.pgCpuSeconds)).join('/') },
+    { title: 'PG CPU %', value: (r) => whole(r.sweep.pgCpuPercentOfSweep) },
+    { title: 'RT/1k', value: (r) => fixed(1)(r.sweep.roundTripsPer1000) },
+    { title: 'mock req/acc/dup', value: (r) => `${r.sweep.mock.notificationRequests}/${r.sweep.mock.accepted}/${r.sweep.mock.duplicates}` },
+    { title: 'verdict', value: (r) => historyVerdict(r, baselineRate), left: true },
+  ];
+  const cells = [columns.map((c) => c.title), ...rows.map((row) => columns.map((c) => c.value(row)))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, i) => (columns[i]?.left ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+    .join('  ').trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(cells[0] ?? []), rule, ...cells.slice(1).map(line)].join('\n');
+}
+
+/** The rate target: the new todos go out at this share of the no-history rate or better. */
+export const HISTORY_RATE_TARGET = 0.95;
+
+/** Every problem of the row's measurements, and the rate against the no-history row. */
+export function historyVerdict(row: HistoryRow, baselineRate: number | null): string {
+  const parts = ([['first run', row.firstRun], ['rerun', row.rerun], ['new', row.sweep], ['rerun after', row.rerunAfter]] as const)
+    .filter(([, m]) => m.verdict !== 'ok').map(([what, m]) => `${what}: ${m.verdict}`);
+  const ratio = baselineRate && row.sweep.ratePerSecond !== null ? row.sweep.ratePerSecond / baselineRate : null;
+  if (row.history > 0 && ratio !== null && ratio < HISTORY_RATE_TARGET) parts.push(`new: SLOW: ${ratio.toFixed(3)} of the H=0 rate (target ${HISTORY_RATE_TARGET})`);
+  return parts.length > 0 ? parts.join('; ') : 'ok';
+}
+
+/** What the history table's columns mean, printed under it. */
+export function describeHistoryColumns(options: { newTodos: number; rerunTarget: number }): string {
+  return [
+    `history H: settled todos (due 2 to 366 days before the run date) with their sent deliveries, loaded before migration`,
+    `20261202000000. load s: their inserts and VACUUM ANALYZE. migration s: that migration on them. first run s: the first`,
+    `run after the upgrade, nothing new (it finds where to start: one pass over the ledger). rerun s: a run with nothing new`,
+    `(target ${options.rerunTarget} s); rerun after s: the same after the new todos' sweep, their changes in the window a run reads; all`,
+    `wall time from spawn to exit, node start-up included. ${options.newTodos} new: rate/s: todos due the day`,
+    `before the run date / wall time; x H=0: against the H = 0 row (target ${HISTORY_RATE_TARGET}); job/s: start-up excluded. RSS MB: highest`,
+    `runner peak. PG CPU s: all postgres processes on this machine during the run (medians: of the rerun's wall time). PG CPU %: that over the runners' CPU,`,
+    `for the new todos. RT/1k: transactions in the bench database per 1,000 new todos. verdict: any FAILED or SLOW.`,
+  ].join('\n');
 }

@@ -1,0 +1,213 @@
+import type { Knex } from 'knex';
+import { migratorConfig } from '../../src/database/migrations.js';
+import { createBenchDatabase, type BenchDatabase } from './bench-database.js';
+import type { BenchOptions } from './bench-options.js';
+import {
+  countSentOn, forgetDeliveriesOn, lastTodoBefore, loadHistory, loadNewTodos, readPosition, restorePosition,
+} from './load-history.js';
+import {
+  describeRun, exitProblems, jobRateOf, measureSweepRun, mockCpuMeter, mockProblems, mockRssMb, sumOf, verdictOf,
+  type BenchSetup, type SweepMeasurement,
+} from './measure-concurrency.js';
+import { readLoadAverage } from './measure-process.js';
+import type { HistorySetup, Measurement } from './measurement.type.js';
+import { pickMedian, withVerdict } from './medians.js';
+import type { MockProcess } from './mock-process.js';
+
+/** The migration whose cost on a live table the history mode measures: history is loaded before it. */
+export const RESUMABLE_SCANS_MIGRATION = '20261202000000_resumable_scans';
+
+/** The issue's target for a rerun with nothing new, node's start-up included, whatever the history. */
+export const HISTORY_RERUN_TARGET_SECONDS = 1.5;
+
+export interface HistoryEnvironment {
+  options: BenchOptions;
+  admin: Knex;
+  adminUrl: string;
+  /** The bench database's name: created for each history size, dropped after it. */
+  name: string;
+  /** Told when the database exists (so an interruption drops it) and once it is dropped. */
+  created(): void;
+  dropped(): void;
+  mock: MockProcess;
+  logDir: string;
+  ticksPerSecond: number;
+  runDate: string;
+  say(line: string): void;
+}
+
+export interface HistoryResult {
+  history: number;
+  setup: HistorySetup;
+  /** Every measurement: the first run, each rerun, each sweep of the new todos. */
+  measurements: Measurement[];
+  /** One of each kind for the table: the first run, the median rerun and the median sweep. */
+  firstRun: Measurement;
+  rerun: Measurement;
+  /** The median rerun with nothing new after the new todos' sweep: their changes still in the window. */
+  rerunAfter: Measurement;
+  sweep: Measurement;
+  serverVersion: string;
+  autovacuum: string;
+}
+
+/**
+ * One history size H: a database migrated up to the migration before resumable scans, H
+ * settled todos and their sent deliveries loaded, VACUUM ANALYZE; then the migration,
+ * timed (what an existing deployment's upgrade costs), ANALYZE todos; a first run with
+ * nothing new (it pays the one pass over history that finds where to start, and
+ * remembers the position); reruns with nothing new; --todos new delayed todos and the
+ * sweep of them; reruns after it, the new todos' changes still in the window a run reads.
+ * The database is dropped at the end, so the next H starts from nothing.
+ */
+export async function measureHistory(env: HistoryEnvironment, history: number): Promise<HistoryResult> {
+  const database = await createBenchDatabase(env.admin, env.adminUrl, env.name, env.created, RESUMABLE_SCANS_MIGRATION);
+  try {
+    return await measureOn(env, database, history);
+  } finally {
+    await database.drop();
+    env.dropped();
+    env.say(`H=${history}: dropped database ${env.name}`);
+  }
+}
+
+async function measureOn(env: HistoryEnvironment, database: BenchDatabase, history: number): Promise<HistoryResult> {
+  const { options, say } = env;
+  const label = `H=${history}`;
+  say(`${label}: database ${env.name} migrated up to the one before ${RESUMABLE_SCANS_MIGRATION}; loading ${history} settled todos `
+    + `and their sent deliveries (load average ${loadText()}) ...`);
+  const loaded = await database.use((db) => loadHistory(db, { history, workspaces: options.workspaces, runDate: env.runDate },
+    (done, seconds) => {
+      if (history > 1_000_000) say(`${label}: ${done} todos and deliveries in ${seconds.toFixed(0)} s`);
+    }));
+  say(`${label}: loaded ${history} todos and ${history} deliveries in ${loaded.seconds.toFixed(1)} s, `
+    + `VACUUM ANALYZE in ${loaded.vacuumSeconds.toFixed(1)} s (load average ${loadText()})`);
+
+  const loadBefore = readLoadAverage();
+  const migrationStarted = performance.now();
+  await database.use((db) => db.migrate.up({ ...migratorConfig, name: RESUMABLE_SCANS_MIGRATION }));
+  const migrationSeconds = (performance.now() - migrationStarted) / 1000;
+  say(`migration ${RESUMABLE_SCANS_MIGRATION.split('_')[0]} on ${history} todos: ${migrationSeconds.toFixed(2)} s `
+    + `(load average ${loadBefore.join(' ')} before, ${loadText()} after)`);
+  await database.use((db) => db.migrate.latest(migratorConfig));
+  const analyzeStarted = performance.now();
+  await database.use((db) => db.raw('analyze todos'));
+  const analyzeSeconds = (performance.now() - analyzeStarted) / 1000;
+  const sizes = await database.use((db) => db.first<{ todos: number; deliveries: number }>(
+    db.raw(`pg_total_relation_size('todos') / 1048576.0 as todos, pg_total_relation_size('deliveries') / 1048576.0 as deliveries`)));
+  const setup: HistorySetup = { todos: history, loadSeconds: loaded.seconds, vacuumSeconds: loaded.vacuumSeconds, migrationSeconds,
+    analyzeSeconds, todosMb: Number(sizes?.todos ?? 0), deliveriesMb: Number(sizes?.deliveries ?? 0) };
+
+  const bench: BenchSetup = { options, database, mock: env.mock, runDate: env.runDate, logDir: env.logDir, ticksPerSecond: env.ticksPerSecond };
+  const concurrency = options.concurrencies[0] ?? 64;
+  const base = {
+    concurrency, runners: options.runners, workspaces: options.workspaces, latencyMs: options.latencyMs, pageSize: options.pageSize,
+    idealRatePerSecond: options.latencyMs > 0 ? (options.runners * concurrency) / (options.latencyMs / 1000) : null,
+    maxRate: options.maxRate === undefined ? null : options.maxRate * options.runners, history: setup,
+  };
+  const mockCpu = mockCpuMeter(env.mock, env.ticksPerSecond);
+  const measured = async () => {
+    await env.mock.reset();
+    mockCpu.lap();
+    const before = readLoadAverage();
+    const run = await measureSweepRun(bench, concurrency);
+    return { run, mockCpuSeconds: mockCpu.lap(), loadAverage: { before, after: readLoadAverage() } };
+  };
+  /** A run that had nothing to send: a first run or a rerun. */
+  const nothingNew = (kind: 'first-run' | 'rerun', m: { run: SweepMeasurement; mockCpuSeconds: number | null;
+    loadAverage: { before: number[]; after: number[] } }, problems: string[], otherwise: string): Measurement => {
+    const found = sumOf(m.run.run, 'found');
+    return {
+      ...base, ...describeRun(m.run, options.todos, env.ticksPerSecond), kind, todos: 0, roundTripsPer1000: null,
+      ratePerSecond: null, ratioToCeiling: null, ratioToIdeal: null, jobRatePerSecond: null, mock: m.run.mock,
+      mockCpuSeconds: m.mockCpuSeconds, mockRssMb: mockRssMb(env.mock), loadAverage: m.loadAverage,
+      verdict: verdictOf([
+        ...exitProblems(m.run.run),
+        ...(m.run.mock.notificationRequests > 0 ? [`${m.run.mock.notificationRequests} notifications sent`] : []),
+        ...(found > 0 ? [`found ${found} todos to notify`] : []),
+        ...problems,
+      ], otherwise),
+    };
+  };
+  const positionProblems = async (expected: string[] | undefined, what: string): Promise<string[]> => {
+    const position = (await database.use(readPosition))?.position;
+    if (JSON.stringify(position) === JSON.stringify(expected)) return [];
+    return [`the job's position is ${JSON.stringify(position)} after ${what}, not ${JSON.stringify(expected)}`];
+  };
+
+  // The first run after the upgrade: no position yet, nothing new.
+  const lastHistoryTodo = await database.use((db) => lastTodoBefore(db, env.runDate));
+  const first = await measured();
+  const firstRun = nothingNew('first-run', first, await positionProblems(lastHistoryTodo, 'the first run'), 'ok');
+  say(`${label}: first run after the upgrade ${firstRun.wallSeconds.toFixed(2)} s, PG CPU ${firstRun.pgCpuSeconds?.toFixed(2)} s, `
+    + `RSS ${firstRun.peakRssMb?.toFixed(0)} MB${firstRun.verdict === 'ok' ? '' : ` (${firstRun.verdict})`} (load average ${loadsText(first.loadAverage)})`);
+
+  /** `--repeat` reruns with nothing new; the job's position must stay at `expected`. */
+  const rerunsAt = async (expected: string[] | undefined, what: string): Promise<Measurement[]> => {
+    const rows: Measurement[] = [];
+    for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
+      const m = await measured();
+      const slow = m.run.run.wallSeconds > HISTORY_RERUN_TARGET_SECONDS ? `SLOW: over the ${HISTORY_RERUN_TARGET_SECONDS} s target` : 'ok';
+      const row = { ...nothingNew('rerun', m, await positionProblems(expected, what), slow), rerunOf: what };
+      rows.push(options.repeat > 1 ? { ...row, repeat } : row);
+      say(`${label}: ${what} ${row.wallSeconds.toFixed(2)} s, PG CPU ${row.pgCpuSeconds?.toFixed(2)} s`
+        + `${row.verdict === 'ok' ? '' : ` (${row.verdict})`} (load average ${loadsText(m.loadAverage)})`);
+    }
+    return rows;
+  };
+  const reruns = await rerunsAt(lastHistoryTodo, 'rerun with nothing new');
+
+  const n = options.todos;
+  const fresh = await database.use((db) => loadNewTodos(db, { todos: n, future: options.futureTodos,
+    workspaces: Math.min(options.workspaces, n), runDate: env.runDate }));
+  say(`${label}: loaded ${n} new delayed todos due ${fresh.dueDate}`
+    + `${options.futureTodos > 0 ? ` and ${options.futureTodos} due 1 to 30 days after ${env.runDate}` : ''} in ${fresh.seconds.toFixed(2)} s`);
+  const positionBefore = await database.use(readPosition);
+  const lastNewTodo = await database.use((db) => lastTodoBefore(db, env.runDate));
+  const sweeps: Measurement[] = [];
+  for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
+    if (repeat > 1) {
+      // The same new work again: its deliveries forgotten, the position back where the reruns left it.
+      await database.use(async (db) => {
+        await forgetDeliveriesOn(db, fresh.dueDate);
+        await restorePosition(db, positionBefore);
+        // The last sweep's claims (pending, then sent) and the deletes left dead rows: gone, as autovacuum would.
+        await db.raw('vacuum deliveries');
+      });
+    }
+    const m = await measured();
+    const sent = await database.use((db) => countSentOn(db, fresh.dueDate));
+    const rate = n / m.run.run.wallSeconds;
+    const jobRate = jobRateOf(m.run.run, n);
+    const row: Measurement = {
+      ...base, ...describeRun(m.run, n, env.ticksPerSecond), kind: 'sweep', todos: n, ratePerSecond: rate, ratioToCeiling: null,
+      ratioToIdeal: base.idealRatePerSecond === null ? null : rate / base.idealRatePerSecond, jobRatePerSecond: jobRate,
+      mock: m.run.mock, mockCpuSeconds: m.mockCpuSeconds, mockRssMb: mockRssMb(env.mock), loadAverage: m.loadAverage,
+      verdict: verdictOf([
+        ...exitProblems(m.run.run),
+        ...mockProblems(m.run.mock, n),
+        ...(sumOf(m.run.run, 'sent') === n ? [] : [`runners report ${sumOf(m.run.run, 'sent')} sent`]),
+        ...(sent === n ? [] : [`the ledger has ${sent} of the ${n} new todos sent`]),
+        ...(base.maxRate !== null && jobRate !== null && jobRate > base.maxRate * 1.01 ? [`${jobRate.toFixed(1)}/s is over --max-rate ${base.maxRate}/s`] : []),
+        ...(await positionProblems(lastNewTodo, 'the sweep of the new todos')),
+      ]),
+    };
+    sweeps.push(options.repeat > 1 ? { ...row, repeat } : row);
+    say(`${label}: ${n} new todos in ${row.wallSeconds.toFixed(2)} s, ${rate.toFixed(0)}/s, RSS ${row.peakRssMb?.toFixed(0)} MB, `
+      + `PG CPU ${row.pgCpuPercentOfSweep?.toFixed(0)} %${row.verdict === 'ok' ? '' : ` (${row.verdict})`} (load average ${loadsText(m.loadAverage)})`);
+  }
+
+  // Nothing new again, but the new todos were written within the window a run reads
+  // changes from (since the last run's start, less CHANGE_LAG_MS): the steady state of a
+  // live service, where every run meets the todos written since the one before.
+  const rerunsAfter = await rerunsAt(lastNewTodo, 'rerun after the new todos');
+
+  const median = (rows: Measurement[]) => withVerdict(pickMedian(rows, (m) => -m.wallSeconds) as Measurement, rows);
+  const sweep = withVerdict(pickMedian(sweeps, (m) => m.ratePerSecond ?? 0) as Measurement, sweeps);
+  return { history, setup, measurements: [firstRun, ...reruns, ...sweeps, ...rerunsAfter], firstRun, rerun: median(reruns),
+    rerunAfter: median(rerunsAfter), sweep,
+    serverVersion: database.serverVersion, autovacuum: database.autovacuum };
+}
+
+const loadText = () => readLoadAverage().join(' ');
+const loadsText = (load: { before: number[]; after: number[] }) => `${load.before.join(' ')} before, ${load.after.join(' ')} after`;
