@@ -29,6 +29,34 @@ function knexLog(logger: Logger | undefined): Knex.Logger {
   return { warn: debug, error: debug, debug, deprecate: (method: string, alternative: string) => logger?.warn({ method, alternative }, 'knex deprecation') };
 }
 
+/**
+ * Set on every connection of a real PostgreSQL:
+ * - DateStyle ISO: keys are built from dates as text, so a date always reads YYYY-MM-DD
+ *   (or YYYY-MM-DD BC, which no key may carry), whatever the server's default.
+ * - No parallel workers, no JIT: a sweep's statements read a page, a batch or a key, yet
+ *   on a table of millions the planner's cost for a keyset page (it cannot tell how few
+ *   rows lie past the position) made it start two workers for every page and compile it:
+ *   on 2 CPUs shared with the sweep, PostgreSQL's CPU per notification tripled at
+ *   10,000,000 todos. The one statement that reads all of history asks for workers
+ *   itself (`withParallelWorkers`).
+ */
+const SESSION_OPTIONS = '-c DateStyle=ISO,YMD -c max_parallel_workers_per_gather=0 -c jit=off';
+
+/** PostgreSQL's own default, for the statements that read a whole table on purpose. */
+const PARALLEL_WORKERS_PER_GATHER = 2;
+
+/**
+ * Runs `work` in a transaction whose statements may use parallel workers: for a statement
+ * that reads all of a table by design (a job's first run finding where to start), where
+ * two workers halve the time.
+ */
+export async function withParallelWorkers<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return db.transaction(async (trx) => {
+    await trx.raw(`set local max_parallel_workers_per_gather = ${PARALLEL_WORKERS_PER_GATHER}`);
+    return work(trx);
+  });
+}
+
 /** A knex instance for the configured database: a PostgreSQL server, or PGlite on disk. */
 export function createDatabase(database: DatabaseConfig, options: DatabaseOptions = {}): Knex {
   if (database.kind === 'postgres') {
@@ -41,9 +69,7 @@ export function createDatabase(database: DatabaseConfig, options: DatabaseOption
             oid === DATE_OID ? keepDateAsString : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
         },
         connectionTimeoutMillis: 10_000,
-        // Keys are built from dates as text: ISO on every connection, whatever the server's
-        // default, so a date always reads YYYY-MM-DD (or YYYY-MM-DD BC, which no key may carry).
-        options: '-c DateStyle=ISO,YMD',
+        options: SESSION_OPTIONS,
       } as Knex.PgConnectionConfig,
       pool: { min: 0, max: options.poolMax ?? 5 },
       log: knexLog(options.logger),

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { withParallelWorkers } from '../../database/database.js';
 import { surveyAgainstLedger, withoutDelivery } from '../../ledger/undelivered.js';
 
 /** A todo whose due date is before the run date, as this job reads it. */
@@ -41,7 +42,8 @@ export const positionOf = (todo: Pick<DelayedTodo, 'dueDate' | 'id'>): string[] 
  * minutes at millions.
  */
 export async function getFirstNewDueDate(db: Knex, runDate: string): Promise<string | undefined> {
-  const survey = await surveyAgainstLedger(db, delayed(db, runDate).select(db.raw(`${KEY} as key`), 't.due_date'), 'due_date');
+  const survey = await withParallelWorkers(db, (trx) =>
+    surveyAgainstLedger(trx, delayed(trx, runDate).select(trx.raw(`${KEY} as key`), 't.due_date'), 'due_date'));
   return survey.firstNew;
 }
 
