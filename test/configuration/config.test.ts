@@ -8,6 +8,7 @@ import {
   type ConfigContext,
 } from '../../src/configuration/config.js';
 import { ConfigError } from '../../src/runner/errors.js';
+import { configError as configErrorOf } from '../support/config-error.js';
 import { ExitCode } from '../../src/runner/exit-codes.js';
 
 const CWD = resolve('/srv/sweep');
@@ -28,15 +29,7 @@ const VARIABLES = [
   'NODE_ENV',
 ] as const;
 
-function configError(env: Record<string, string | undefined>): ConfigError {
-  try {
-    getConfig(env, context());
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
-}
+const configError = (env: Record<string, string | undefined>) => configErrorOf(env, context());
 
 describe('getConfig defaults', () => {
   it('uses the embedded database in <cwd>/.data, the local services and local credentials when nothing is set', () => {

@@ -4,18 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { getConfig, type ConfigContext } from '../../src/configuration/config.js';
 import { redactUrl, secretsOfUrl } from '../../src/configuration/url-secrets.js';
 import { ConfigError } from '../../src/runner/errors.js';
+import { configError as configErrorOf } from '../support/config-error.js';
 
 const context = (): ConfigContext => ({ stdoutIsTTY: false, cwd: resolve('/srv/sweep') });
 
-function configError(env: Record<string, string | undefined>): ConfigError {
-  try {
-    getConfig(env, context());
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
-}
+const configError = (env: Record<string, string | undefined>) => configErrorOf(env, context());
 
 describe('getConfig URLs that may hold a password', () => {
   it.each([
