@@ -1,5 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 import type { LogFormat, LogLevel } from '../configuration/config.js';
 import { redactSecrets } from './secret-registry.js';
 
@@ -39,16 +39,18 @@ export function createLogger(options: LoggerOptions): Logger {
     formatters: { level: (label: string) => ({ level: label }) },
   };
   if (options.format === 'pretty') {
-    const stream = pretty({
-      destination: options.destination ?? 1,
-      sync: true,
+    const prettify = prettyFactory({
       colorize: options.colorize ?? Boolean(process.stdout.isTTY),
       translateTime: 'SYS:HH:MM:ss.l',
       // A person at a terminal reads the run id once, in the first lines; the table replaces the summary fields.
       ignore: 'pid,hostname,runId,summary',
       singleLine: true,
     });
-    return pino(base, stream);
+    // Each line formatted and written as it comes, rather than through pino-pretty's own
+    // stream: that one pipes into its destination and never lets go of it, so every run
+    // in one process (the demo, the tests) left listeners on stdout.
+    const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+    return pino(base, { write: (line: string) => { destination.write(prettify(line)); } });
   }
   // Synchronous writes: a batch job exits right after its last line, and a line lost
   // at exit is the one an operator needed.

@@ -49,3 +49,16 @@ it('removes every registered secret value from a line, wherever it stands, in bo
     expect(output()).not.toContain('reg1stered-s3cret-value');
   }
 });
+
+it('leaves no listener on its destination, however many runs in one process log to it (the demo runs three)', () => {
+  const stream = new PassThrough();
+  let output = '';
+  stream.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const listenersBefore = stream.eventNames().map((name) => stream.listenerCount(name));
+  for (let run = 1; run <= 12; run += 1) {
+    createLogger({ level: 'info', format: 'pretty', destination: stream, colorize: false }).info({ run }, `run ${run}`);
+  }
+  expect(stream.eventNames().map((name) => stream.listenerCount(name))).toEqual(listenersBefore);
+  expect(output.trim().split('\n')).toHaveLength(12);
+  expect(output).toMatch(/INFO: run 12 \{"run":12\}/);
+});
