@@ -15,6 +15,12 @@ export interface RunMetrics {
   setGauge(name: string, help: string, value: number): void;
 }
 
+/** Set by every run of a notification job, and pushed alone by `sweep pause` and `sweep resume`. */
+export const JOB_PAUSED_GAUGE = {
+  name: 'sweep_job_paused',
+  help: 'Whether the job was paused (sweep pause) when its last run ended: 1 paused, 0 not.',
+} as const;
+
 export function createRunMetrics(): RunMetrics {
   const registry = new Registry();
   const gauges = new Map<string, Gauge>();

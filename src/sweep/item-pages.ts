@@ -10,7 +10,7 @@ export interface NotificationPage {
   /** due: the ledger's own work; changed: items that appeared behind the remembered position; scan: items after it. */
   source: 'due' | 'changed' | 'scan';
   notifications: Notification[];
-  /** scan, with resume: the position of the page's last item, settled once the page is claimed. */
+  /** With resume: the position of the page's last item; a scan page settles it once claimed whole. */
   position?: string[];
 }
 
@@ -34,20 +34,10 @@ export async function* duePages(db: Knex, job: string, pageSize: number): AsyncG
  * The job's items with no delivery yet, a page at a time in its order, after `from` (the
  * remembered position) or from the start; the cursor only moves forward.
  */
-export async function* scanPages(db: Knex, job: AnyNotificationJob, run: SweepRun, survey: SurveyCounts | undefined,
+export function scanPages(db: Knex, job: AnyNotificationJob, run: SweepRun, survey: SurveyCounts | undefined,
   from: string[] | undefined, pageSize: number): AsyncGenerator<NotificationPage> {
-  let after: unknown;
-  for (;;) {
-    const items: unknown[] = await job.readPage(db, { run, survey, after, from, limit: pageSize }).catch((error: unknown) => {
-      throw unreadable(job, error, { runDate: run.runDate, after, from });
-    });
-    if (items.length > 0) {
-      yield { source: 'scan', notifications: items.map((item) => job.notificationOf(item, run)),
-        position: job.resume?.positionOf(items[items.length - 1]) };
-    }
-    if (items.length < pageSize) return;
-    after = items[items.length - 1];
-  }
+  return itemPages(job, run, 'scan', pageSize, { from },
+    (after) => job.readPage(db, { run, survey, after, from, limit: pageSize }));
 }
 
 /** What appeared behind the remembered position since `since`: created late, or moved back. */
@@ -55,12 +45,22 @@ export async function* changedPages(db: Knex, job: AnyNotificationJob, run: Swee
   pageSize: number): AsyncGenerator<NotificationPage> {
   const resume = job.resume;
   if (!resume) return;
+  yield* itemPages(job, run, 'changed', pageSize, { since, upTo },
+    (after) => resume.readChanged(db, { run, since, upTo, after, limit: pageSize }));
+}
+
+/** Pages of a job's items from `read`, each after the last item of the one before, until a short page. */
+async function* itemPages(job: AnyNotificationJob, run: SweepRun, source: 'scan' | 'changed', pageSize: number,
+  context: Record<string, unknown>, read: (after: unknown) => Promise<unknown[]>): AsyncGenerator<NotificationPage> {
   let after: unknown;
   for (;;) {
-    const items: unknown[] = await resume.readChanged(db, { run, since, upTo, after, limit: pageSize }).catch((error: unknown) => {
-      throw unreadable(job, error, { runDate: run.runDate, since, upTo });
+    const items = await read(after).catch((error: unknown) => {
+      throw unreadable(job, error, { runDate: run.runDate, after, ...context });
     });
-    if (items.length > 0) yield { source: 'changed', notifications: items.map((item) => job.notificationOf(item, run)) };
+    if (items.length > 0) {
+      yield { source, notifications: items.map((item) => job.notificationOf(item, run)),
+        position: job.resume?.positionOf(items[items.length - 1]) };
+    }
     if (items.length < pageSize) return;
     after = items[items.length - 1];
   }

@@ -1,5 +1,6 @@
 import { getWaitingDeliveries } from '../ledger/due-deliveries.js';
 import { describePause, getPause, type JobPause } from '../ledger/job-pauses.js';
+import { JOB_PAUSED_GAUGE } from '../metrics/run-metrics.js';
 import { defineJob, type JobContext, type JobDefinition, type JobResult } from '../runner/job.type.js';
 import { todayUtc } from '../runner/option-parsers.js';
 import { createBacklog, recordBacklog, type Backlog } from './backlog.js';
@@ -93,7 +94,7 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
 }
 
 function recordPaused({ metrics }: JobContext, paused: boolean): void {
-  metrics.setGauge('sweep_job_paused', 'Whether the job was paused (sweep pause) when its last run ended: 1 paused, 0 not.', paused ? 1 : 0);
+  metrics.setGauge(JOB_PAUSED_GAUGE.name, JOB_PAUSED_GAUGE.help, paused ? 1 : 0);
 }
 
 async function listWouldSend({ logger }: JobContext, pages: () => AsyncGenerator<NotificationPage>, counts: SweepCounts,

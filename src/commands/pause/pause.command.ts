@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { Argument, Option } from 'commander';
 import { describePause, pauseJob, resumeJob } from '../../ledger/job-pauses.js';
 import { Gauge, Registry } from 'prom-client';
-import { pushRunMetrics } from '../../metrics/run-metrics.js';
+import { JOB_PAUSED_GAUGE, pushRunMetrics } from '../../metrics/run-metrics.js';
 import { defineJob, type JobContext, type JobDefinition } from '../../runner/job.type.js';
 
 interface PauseOptions {
@@ -30,8 +30,7 @@ async function pushPaused({ config, logger }: JobContext, job: string, paused: b
   if (!config.pushgatewayUrl) return;
   // This gauge alone: a push replaces, in the job's group, the metrics it names.
   const registry = new Registry();
-  new Gauge({ name: 'sweep_job_paused', help: 'Whether the job was paused (sweep pause) when its last run ended: 1 paused, 0 not.',
-    registers: [registry] }).set(paused ? 1 : 0);
+  new Gauge({ ...JOB_PAUSED_GAUGE, registers: [registry] }).set(paused ? 1 : 0);
   await pushRunMetrics({ registry }, { url: config.pushgatewayUrl, job, logger, timeoutMs: config.http.timeoutMs });
 }
 
