@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { describeDatabaseError } from '../database/database.js';
+import { describeChangeWindow, type ChangeWindow } from '../ledger/change-window.js';
 import { getDueDeliveries } from '../ledger/due-deliveries.js';
 import type { SurveyCounts } from '../ledger/undelivered.js';
 import { AbortRunError } from '../runner/errors.js';
@@ -40,12 +41,12 @@ export function scanPages(db: Knex, job: AnyNotificationJob, run: SweepRun, surv
     (after) => job.readPage(db, { run, survey, after, from, limit: pageSize }));
 }
 
-/** What appeared behind the remembered position since `since`: created late, or moved back. */
-export async function* changedPages(db: Knex, job: AnyNotificationJob, run: SweepRun, since: Date, upTo: string[],
+/** What appeared behind the remembered position since the snapshot of the run that settled it: created late, or moved back. */
+export async function* changedPages(db: Knex, job: AnyNotificationJob, run: SweepRun, since: ChangeWindow, upTo: string[],
   pageSize: number): AsyncGenerator<NotificationPage> {
   const resume = job.resume;
   if (!resume) return;
-  yield* itemPages(job, run, 'changed', pageSize, { since, upTo },
+  yield* itemPages(job, run, 'changed', pageSize, { ...describeChangeWindow(since), upTo },
     (after) => resume.readChanged(db, { run, since, upTo, after, limit: pageSize }));
 }
 

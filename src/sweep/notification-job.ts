@@ -1,5 +1,6 @@
 import type { Option } from 'commander';
 import type { Knex } from 'knex';
+import type { ChangeWindow } from '../ledger/change-window.js';
 import type { SurveyCounts } from '../ledger/undelivered.js';
 
 /**
@@ -119,11 +120,13 @@ export interface ResumableScan<Item, Own = object> {
   /** The position of the last item in scope now: how far a scan that completes has settled. */
   lastPosition(db: Knex, run: SweepRun<Own>): Promise<string[] | undefined>;
   /**
-   * A page of items in scope with no delivery yet that changed since `since` (created,
-   * or moved) and sit at or before `upTo`, where no scan from the remembered position
-   * would meet them; in a stable order after `after`.
+   * A page of items in scope with no delivery yet that changed (created, or moved) in a
+   * transaction `since` says the last run could not see (changedSince() in
+   * ledger/change-window.ts writes the condition over the item's stamps), and sit at or
+   * before `upTo`, where no scan from the remembered position would meet them; in a
+   * stable order after `after`.
    */
-  readChanged(db: Knex, page: { run: SweepRun<Own>; since: Date; upTo: string[]; after: Item | undefined; limit: number }): Promise<Item[]>;
+  readChanged(db: Knex, page: { run: SweepRun<Own>; since: ChangeWindow; upTo: string[]; after: Item | undefined; limit: number }): Promise<Item[]>;
   /**
    * SQL over a delivery `d`: its item's position, as positionOf writes it. Once that is
    * at or before the job's position, no scan reads the item again (only the change

@@ -1,18 +1,10 @@
 import type { Knex } from 'knex';
-import { advanceJobPosition, databaseNow, getJobPosition, type JobPosition } from '../ledger/job-positions.js';
+import { currentSnapshot, type ChangeSnapshot } from '../ledger/change-window.js';
+import { advanceJobPosition, getJobPosition, type JobPosition } from '../ledger/job-positions.js';
 import type { SurveyCounts } from '../ledger/undelivered.js';
 import type { Logger } from '../logging/logger.js';
 import { changedPages, duePages, scanPages, unreadable, type NotificationPage } from './item-pages.js';
 import type { AnyNotificationJob, SweepRun } from './notification-job.js';
-
-/**
- * How long a transaction that writes todos may stay open and still be seen: a change is
- * read again for this long behind the last run's start, since a row committed late
- * carries the time its transaction began. The reread costs a few minutes of changes; a
- * todo written by a transaction open longer, with a due date already behind the scan,
- * would be missed.
- */
-export const CHANGE_LAG_MS = 10 * 60 * 1000;
 
 /** What one run reads, in order, and how it remembers how far it got. */
 export interface RunPlan {
@@ -36,14 +28,15 @@ export async function planRun(db: Knex, job: AnyNotificationJob, run: SweepRun, 
   const survey = job.survey ? await read(job.survey(db, run) as Promise<SurveyCounts>) : undefined;
   const resume = job.resume;
   const remembered = resume ? await read(getJobPosition(db, job.name)) : undefined;
-  // Read before the scan: what a scan that completes has settled. Todos written after it
-  // have a changed_at past this run's start, which the next run reads.
-  const runStart = resume ? await read(databaseNow(db)) : undefined;
+  // Taken before anything the run remembers is read: whatever a transaction it cannot see
+  // writes (one still open now, however long, or one that begins later) the next run
+  // reads as changed. What it can see, every statement of this run sees.
+  const snapshot: ChangeSnapshot | undefined = resume ? await read(currentSnapshot(db)) : undefined;
   const scanEnd = resume ? await read(resume.lastPosition(db, run)) : undefined;
   const remember = async (position: string[]) => {
-    if (run.dryRun) return;
+    if (run.dryRun || !snapshot) return;
     try {
-      await advanceJobPosition(db, job.name, position, runStart);
+      await advanceJobPosition(db, job.name, position, snapshot);
     } catch (error) {
       // Not remembering only costs the next run a longer read: it starts where it did.
       logger.warn({ position, reason: (error as Error).message }, 'could not remember how far the scan got; the next run reads from the last position it knows');
@@ -55,8 +48,12 @@ export async function planRun(db: Knex, job: AnyNotificationJob, run: SweepRun, 
     async* pages() {
       yield* duePages(db, job.name, run.pageSize);
       if (remembered) {
-        const since = new Date((remembered.changesSince?.getTime() ?? 0) - CHANGE_LAG_MS);
-        yield* changedPages(db, job, run, since, remembered.position, run.pageSize);
+        yield* changedPages(db, job, run, remembered.changes, remembered.position, run.pageSize);
+        // Every changed page was claimed whole (a stopping run leaves the loop before
+        // asking for more): what this snapshot sees behind the position has a delivery,
+        // so the next run need not read those changes again, even if this one stops
+        // before its scan settles anything.
+        await remember(remembered.position);
       }
       yield* scanPages(db, job, run, survey, remembered?.position, run.pageSize);
     },

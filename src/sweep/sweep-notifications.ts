@@ -1,3 +1,4 @@
+import { describeChangeWindow } from '../ledger/change-window.js';
 import { getWaitingDeliveries } from '../ledger/due-deliveries.js';
 import { describePause, getPause, type JobPause } from '../ledger/job-pauses.js';
 import { JOB_PAUSED_GAUGE } from '../metrics/run-metrics.js';
@@ -51,7 +52,7 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
   if (survey) Object.assign(counts, { inScope: survey.inScope, alreadySent: survey.alreadySent, previouslyFailed: survey.previouslyFailed });
   else for (const field of SURVEY_FIELDS) delete (counts as Partial<SweepCounts>)[field];
   logger.info({ runDate: run.runDate, ...(survey ?? {}), backingOff: counts.backingOff, heldElsewhere: waiting.heldElsewhere,
-    ...(plan.remembered ? { from: plan.remembered.position, changesSince: plan.remembered.changesSince?.toISOString() } : {}) },
+    ...(plan.remembered ? { from: plan.remembered.position, ...describeChangeWindow(plan.remembered.changes) } : {}) },
   `${survey ? `${counts.inScope} ${job.items} as of ${run.runDate}: ${counts.alreadySent} already notified, `
     + `${counts.previouslyFailed} failed earlier, ` : `${job.items} as of ${run.runDate}${plan.remembered ? `, from ${plan.remembered.position.join(' ')} on` : ''}: `}`
     + `${counts.backingOff} waiting out a retry backoff, ${waiting.heldElsewhere} held by another run`);

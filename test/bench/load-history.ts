@@ -134,18 +134,21 @@ export async function lastTodoBefore(db: Knex, runDate: string): Promise<string[
 export interface SavedPosition {
   position: string[];
   changesSince: Date | null;
+  changesSnapshot: string | null;
 }
 
 export async function readPosition(db: Knex): Promise<SavedPosition | undefined> {
-  const row = await db('job_positions').where({ job: JOB }).first<{ position: string[]; changes_since: Date | null } | undefined>();
-  return row && { position: row.position, changesSince: row.changes_since };
+  const row = await db('job_positions').where({ job: JOB })
+    .first<{ position: string[]; changes_since: Date | null; snapshot: string | null } | undefined>(
+      'position', 'changes_since', db.raw('changes_snapshot::text as snapshot'));
+  return row && { position: row.position, changesSince: row.changes_since, changesSnapshot: row.snapshot };
 }
 
 /** Puts the job's position back as it was (none: no row), for a repeat of the new-work sweep. */
 export async function restorePosition(db: Knex, saved: SavedPosition | undefined): Promise<void> {
   await db('job_positions').where({ job: JOB }).delete();
   if (saved) {
-    await db.raw('insert into job_positions (job, position, changes_since) values (?, ?::text[], ?)',
-      [JOB, saved.position as unknown as Knex.RawBinding, saved.changesSince]);
+    await db.raw('insert into job_positions (job, position, changes_since, changes_snapshot) values (?, ?::text[], ?, ?::pg_snapshot)',
+      [JOB, saved.position as unknown as Knex.RawBinding, saved.changesSince, saved.changesSnapshot]);
   }
 }

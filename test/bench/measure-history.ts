@@ -197,9 +197,8 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
       + `PG CPU ${row.pgCpuPercentOfSweep?.toFixed(0)} %${row.verdict === 'ok' ? '' : ` (${row.verdict})`} (load average ${loadsText(m.loadAverage)})`);
   }
 
-  // Nothing new again, but the new todos were written within the window a run reads
-  // changes from (since the last run's start, less CHANGE_LAG_MS): the steady state of a
-  // live service, where every run meets the todos written since the one before.
+  // Nothing new again after the new todos: the steady state of a live service, where every
+  // run reads the changes the run before could not see (here: none left).
   const rerunsAfter = await rerunsAt(lastNewTodo, 'rerun after the new todos');
 
   const median = (rows: Measurement[]) => withVerdict(pickMedian(rows, (m) => -m.wallSeconds) as Measurement, rows);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { withParallelWorkers } from '../../database/database.js';
+import { changedSince, type ChangeWindow } from '../../ledger/change-window.js';
 import { surveyAgainstLedger, withoutDelivery } from '../../ledger/undelivered.js';
 
 /** A todo whose due date is before the run date, as this job reads it. */
@@ -67,18 +68,20 @@ Promise<DelayedTodo[]> {
 }
 
 /**
- * Delayed todos with no delivery that were written since `since` (created, or their due
- * date moved) at or before `upTo`: behind the position earlier scans settled, so no scan
- * from there meets them. Through todos_changed_at_idx: as many rows as changed.
+ * Delayed todos with no delivery written (created, or their due date moved) by a
+ * transaction the last run could not see, at or before `upTo`: behind the position
+ * earlier scans settled, so no scan from there meets them. Through todos_changed_xid_idx:
+ * as many rows as changed.
  */
-export async function getChangedDelayedTodos(db: Knex, query: { runDate: string; since: Date; upTo: string[];
+export async function getChangedDelayedTodos(db: Knex, query: { runDate: string; since: ChangeWindow; upTo: string[];
   after?: DelayedTodo; limit: number }): Promise<DelayedTodo[]> {
-  // Materialized, so the changed todos are found first, through todos_changed_at_idx: with
+  const [changedSql, changedBindings] = changedSince(query.since, { xid: 't.changed_xid', time: 't.changed_at' });
+  // Materialized, so the changed todos are found first, through their own index: with
   // the page's order and limit in view, PostgreSQL walked the whole (due_date, id) index
   // hoping to meet them early (2 s a run at 1,000,000 todos while the window held changes).
   const rows: Row[] = await db.withMaterialized('changed', (changed) => changed.from('todos as t')
     .select('t.id', 't.workspace_id', 't.due_date')
-    .where('t.changed_at', '>=', query.since)
+    .whereRaw(changedSql, changedBindings)
     .where('t.due_date', '<', query.runDate)
     .whereRaw('(t.due_date, t.id) <= (?::date, ?::uuid)', query.upTo))
     .from('changed as t')

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { currentSnapshot } from '../../../src/ledger/change-window.js';
 import {
   getChangedDelayedTodos, getDelayedTodos, getFirstNewDueDate, getLastDelayedPosition, positionOf,
 } from '../../../src/jobs/send-delay-notifications/delayed-todo.dao.js';
@@ -38,12 +39,10 @@ describe('delayed todos: where a scan starts, and what changed behind it', () =>
     expect(await getLastDelayedPosition(db(), RUN_DATE)).toEqual([later!.due_date, later!.id]);
   });
 
-  it('finds the todos behind a position that were created or moved since a time, and no others', async () => {
+  it('finds the todos behind a position that were created or moved after a snapshot, and no others', async () => {
     const [old, moved, renamed] = await insertTodos(db(), [1, 2, 3].map(() => buildTodo({ due_date: '2020-01-01' }))) as TodoRow[];
     const [ahead] = await insertTodos(db(), [buildTodo({ due_date: '2022-01-01' })]) as TodoRow[];
-    // Written long ago, as history is.
-    await db()('todos').update({ changed_at: db().raw(`now() - interval '1 day'`) });
-    const since = new Date(Date.now() - 60_000);
+    const since = { snapshot: await currentSnapshot(db()) };
     const [late] = await insertTodos(db(), [buildTodo({ due_date: '2019-05-05' })]) as TodoRow[];
     await db()('todos').where({ id: moved!.id }).update({ due_date: '2019-06-06' });
     await db()('todos').where({ id: renamed!.id }).update({ name: 'renamed, due date unchanged' });

@@ -135,9 +135,11 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
 
   it('counts a 409 as sent: the service had accepted the key before', async () => {
     const [todo] = await insertTodos(testbed.database.db, [buildTodo()]);
-    // A run that crashed after sending and before recording: the service knows the key.
+    // A run that crashed after sending and before recording anything (its claim, its
+    // position): the service knows the key, the database does not.
     await sweep([SEND, '--date', '2022-06-03']);
     await testbed.database.db('deliveries').del();
+    await testbed.database.db('job_positions').del();
 
     const run = await sweep([SEND, '--date', '2022-06-03']);
 
