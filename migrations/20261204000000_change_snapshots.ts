@@ -62,6 +62,8 @@ export async function up(knex: Knex): Promise<void> {
   }
   await createIndexConcurrently(knex, 'todos_changed_xid_idx', 'on todos (changed_xid) where changed_xid is not null');
   await knex.raw('alter table job_positions add column if not exists changes_snapshot pg_snapshot');
+  // The snapshot a live run reads changes against, for prune: null until it has read one.
+  await knex.raw('alter table job_runs add column if not exists changes_after pg_snapshot');
 }
 
 /** The transactions writing todos now (a write lock on it), with the ids of their subtransactions. */
@@ -85,6 +87,7 @@ async function waitForTransactions(knex: Knex, xids: string[]): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('alter table job_runs drop column if exists changes_after');
   await knex.raw('alter table job_positions drop column if exists changes_snapshot');
   await knex.raw(`create or replace function sweep_todo_changed() returns trigger language plpgsql as $$
     begin

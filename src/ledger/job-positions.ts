@@ -26,6 +26,11 @@ export async function getJobPosition(db: Knex, job: string): Promise<JobPosition
   };
 }
 
+/** Writes on the run's row the snapshot it reads changes against: prune keeps what it may still read. */
+export async function recordChangesRead(db: Knex, runId: string, snapshot: ChangeSnapshot): Promise<void> {
+  await db('job_runs').where({ id: runId }).update({ changes_after: db.raw('?::pg_snapshot', [snapshot.text]) });
+}
+
 /**
  * Remembers `position` with the snapshot of the run that settled it, when it is further
  * than the one remembered (or as far, from a later snapshot): runners sharing a sweep

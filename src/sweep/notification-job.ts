@@ -1,6 +1,6 @@
 import type { Option } from 'commander';
 import type { Knex } from 'knex';
-import type { ChangeWindow } from '../ledger/change-window.js';
+import type { ChangeStamps, ChangeWindow } from '../ledger/change-window.js';
 import type { SurveyCounts } from '../ledger/undelivered.js';
 
 /**
@@ -129,10 +129,17 @@ export interface ResumableScan<Item, Own = object> {
   readChanged(db: Knex, page: { run: SweepRun<Own>; since: ChangeWindow; upTo: string[]; after: Item | undefined; limit: number }): Promise<Item[]>;
   /**
    * SQL over a delivery `d`: its item's position, as positionOf writes it. Once that is
-   * at or before the job's position, no scan reads the item again (only the change
-   * stream, for a new key), so `prune` may forget a sent delivery there without a resend.
+   * at or before the job's position, no scan reads the item again, so `prune` may forget
+   * a sent delivery there without a resend, unless a run reads it again as changed
+   * (`deliveryItemChanged`).
    */
   positionOfDelivery: string;
+  /**
+   * SQL over a delivery `d`: whether its item, as it is now, was written by a transaction
+   * `changedSince` (which the engine writes over the item's stamps) says a run still
+   * reads as changed. The same stamps readChanged reads.
+   */
+  deliveryItemChanged(changedSince: (stamps: ChangeStamps) => string): string;
 }
 
 /** A notification job whatever its item type, as the registry and the operator commands hold them. */

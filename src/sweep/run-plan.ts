@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { currentSnapshot, type ChangeSnapshot } from '../ledger/change-window.js';
-import { advanceJobPosition, getJobPosition, type JobPosition } from '../ledger/job-positions.js';
+import { advanceJobPosition, getJobPosition, recordChangesRead, type JobPosition } from '../ledger/job-positions.js';
 import type { SurveyCounts } from '../ledger/undelivered.js';
 import type { Logger } from '../logging/logger.js';
 import { changedPages, duePages, scanPages, unreadable, type NotificationPage } from './item-pages.js';
@@ -23,11 +23,14 @@ export interface RunPlan {
  * its remembered position since, then its items after that position (or all of them,
  * for a job that does not resume or has not run yet).
  */
-export async function planRun(db: Knex, job: AnyNotificationJob, run: SweepRun, logger: Logger): Promise<RunPlan> {
+export async function planRun(db: Knex, job: AnyNotificationJob, run: SweepRun, logger: Logger, runId?: string): Promise<RunPlan> {
   const read = <T>(what: Promise<T>) => what.catch((error: unknown) => { throw unreadable(job, error, { runDate: run.runDate }); });
   const survey = job.survey ? await read(job.survey(db, run) as Promise<SurveyCounts>) : undefined;
   const resume = job.resume;
   const remembered = resume ? await read(getJobPosition(db, job.name)) : undefined;
+  // So that prune keeps what this run may still read as changed, whatever the job's
+  // position says by then (until it is written, prune keeps it all).
+  if (runId && remembered && 'snapshot' in remembered.changes) await read(recordChangesRead(db, runId, remembered.changes.snapshot));
   // Taken before anything the run remembers is read: whatever a transaction it cannot see
   // writes (one still open now, however long, or one that begins later) the next run
   // reads as changed. What it can see, every statement of this run sees.

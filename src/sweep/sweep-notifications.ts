@@ -43,7 +43,7 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
       `the job is ${describePause(pause)}: sending nothing (sweep resume ${job.name})`);
     return { outcome: 'done', paused: describePause(pause), counts, details: { runDate: run.runDate } };
   }
-  const plan = await planRun(db, job, run, logger);
+  const plan = await planRun(db, job, run, logger, run.dryRun ? undefined : context.runId);
   const { survey } = plan;
   const waiting = await getWaitingDeliveries(db, job.name);
   const backlog = createBacklog();

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { changedSinceRemembered, type ChangeStamps } from '../../ledger/change-window.js';
 import type { DeliveryRule } from './prune.type.js';
 
 /** The cutoff by the database's clock (the one that wrote the timestamps), fixed for the whole run. */
@@ -12,6 +13,23 @@ export interface BatchResult {
   examined: number;
   deleted: number;
   lastKey: string | null;
+}
+
+/**
+ * Whether a run of the delivery's job reads the item with these stamps again as changed:
+ * the next run (the changes the job's remembered snapshot could not see), or one live
+ * now that read its position before that snapshot moved on (the snapshot it reads
+ * against, job_runs.changes_after; none yet, or none at all for a run with no position:
+ * it may read anything). A run is live from its start (its heartbeat's lease comes a
+ * moment later; a run that died before its first beat counts for an hour). A stalled job, whose runs stop before settling anything, keeps
+ * the changes since its last settled snapshot in reach however many hours pass.
+ */
+function readAgainAsChanged(stamps: ChangeStamps): string {
+  return `(exists (select 1 from job_positions p where p.job = d.job and ${changedSinceRemembered(stamps)})
+    or exists (select 1 from job_runs r where r.job = d.job and r.status = 'running'
+      and coalesce(r.lease_expires_at, r.heartbeat_at + interval '1 hour') >= now()
+      and (r.changes_after is null
+        or (${stamps.xid} is not null and not pg_visible_in_snapshot(${stamps.xid}, r.changes_after)))))`;
 }
 
 /** Finished runs (never `running` ones: a live run, or one whose end was never recorded). */
@@ -29,10 +47,11 @@ function deliveryCondition(rule: DeliveryRule, full: boolean): [string, unknown[
     bindings.push(rule.itemGoneFor.name);
     // A delivery whose item prune cannot look up is kept: whether its item is gone is unknown.
     if (full && rule.itemGoneFor.itemWellFormed) sql += ` and (${rule.itemGoneFor.itemWellFormed})`;
-    // Gone, or settled behind the job's position: no scan reads it again, so forgetting its
-    // delivery cannot make the job send it twice.
-    const settled = rule.itemGoneFor.resume
-      ? ` or ${rule.itemGoneFor.resume.positionOfDelivery} <= (select p.position from job_positions p where p.job = d.job)` : '';
+    // Gone, or settled behind the job's position and read again by no run as changed: no
+    // run reads it again, so forgetting its delivery cannot make the job send it twice.
+    const { resume } = rule.itemGoneFor;
+    const settled = resume ? ` or (${resume.positionOfDelivery} <= (select p.position from job_positions p where p.job = d.job)
+      and not ${resume.deliveryItemChanged(readAgainAsChanged)})` : '';
     if (full) sql += ` and ((${rule.itemGoneFor.itemGone})${settled})`;
   }
   return [sql, bindings];

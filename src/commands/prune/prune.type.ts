@@ -1,3 +1,5 @@
+import type { ChangeStamps } from '../../ledger/change-window.js';
+
 export interface PruneOptions {
   /** `<n>d` or `<n>h`, normalised by parseOlderThan. */
   olderThan: string;
@@ -16,8 +18,12 @@ export interface JobItems {
   itemGone: string;
   /** SQL over `d`: whether prune can look its item up at all; a delivery it cannot is kept and reported. */
   itemWellFormed?: string;
-  /** SQL over `d`: its item's position in the job's scan, for a job that resumes; settled once at or before the job's position. */
-  resume?: { positionOfDelivery: string };
+  /**
+   * For a job that resumes: SQL over `d`, its item's position in the job's scan (settled
+   * once at or before the job's position), and whether a run still reads its item again
+   * as changed.
+   */
+  resume?: { positionOfDelivery: string; deliveryItemChanged(changedSince: (stamps: ChangeStamps) => string): string };
 }
 
 /**

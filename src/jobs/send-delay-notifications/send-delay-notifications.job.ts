@@ -24,6 +24,8 @@ export const sendDelayNotifications = defineNotificationJob<DelayedTodo>({
     readChanged: (db, { run, since, upTo, after, limit }) =>
       getChangedDelayedTodos(db, { runDate: run.runDate, since, upTo, after, limit }),
     positionOfDelivery: 'array[d.item_date::text, d.item_id]',
+    deliveryItemChanged: (changedSince) => `exists (select 1 from todos t where t.id = ${ITEM_ID_AS_UUID}
+      and ${changedSince({ xid: 't.changed_xid', time: 't.changed_at' })})`,
   },
   notificationOf: (todo) => ({
     key: todo.key, workspaceId: todo.workspaceId, itemId: todo.id, itemDate: todo.dueDate, message: `Todo ${todo.id} is delayed`,

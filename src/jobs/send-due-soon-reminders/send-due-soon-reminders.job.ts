@@ -1,3 +1,4 @@
+import { UTC_TODAY } from '../../database/utc-today.js';
 import { ITEM_ID_AS_UUID, ITEM_ID_IS_UUID } from '../../ledger/undelivered.js';
 import { defineNotificationJob } from '../../sweep/notification-job.js';
 import { getDueSoonTodos, surveyDueSoonTodos, type DueSoonTodo } from './due-soon-todo.dao.js';
@@ -16,8 +17,9 @@ export const sendDueSoonReminders = defineNotificationJob<DueSoonTodo>({
     message: `Todo ${todo.id} is due on ${todo.dueDate}`,
   }),
   describe: ({ itemId, itemDate }) => ({ todoId: itemId, dueDate: itemDate }),
-  // Deleted, or moved to another day (a new key), or its due date has come: only a run
-  // dated the day before scopes a reminder, so no scheduled run asks for it again.
+  // Deleted, or moved to another day (a new key), or its due date has come (a UTC day, as
+  // run dates are): only a run dated the day before scopes a reminder, so no scheduled run
+  // asks for it again.
   itemWellFormed: ITEM_ID_IS_UUID,
-  itemGone: `d.item_date <= current_date or not exists (select 1 from todos t where t.id = ${ITEM_ID_AS_UUID} and t.due_date = d.item_date)`,
+  itemGone: `d.item_date <= ${UTC_TODAY} or not exists (select 1 from todos t where t.id = ${ITEM_ID_AS_UUID} and t.due_date = d.item_date)`,
 });

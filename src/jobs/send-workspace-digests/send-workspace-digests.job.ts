@@ -1,3 +1,4 @@
+import { UTC_TODAY } from '../../database/utc-today.js';
 import { defineNotificationJob } from '../../sweep/notification-job.js';
 import { getWorkspaceDigests, surveyWorkspaceDigests, type WorkspaceDigest } from './workspace-digest.dao.js';
 
@@ -14,6 +15,7 @@ export const sendWorkspaceDigests = defineNotificationJob<WorkspaceDigest>({
     message: `Workspace ${digest.workspaceId} has ${digest.delayed} delayed todos`,
   }),
   describe: ({ itemDate }) => ({ runDate: itemDate }),
-  // A digest is for its day: once the day is over no scheduled run asks for it again.
-  itemGone: 'd.item_date < current_date',
+  // A digest is for its day: once the day (UTC, as run dates are) is over no scheduled run
+  // asks for it again.
+  itemGone: `d.item_date < ${UTC_TODAY}`,
 });
