@@ -39,6 +39,8 @@ export interface SweepOptions {
   maxRate?: number;
   /** After SIGTERM or SIGINT, how long requests in flight may take to finish (default 20 s). */
   graceSeconds: number;
+  /** Accept a --date after today (UTC, by the database's clock); refused by default (exit 64). */
+  allowFutureDate: boolean;
 }
 
 /** What a job's functions are given: every option, with the run date resolved. */

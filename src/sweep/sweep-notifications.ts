@@ -7,6 +7,7 @@ import { createBacklog, recordBacklog, type Backlog } from './backlog.js';
 import { itemContext, type DescribeItem } from './deliverer.js';
 import type { NotificationPage } from './item-pages.js';
 import { checkOwedPages } from './owed-check.js';
+import { refuseFutureRunDate } from './run-date.js';
 import { planRun } from './run-plan.js';
 import type { AnyNotificationJob, SweepOptions, SweepRun } from './notification-job.js';
 import { sendAll } from './send-all.js';
@@ -21,6 +22,7 @@ export function toJobDefinition(job: AnyNotificationJob): JobDefinition<SweepOpt
     options: () => [...sharedOptions(job.runDate), ...(job.options?.() ?? [])],
     database: 'schema',
     recordsRun: (options) => !options.dryRun,
+    checkOptions: refuseFutureRunDate,
     run: (context, options) => sweepNotifications(job, context, options),
   });
 }
