@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../mockserver/mock-server.type.js';
-import { buildTodo, insertTodos, type TodoRow } from '../support/fixtures.js';
+import { buildDelayedTodos, buildTodo, insertTodos, type TodoRow } from '../support/fixtures.js';
 import { RUN_DATE } from '../support/job-fixtures.js';
 import { runSweep } from '../support/run-sweep.js';
 import { useTestbed } from '../support/testbed.js';
@@ -184,5 +184,41 @@ describe('what the ledger owes is sent only while it is still true', () => {
     expect(back.requests.map((entry) => [entry.key, entry.outcome])).toEqual([[keyOf(REMINDER, todo!), 'accepted']]);
     expect(back.summary).toMatchObject({ found: 1, sent: 1 });
     expect(rerun.requests).toEqual([]);
+  });
+
+  it(`${DELAY}: checks each page of owed deliveries with one statement that reads only that page's todos`, async () => {
+    const todos = await insertTodos(db(), buildDelayedTodos(300, 3));
+    // Others, enough that reading the table would cost more than looking the page's todos up.
+    await insertTodos(db(), buildDelayedTodos(20_000, 50, '2022-07-01'));
+    // No token for any workspace: every item is released to the next run, owed.
+    testbed.mock.configure({ rules: [{ endpoint: 'token', status: 400, body: { error: 'invalid_scope' } }] });
+    expect((await sweep([DELAY, '--date', RUN_DATE, '--page-size', '100'])).summary).toMatchObject({ skippedWithoutToken: 300 });
+    testbed.mock.configure({ rules: [] });
+    await db()('todos').whereIn('id', todos.filter((_, i) => i % 10 === 0).map((todo) => todo.id)).del();
+    await db().raw('analyze todos');
+
+    const statements: Array<{ sql: string; bindings: unknown[] }> = [];
+    const collect = (query: { sql: string; bindings?: unknown[] }) => { statements.push({ sql: query.sql, bindings: query.bindings ?? [] }); };
+    // The runner on the test's own knex, so that its statements can be seen.
+    const database = { ...testbed.database, injected: testbed.database.db };
+    db().on('query', collect);
+    try {
+      const next = await runSweep([DELAY, '--date', RUN_DATE, '--page-size', '100'], { database, servicesUrl: testbed.mock.url });
+      expect(next.summary).toMatchObject({ dueAgain: 300, superseded: 30, sent: 270 });
+    } finally {
+      db().off('query', collect);
+    }
+
+    const checks = statements.filter(({ sql }) => /from "todos"/.test(sql) && /t\.id = any\(/.test(sql));
+    expect(checks).toHaveLength(3);
+    expect(statements.filter(({ sql }) => /set status = 'superseded'/.test(sql))).toHaveLength(3);
+    for (const { sql, bindings } of checks) {
+      const result = await db().raw(`explain (analyze, format json) ${sql.replace(/\$\d+/g, '?')}`, bindings as never);
+      const explained = (result as { rows: Array<{ 'QUERY PLAN': unknown }> }).rows[0]!['QUERY PLAN'];
+      const [plan] = (typeof explained === 'string' ? JSON.parse(explained) : explained) as Array<{ Plan: Record<string, unknown> }>;
+      // By primary key: at most the page's todos, never the 20,270 in the table.
+      expect(JSON.stringify(plan!.Plan), sql).not.toMatch(/"Node Type":"Seq Scan"/);
+      expect(Number(plan!.Plan['Actual Rows']) + Number(plan!.Plan['Rows Removed by Filter'] ?? 0), sql).toBeLessThanOrEqual(100);
+    }
   });
 });
