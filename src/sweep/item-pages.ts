@@ -16,11 +16,13 @@ export interface NotificationPage {
   forced?: ReadonlySet<string>;
   /** due, once checked (owed-check.ts): owed deliveries whose item no longer stands, with why; settled unsent. */
   superseded?: SupersededDelivery[];
+  /** due, once checked: owed deliveries not true yet as of the run date, with why; left owed for a later run. */
+  notYet?: SupersededDelivery[];
   /** due, once checked: key -> the workspace first meant, for those sent to the workspace that holds their item now. */
   movedFrom?: ReadonlyMap<string, string>;
 }
 
-/** An owed delivery not sent because what it says is no longer true, and why. */
+/** An owed delivery not sent because what it says is no longer true (or not yet), and why. */
 export interface SupersededDelivery {
   notification: Notification;
   reason: string;

@@ -70,9 +70,11 @@ export type OwedDelivery = Pick<Notification, 'key' | 'workspaceId' | 'itemId' |
 /**
  * How an owed delivery's item stands now: its notification as the job would make it
  * today (same key; its workspace may have changed), or why it no longer stands
- * ("the todo is gone", "its due date moved to 2022-06-10").
+ * ("the todo is gone", "its due date moved to 2022-06-10"), or why it stands but is not
+ * true yet as of the run's date (a todo not delayed as of it): then it stays owed, for a
+ * run whose date it is true for, neither sent nor superseded, so it is never forgotten.
  */
-export type Standing = { notification: Notification } | { reason: string };
+export type Standing = { notification: Notification } | { reason: string } | { notYet: string };
 
 /**
  * A notification job declares only what is its own; claims, leases, sending, retries,

@@ -7,7 +7,9 @@ export type OwedDecision =
   /** Send it: as first meant, or to the workspace that holds its item now (`movedFrom`: the one first meant). */
   | { send: Notification; movedFrom?: string }
   /** Settle it unsent: what it says is no longer true. */
-  | { supersede: string };
+  | { supersede: string }
+  /** Leave it owed, unsent and unclaimed: it is not true yet as of this run's date. */
+  | { later: string };
 
 /**
  * The engine's rule, whatever the job: an item that stands in the same workspace gets
@@ -20,6 +22,7 @@ export function decideOwed(owed: Notification, standing: Standing | undefined, f
   const noLonger = (reason: string): OwedDecision => (forced ? { send: owed } : { supersede: reason });
   if (!standing) return noLonger('its item was not found');
   if ('reason' in standing) return noLonger(standing.reason);
+  if ('notYet' in standing) return forced ? { send: owed } : { later: standing.notYet };
   const now = standing.notification;
   if (now.key !== owed.key) return noLonger(`its notification is now ${now.key}`);
   if (now.workspaceId !== owed.workspaceId) {
@@ -46,16 +49,17 @@ export async function* checkOwedPages(db: Knex, job: AnyNotificationJob, run: Sw
     });
     const notifications: Notification[] = [];
     const superseded: SupersededDelivery[] = [];
+    const notYet: SupersededDelivery[] = [];
     const movedFrom = new Map<string, string>();
     for (const owed of page.notifications) {
       const decision = decideOwed(owed, standings.get(owed.key), page.forced?.has(owed.key) ?? false);
-      if ('supersede' in decision) {
-        superseded.push({ notification: owed, reason: decision.supersede });
-        continue;
+      if ('supersede' in decision) superseded.push({ notification: owed, reason: decision.supersede });
+      else if ('later' in decision) notYet.push({ notification: owed, reason: decision.later });
+      else {
+        notifications.push(decision.send);
+        if (decision.movedFrom) movedFrom.set(owed.key, decision.movedFrom);
       }
-      notifications.push(decision.send);
-      if (decision.movedFrom) movedFrom.set(owed.key, decision.movedFrom);
     }
-    yield { ...page, notifications, superseded, movedFrom };
+    yield { ...page, notifications, superseded, notYet, movedFrom };
   }
 }

@@ -151,6 +151,12 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
       }
     }
   };
+  /** An owed delivery not true yet as of the run date: neither claimed nor settled, so a later run sends it. */
+  const leaveOwed = (notification: Notification, reason: string) => {
+    backlog.leftBehind(notification.itemDate);
+    logger.info({ ...describe(notification), reason }, `not sending a notification due again yet: ${reason}; `
+      + 'it stays owed for a run whose date it is true for');
+  };
   /** A row the ledger cannot key (no UUID workspace): logged and skipped, never the cause of a failed batch. */
   const skipUnrecordable = (notification: Notification) => {
     counts.failedPermanently += 1;
@@ -182,6 +188,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     });
     for await (const page of deps.pages()) {
       if (page.superseded?.length && !stop.stopping.aborted) await supersede(page.superseded);
+      for (const { notification, reason } of page.notYet ?? []) leaveOwed(notification, reason);
       const { reached, claimed } = await sendPage(page);
       if (reached > 0) logPage(logger, { page: pages += 1, ...page, claimed, considered: reached, sentSoFar: counts.sent, describe });
       if (reached === page.notifications.length) await deps.settled?.(page);

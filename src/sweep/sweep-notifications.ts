@@ -109,6 +109,10 @@ async function listWouldSend({ logger }: JobContext, pages: () => AsyncGenerator
       counts.superseded += 1;
       logger.info({ ...describe(notification), reason }, `dry run: would not send a notification due again: no longer true (${reason})`);
     }
+    for (const { notification, reason } of page.notYet ?? []) {
+      backlog.leftBehind(notification.itemDate);
+      logger.info({ ...describe(notification), reason }, `dry run: would not send a notification due again yet (${reason})`);
+    }
     for (const notification of page.notifications) {
       if (page.source === 'due') counts.dueAgain += 1;
       else counts.found += 1;

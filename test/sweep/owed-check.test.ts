@@ -28,6 +28,11 @@ describe('decideOwed', () => {
       .toEqual({ supersede: 'its notification is now send-delay-notifications:t-1:2022-06-09' });
   });
 
+  it('leaves a delivery that is not true yet as of the run date owed, unless forced', () => {
+    expect(decideOwed(owed, { notYet: 'it is not delayed as of 2022-06-01' }, false)).toEqual({ later: 'it is not delayed as of 2022-06-01' });
+    expect(decideOwed(owed, { notYet: 'it is not delayed as of 2022-06-01' }, true)).toEqual({ send: owed });
+  });
+
   it('sends a forced delivery as first meant whatever its item says, but never to a workspace that no longer holds it', () => {
     expect(decideOwed(owed, { reason: 'the todo is gone' }, true)).toEqual({ send: owed });
     expect(decideOwed(owed, undefined, true)).toEqual({ send: owed });

@@ -186,6 +186,21 @@ describe('what the ledger owes is sent only while it is still true', () => {
     expect(rerun.requests).toEqual([]);
   });
 
+  it(`${DELAY}: leaves a delay owed while its todo is not delayed as of the run date, and sends it once it is`, async () => {
+    const [todo] = await insertTodos(db(), [buildTodo({ due_date: '2022-06-05' })]);
+    await failingRun([DELAY, '--date', '2022-06-10']);
+
+    const earlier = await recovery([DELAY, '--date', RUN_DATE]);
+    expect(earlier.requests).toEqual([]);
+    expect(earlier.summary).toMatchObject({ superseded: 0, sent: 0 });
+    expect(earlier.logs.find((line) => line.key === keyOf(DELAY, todo!))).toMatchObject({
+      reason: `it is not delayed as of ${RUN_DATE} (due 2022-06-05)`, msg: expect.stringMatching(/stays owed/) });
+    expect(await delivery(keyOf(DELAY, todo!))).toMatchObject({ status: 'retry' });
+
+    const later = await recovery([DELAY, '--date', '2022-06-10']);
+    expect(later.requests.map((entry) => [entry.key, entry.outcome])).toEqual([[keyOf(DELAY, todo!), 'accepted']]);
+  });
+
   it(`${DELAY}: checks each page of owed deliveries with one statement that reads only that page's todos`, async () => {
     const todos = await insertTodos(db(), buildDelayedTodos(300, 3));
     // Others, enough that reading the table would cost more than looking the page's todos up.

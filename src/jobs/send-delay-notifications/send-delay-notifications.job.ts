@@ -11,12 +11,15 @@ const notificationOf = (todo: DelayedTodo): Notification => ({
 
 /**
  * An owed delay notification stands while its todo is there with the same due date (the
- * same key), delayed as of the run date; its workspace may have changed.
+ * same key); its workspace may have changed. One not delayed as of the run date (owed
+ * from a run with a later --date) is not true yet: it stays owed rather than superseded,
+ * since a todo behind the remembered position is never scanned again, and the first run
+ * whose date it is delayed for sends it.
  */
 export function delayStanding(owed: OwedDelivery, todo: DelayedTodo | undefined, runDate: string | undefined): Standing {
   if (!todo) return { reason: 'the todo is gone' };
   if (todo.key !== owed.key) return { reason: `its due date moved to ${todo.dueDate}` };
-  if (runDate !== undefined && !(todo.dueDate < runDate)) return { reason: `it is not delayed as of ${runDate} (due ${todo.dueDate})` };
+  if (runDate !== undefined && !(todo.dueDate < runDate)) return { notYet: `it is not delayed as of ${runDate} (due ${todo.dueDate})` };
   return { notification: notificationOf(todo) };
 }
 
