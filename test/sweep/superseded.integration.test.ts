@@ -79,6 +79,9 @@ describe('what the ledger owes is sent only while it is still true', () => {
     expectSupersededLine(next, keyOf(DELAY, moved!), { todoId: moved!.id, reason: 'its due date moved to 2021-02-02' });
     const [runRow] = await db()('job_runs').where({ job: DELAY }).orderBy('started_at', 'desc').limit(1);
     expect(runRow.counts).toMatchObject({ superseded: 2 });
+    const [header, latest] = (await sweep(['runs', '--job', DELAY, '--limit', '1'])).output.trimEnd().split('\n');
+    expect(header).toMatch(/\bsuperseded$/);
+    expect(latest).toMatch(/\s2$/);
 
     const again = await recovery([DELAY, '--date', RUN_DATE]);
     expect(again.requests).toEqual([]);
@@ -96,6 +99,11 @@ describe('what the ledger owes is sent only while it is still true', () => {
     await db()('todos').where({ id: moved!.id }).update({ due_date: '2022-06-09' });
     await db()('todos').where({ id: movedAway!.id }).update({ workspace_id: newWorkspace });
     testbed.mock.configure({ todoWorkspaces: { [moved!.id]: oldWorkspace, [movedAway!.id]: newWorkspace, [unchanged!.id]: oldWorkspace } });
+    // A dry run shows what would not be sent, and settles nothing.
+    const dry = await recovery([REMINDER, '--date', RUN_DATE, '--dry-run']);
+    expect(dry.requests).toEqual([]);
+    expect(dry.summary).toMatchObject({ dueAgain: 4, superseded: 2 });
+    expect(await delivery(keyOf(REMINDER, gone!))).toMatchObject({ status: 'retry' });
     const next = await recovery([REMINDER, '--date', RUN_DATE]);
 
     expect(next.exitCode).toBe(0);
