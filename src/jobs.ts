@@ -1,4 +1,4 @@
-import { deliveriesJob } from './commands/deliveries/deliveries.command.js';
+import { deliveriesCommand } from './commands/deliveries/deliveries.command.js';
 import { migrateJob } from './commands/migrate/migrate.command.js';
 import { pauseCommands } from './commands/pause/pause.command.js';
 import { pruneCommand } from './commands/prune/prune.command.js';
@@ -21,7 +21,7 @@ export const notificationJobs: AnyNotificationJob[] = [
 /** The registry: `sweep --help` lists the jobs in this order, then the operator commands. */
 export const jobs: Array<JobDefinition<never>> = [
   ...notificationJobs.map(toJobDefinition),
-  deliveriesJob,
+  deliveriesCommand(notificationJobs),
   runsJob,
   ...pauseCommands(notificationJobs.map((job) => job.name)),
   pruneCommand(notificationJobs),

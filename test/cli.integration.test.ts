@@ -45,7 +45,9 @@ describe('sweep as a process', () => {
       const stdout = help.replace(/\s+/g, ' ');
       expect(code).toBe(0);
       for (const option of ['--date <YYYY-MM-DD>', '--concurrency <n>', '--page-size <n>', '--dry-run', '--lease-seconds <n>',
-        '--max-attempts <n>', '--retry-backoff-seconds <n>', '--max-rate <n>', '--grace-seconds <n>']) expect(stdout).toContain(option);
+        '--max-attempts <n>', '--retry-backoff-seconds <n>', '--max-rate <n>', '--grace-seconds <n>', '--allow-future-date']) {
+        expect(stdout).toContain(option);
+      }
       expect(stdout).toMatch(/default: 16, env: SWEEP_CONCURRENCY/);
       expect(stdout).toMatch(runDate);
     });

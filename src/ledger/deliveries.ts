@@ -12,8 +12,13 @@ import { redactSecrets } from '../logging/secret-registry.js';
  *   run's (job_runs.lease_expires_at, pushed forward by the run's heartbeat) have
  *   expired, so only a dead run's claims are ever taken over.
  * - workspace: the tenant whose token a delivery must carry.
+ * - superseded: settled unsent, because what it would say was no longer true when its
+ *   turn came (its item gone or moved); the scan treats it as absent, so an item that
+ *   stands again under the same key is sent once.
+ * - forced: re-armed by an operator with `deliveries retry --force`: sent once more
+ *   whatever its item says now; cleared when settled.
  */
-export type DeliveryStatus = 'pending' | 'sent' | 'retry' | 'failed' | 'dead';
+export type DeliveryStatus = 'pending' | 'sent' | 'retry' | 'failed' | 'dead' | 'superseded';
 
 /** What a run claims: one item's notification, as the ledger keeps it until it is settled. */
 export interface DeliveryClaim {
@@ -77,7 +82,23 @@ export interface DeliveryLedger {
   record(outcomes: DeliveryOutcome[]): Promise<RecordedOutcomes>;
   /** Gives back every claim this run still holds, so the next run takes them at once. */
   releaseAll(reason: string): Promise<number>;
+  /**
+   * Settles owed deliveries unsent, as superseded with their reason: only those still
+   * owed (a retry past its backoff, a dead run's claim; never a forced one), in one
+   * statement, so a delivery another run has claimed meanwhile is left to it. Returns
+   * the keys it settled.
+   */
+  supersede(items: Array<{ key: string; reason: string }>): Promise<Set<string>>;
 }
+
+/**
+ * SQL over a delivery aliased `alias`: the ledger owes it now and no live run holds it.
+ * A retry past its backoff (or re-armed), or a pending claim whose own and whose run's
+ * leases have both lapsed: the claim's ON CONFLICT and `supersede` take only these.
+ */
+const owedNow = (alias: string) => `(${alias}.status = 'retry' and (${alias}.next_attempt_at is null or ${alias}.next_attempt_at <= now()))
+              or (${alias}.status = 'pending' and ${alias}.lease_expires_at < now() and not exists (
+                    select 1 from job_runs r where r.id = ${alias}.run_id and r.lease_expires_at >= now()))`;
 
 export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): DeliveryLedger {
   const { job, runId } = options;
@@ -121,6 +142,8 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
          sent_at = case when v.result = 'sent' then coalesce(d.sent_at, now()) else d.sent_at end,
          next_attempt_at = case when v.result = 'retry'
            and d.attempts + 1 < ? then now() + least(? * power(2, d.attempts), ?) * interval '1 millisecond' end,
+         -- An operator's --force holds until the delivery is settled (sent, refused, dead).
+         forced = case when v.result = 'released' or (v.result = 'retry' and d.attempts + 1 < ?) then d.forced end,
          run_id = ?, lease_expires_at = null, updated_at = now()
        from unnest(?::text[], ?::text[], ?::int[], ?::text[]) as v(key, result, http_status, error)
        where d.key = v.key and ${rows}
@@ -128,7 +151,7 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
        select count(*)::int as written,
               coalesce(json_agg(recorded) filter (where recorded.status <> 'sent'), '[]') as not_sent
          from recorded`,
-      arrayBindings([options.maxAttempts, options.maxAttempts, options.retryBackoffMs, options.retryBackoffMaxMs, runId,
+      arrayBindings([options.maxAttempts, options.maxAttempts, options.retryBackoffMs, options.retryBackoffMaxMs, options.maxAttempts, runId,
         keys, outcomes.map((o) => o.result),
         outcomes.map((o) => ('httpStatus' in o ? o.httpStatus ?? null : null)),
         // The error texts are cleaned where they are made; this is the net for what is stored.
@@ -150,10 +173,16 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
            from unnest(?::text[], ?::uuid[], ?::text[], ?::date[], ?::text[]) as v(key, workspace_id, item_id, item_date, message)
          on conflict (key) do update
            set status = 'pending', run_id = excluded.run_id, lease_expires_at = excluded.lease_expires_at, updated_at = now(),
-               message = coalesce(deliveries.message, excluded.message)
-           where (deliveries.status = 'retry' and (deliveries.next_attempt_at is null or deliveries.next_attempt_at <= now()))
-              or (deliveries.status = 'pending' and deliveries.lease_expires_at < now() and not exists (
-                    select 1 from job_runs r where r.id = deliveries.run_id and r.lease_expires_at >= now()))
+               -- What is sent: the text first meant, unless the item stands again after it was
+               -- superseded, or now belongs to another workspace (the engine sends it there).
+               message = case when deliveries.status = 'superseded' or deliveries.workspace_id <> excluded.workspace_id
+                 then excluded.message else coalesce(deliveries.message, excluded.message) end,
+               workspace_id = excluded.workspace_id,
+               attempts = case when deliveries.status = 'superseded' then 0 else deliveries.attempts end,
+               forced = case when deliveries.status = 'superseded' then null else deliveries.forced end
+           where ${owedNow('deliveries')}
+              -- Settled unsent: its item stands again under the same key, as new.
+              or deliveries.status = 'superseded'
          returning key)
          select v.key from unnest(?::text[]) as v(key) where not exists (select 1 from claimed c where c.key = v.key)`,
         arrayBindings([job, runId, options.leaseMs,
@@ -180,7 +209,7 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
           .whereRaw('key = any(?::text[])', arrayBindings([group.map((o) => o.key)]))
           .where({ status: 'pending', run_id: runId })
           .update({
-            status: 'sent', attempts: db.raw('attempts + 1'), last_status: httpStatus, last_error: null,
+            status: 'sent', attempts: db.raw('attempts + 1'), last_status: httpStatus, last_error: null, forced: null,
             sent_at: db.raw('coalesce(sent_at, now())'), next_attempt_at: null, run_id: runId, lease_expires_at: null,
             updated_at: db.fn.now(),
           }));
@@ -213,6 +242,20 @@ export function createDeliveryLedger(db: Knex, options: DeliveryLedgerOptions): 
         .update({ status: 'retry', lease_expires_at: null, next_attempt_at: null, last_error: redactSecrets(reason), updated_at: db.fn.now() });
       held.clear();
       return released;
+    },
+
+    async supersede(items) {
+      if (items.length === 0) return new Set();
+      const keys = items.map((i) => i.key);
+      const result = await withDeadlockRetry(() => db.raw<{ rows: Array<{ key: string }> }>(
+        `update deliveries d set status = 'superseded', last_error = v.reason, run_id = ?, lease_expires_at = null,
+           next_attempt_at = null, forced = null, updated_at = now()
+         from unnest(?::text[], ?::text[]) as v(key, reason)
+         where d.key = any(?::text[]) and d.key = v.key and d.job = ? and d.forced is not true and (${owedNow('d')})
+         returning d.key`,
+        arrayBindings([runId, keys, items.map((i) => redactSecrets(i.reason)), keys, job]),
+      ));
+      return new Set(result.rows.map((row) => row.key));
     },
   };
 }

@@ -9,6 +9,8 @@ import type { DeliveryClaim } from './deliveries.js';
  */
 export interface DueDelivery extends DeliveryClaim {
   status: 'retry' | 'pending';
+  /** Re-armed by an operator with --force: sent whether or not its item still stands. */
+  forced: boolean;
 }
 
 /**
@@ -23,13 +25,13 @@ export async function getDueDeliveries(
   query: { job: string; afterKey?: string; limit: number },
 ): Promise<DueDelivery[]> {
   const after = query.afterKey ?? '';
-  const result = await db.raw<{ rows: Array<Record<string, string | null>> }>(
+  const result = await db.raw<{ rows: Array<Record<string, string | null> & { forced: boolean | null }> }>(
     `select * from (
-       (select key, workspace_id, item_id, item_date, message, status from deliveries
+       (select key, workspace_id, item_id, item_date, message, status, forced from deliveries
          where job = ? and status = 'retry' and (next_attempt_at is null or next_attempt_at <= now()) and key > ?
          order by key limit ?)
        union all
-       (select key, workspace_id, item_id, item_date, message, status from deliveries
+       (select key, workspace_id, item_id, item_date, message, status, forced from deliveries
          where status = 'pending' and lease_expires_at < now() and job = ? and key > ?
            and not exists (select 1 from job_runs r where r.id = deliveries.run_id and r.lease_expires_at >= now())
          order by key limit ?)
@@ -43,6 +45,7 @@ export async function getDueDeliveries(
     itemDate: row.item_date ?? null,
     message: row.message ?? '',
     status: row.status as DueDelivery['status'],
+    forced: row.forced === true,
   }));
 }
 

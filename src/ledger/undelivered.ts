@@ -9,14 +9,24 @@ import type { Knex } from 'knex';
  */
 
 /**
- * Leaves out the items that have a delivery, whatever its status: from its first claim
- * on, an item is the ledger's (sent, refused, or due again through the ledger's own
- * index), so a scan reads only items no run has taken up yet.
+ * SQL over a delivery `d` that keeps its item from the scan: any status but
+ * `superseded`. A superseded delivery was never sent (its item no longer stood as it
+ * did); an item that stands again under the same key (a todo moved away and back) is
+ * new work, which the claim takes over.
+ */
+export const HOLDS_ITS_ITEM = `d.status <> 'superseded'`;
+
+/**
+ * Leaves out the items that have a delivery, whatever its status but superseded: from
+ * its first claim on, an item is the ledger's (sent, refused, or due again through the
+ * ledger's own index), so a scan reads only items no run has taken up yet. Still one
+ * lookup of the primary key per item: the status is read from the row it finds.
  */
 export function withoutDelivery(db: Knex, keySql: string, bindings: readonly Knex.RawBinding[] = []):
 (builder: Knex.QueryBuilder) => void {
   return (builder) => {
-    builder.whereNotExists((sub) => sub.select(db.raw('1')).from('deliveries as d').where('d.key', db.raw(keySql, bindings)));
+    builder.whereNotExists((sub) => sub.select(db.raw('1')).from('deliveries as d').where('d.key', db.raw(keySql, bindings))
+      .whereRaw(HOLDS_ITS_ITEM));
   };
 }
 
@@ -43,7 +53,8 @@ Promise<SurveyCounts & { firstNew?: string }> {
       db.raw('count(*)::int as in_scope'),
       db.raw(`count(*) filter (where d.status = 'sent')::int as already_sent`),
       db.raw(`count(*) filter (where d.status in ('failed', 'dead'))::int as previously_failed`),
-      position ? db.raw('min(??) filter (where d.key is null) as first_new', [`i.${position}`]) : db.raw('null as first_new'),
+      position ? db.raw(`min(??) filter (where d.key is null or not (${HOLDS_ITS_ITEM})) as first_new`, [`i.${position}`])
+        : db.raw('null as first_new'),
     );
   return {
     inScope: row?.in_scope ?? 0,

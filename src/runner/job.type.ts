@@ -56,6 +56,12 @@ export interface JobDefinition<Options = Record<string, unknown>> {
   database: 'none' | 'connection' | 'schema';
   /** Whether this invocation gets a row in job_runs (a dry run does not). */
   recordsRun: (options: Options) => boolean;
+  /**
+   * Checks what only the database can tell (a run date against its clock), once it is
+   * open and before the run is recorded; throws a UsageError to refuse the run (exit
+   * 64, nothing touched).
+   */
+  checkOptions?(db: Knex, options: Options): Promise<void>;
   run(context: JobContext, options: Options): Promise<JobResult>;
 }
 

@@ -58,6 +58,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
       }
       await checkConnection(db, config.database);
       if (job.database === 'schema') await requireCurrentSchema(db);
+      await job.checkOptions?.(db, options);
     }
     if (db && job.recordsRun(options)) {
       runId = (await startRun(db, job.name, options as Record<string, unknown>)).id;

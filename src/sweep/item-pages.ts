@@ -13,6 +13,20 @@ export interface NotificationPage {
   notifications: Notification[];
   /** With resume: the position of the page's last item; a scan page settles it once claimed whole. */
   position?: string[];
+  /** due: the keys an operator re-armed with --force, sent even when their item no longer stands. */
+  forced?: ReadonlySet<string>;
+  /** due, once checked (owed-check.ts): owed deliveries whose item no longer stands, with why; settled unsent. */
+  superseded?: SupersededDelivery[];
+  /** due, once checked: owed deliveries not true yet as of the run date, with why; left owed for a later run. */
+  notYet?: SupersededDelivery[];
+  /** due, once checked: key -> the workspace first meant, for those sent to the workspace that holds their item now. */
+  movedFrom?: ReadonlyMap<string, string>;
+}
+
+/** An owed delivery not sent because what it says is no longer true (or not yet), and why. */
+export interface SupersededDelivery {
+  notification: Notification;
+  reason: string;
 }
 
 /**
@@ -25,7 +39,8 @@ export async function* duePages(db: Knex, job: string, pageSize: number): AsyncG
     const page = await getDueDeliveries(db, { job, afterKey, limit: pageSize }).catch((error: unknown) => {
       throw new AbortRunError(`cannot read the delivery ledger: ${describeDatabaseError(error)}`, { afterKey }, { cause: error });
     });
-    if (page.length > 0) yield { source: 'due', notifications: page };
+    const forced = new Set(page.filter((delivery) => delivery.forced).map((delivery) => delivery.key));
+    if (page.length > 0) yield { source: 'due', notifications: page, ...(forced.size > 0 ? { forced } : {}) };
     if (page.length < pageSize) return;
     afterKey = page[page.length - 1]!.key;
   }

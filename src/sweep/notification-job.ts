@@ -13,7 +13,11 @@ import type { SurveyCounts } from '../ledger/undelivered.js';
  *   date), which the ledger keeps until it is settled.
  * - scan: a run's pages of items that have no delivery yet, in the job's stable order.
  * - due again: a delivery the ledger owes (a retry past its backoff, a re-armed one, a
- *   claim whose run died), sent by the job's next run whatever its scan covers.
+ *   claim whose run died), sent by the job's next run whatever its scan covers, once the
+ *   job has said its item still stands.
+ * - stands: an owed delivery's item is still what it was when the delivery was first
+ *   meant (a todo still delayed under the same due date). One that no longer stands is
+ *   superseded: settled unsent, with the reason.
  */
 
 /** The options every notification job has, declared once in shared-options.ts. */
@@ -36,6 +40,8 @@ export interface SweepOptions {
   maxRate?: number;
   /** After SIGTERM or SIGINT, how long requests in flight may take to finish (default 20 s). */
   graceSeconds: number;
+  /** Accept a --date after today (UTC, by the database's clock); refused by default (exit 64). */
+  allowFutureDate: boolean;
 }
 
 /** What a job's functions are given: every option, with the run date resolved. */
@@ -58,6 +64,18 @@ export interface ItemRef {
   itemId: string;
   itemDate: string | null;
 }
+
+/** A delivery the ledger owes, as it was first meant: what a job checks against its item now. */
+export type OwedDelivery = Pick<Notification, 'key' | 'workspaceId' | 'itemId' | 'itemDate'>;
+
+/**
+ * How an owed delivery's item stands now: its notification as the job would make it
+ * today (same key; its workspace may have changed), or why it no longer stands
+ * ("the todo is gone", "its due date moved to 2022-06-10"), or why it stands but is not
+ * true yet as of the run's date (a todo not delayed as of it): then it stays owed, for a
+ * run whose date it is true for, neither sent nor superseded, so it is never forgotten.
+ */
+export type Standing = { notification: Notification } | { reason: string } | { notYet: string };
 
 /**
  * A notification job declares only what is its own; claims, leases, sending, retries,
@@ -101,6 +119,15 @@ export interface NotificationJob<Item, Own = object, Survey extends SurveyCounts
   notificationOf(item: Item, run: SweepRun<Own>): Notification;
   /** The log fields that name an item (todoId, dueDate), beside workspaceId and key. */
   describe(item: ItemRef): Record<string, unknown>;
+  /**
+   * Whether the items of owed deliveries still stand as they did when they were first
+   * meant, asked before a run sends them (and by `deliveries retry` before it re-arms):
+   * for each key, the item's notification now, or why it no longer stands. One statement
+   * for the whole page, reading only its items (by primary key or index). `runDate`, when
+   * given, is the run's: an item must also be in scope for it (a delay delayed as of it,
+   * a reminder for a day not before it); an operator's re-arm leaves it out.
+   */
+  stillStands(db: Knex, owed: OwedDelivery[], asOf: { runDate?: string }): Promise<Map<string, Standing>>;
   /**
    * For `prune`: SQL over a delivery aliased `d`, true once its item can never be due
    * again, so forgetting the delivery cannot make the job send it twice.

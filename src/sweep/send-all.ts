@@ -16,7 +16,7 @@ import type { Backlog } from './backlog.js';
 import { claimBatchSize } from './claim-batch.js';
 import { createDeliverer, type DescribeItem } from './deliverer.js';
 import { createInFlight } from './in-flight.js';
-import type { NotificationPage } from './item-pages.js';
+import type { NotificationPage, SupersededDelivery } from './item-pages.js';
 import { recordable } from './notification-contract.js';
 import type { Notification, SweepOptions } from './notification-job.js';
 import { startRunCoordination } from './run-coordination.js';
@@ -96,7 +96,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
    * about to send, so runners sharing a sweep finish together. Returns how many of the
    * page's notifications it reached (fewer when the run is stopping) and claimed.
    */
-  const sendPage = async ({ source, notifications }: NotificationPage): Promise<{ reached: number; claimed: number }> => {
+  const sendPage = async ({ source, notifications, movedFrom }: NotificationPage): Promise<{ reached: number; claimed: number }> => {
     let reached = 0;
     let claimedOnPage = 0;
     for (; reached < notifications.length && !stop.stopping.aborted; reached += claimBatch) {
@@ -111,6 +111,11 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
       counts.claimed += claimed.size;
       for (const notification of batch) {
         if (claimed.has(notification.key)) {
+          const previousWorkspaceId = movedFrom?.get(notification.key);
+          if (previousWorkspaceId) {
+            logger.info({ ...describe(notification), previousWorkspaceId }, 'its item moved to another workspace: sending it to '
+              + 'the workspace that holds it now, with that workspace\'s token, and recording it there');
+          }
           inFlight.track(limit(() => deliver(notification)));
         } else if (recordable(notification)) {
           counts.claimedElsewhere += 1;
@@ -121,6 +126,36 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
       if (recorder.failure) throw ledgerUnwritable(recorder.failure);
     }
     return { reached: Math.min(reached, notifications.length), claimed: claimedOnPage };
+  };
+  /**
+   * Owed deliveries whose item no longer stands: settled unsent in one statement, each
+   * logged once with its reason. One another run claimed meanwhile is that run's.
+   */
+  const supersede = async (superseded: SupersededDelivery[]) => {
+    counts.dueAgain += superseded.length;
+    let settled: Set<string>;
+    try {
+      settled = await ledger.supersede(superseded.map(({ notification, reason }) => ({ key: notification.key, reason })));
+    } catch (error) {
+      throw ledgerUnwritable(error);
+    }
+    for (const { notification, reason } of superseded) {
+      if (settled.has(notification.key)) {
+        counts.superseded += 1;
+        logger.info({ ...describe(notification), reason }, `not sending a notification due again: no longer true (${reason}); `
+          + 'recorded as superseded');
+      } else {
+        counts.claimedElsewhere += 1;
+        backlog.leftBehind(notification.itemDate);
+        logger.debug(describe(notification), 'claimed by another live run: skipping it');
+      }
+    }
+  };
+  /** An owed delivery not true yet as of the run date: neither claimed nor settled, so a later run sends it. */
+  const leaveOwed = (notification: Notification, reason: string) => {
+    backlog.leftBehind(notification.itemDate);
+    logger.info({ ...describe(notification), reason }, `not sending a notification due again yet: ${reason}; `
+      + 'it stays owed for a run whose date it is true for');
   };
   /** A row the ledger cannot key (no UUID workspace): logged and skipped, never the cause of a failed batch. */
   const skipUnrecordable = (notification: Notification) => {
@@ -152,6 +187,8 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
       throw new AbortRunError(`cannot read the run registry: ${describeDatabaseError(error)}`, {}, { cause: error });
     });
     for await (const page of deps.pages()) {
+      if (page.superseded?.length && !stop.stopping.aborted) await supersede(page.superseded);
+      for (const { notification, reason } of page.notYet ?? []) leaveOwed(notification, reason);
       const { reached, claimed } = await sendPage(page);
       if (reached > 0) logPage(logger, { page: pages += 1, ...page, claimed, considered: reached, sentSoFar: counts.sent, describe });
       if (reached === page.notifications.length) await deps.settled?.(page);

@@ -7,12 +7,15 @@ import { integerBetween, parseIsoDate } from '../runner/option-parsers.js';
  */
 export function sharedOptions(runDate: string): Option[] {
   return [
-    new Option('--date <YYYY-MM-DD>', `run date: ${runDate} (default: today, UTC)`).argParser(parseIsoDate),
+    new Option('--date <YYYY-MM-DD>', `run date: ${runDate} (default: today, UTC; a later date is refused without `
+      + '--allow-future-date)').argParser(parseIsoDate),
     new Option('--concurrency <n>', 'notification requests in flight at most').argParser(integerBetween(1, 1024))
       .env('SWEEP_CONCURRENCY').default(16),
     new Option('--page-size <n>', 'items read per page').argParser(integerBetween(1, 10_000))
       .env('SWEEP_PAGE_SIZE').default(500),
-    new Option('--dry-run', 'show what would be sent; send and record nothing').default(false),
+    new Option('--allow-future-date', 'accept a --date after today (UTC, by the database\'s clock), which is refused '
+      + 'otherwise (exit 64): a run would notify about what is not true yet').default(false),
+    new Option('--dry-run', 'show what would be sent; send and record nothing (may take a future --date)').default(false),
     new Option('--lease-seconds <n>', 'how long a claim holds if its run dies; live runs renew theirs')
       .argParser(integerBetween(1, 86_400)).env('SWEEP_LEASE_SECONDS').default(120),
     new Option('--max-attempts <n>', 'runs that may try one notification before it is dead')

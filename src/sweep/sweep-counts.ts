@@ -8,6 +8,8 @@ export const newCounts = () => ({
   found: 0,
   /** Deliveries the ledger owed (retry past its backoff, re-armed, a dead run's claim) that this run took up. */
   dueAgain: 0,
+  /** Of those, not sent because their item no longer stood as it did (gone, moved): recorded superseded. */
+  superseded: 0,
   claimed: 0,
   sent: 0,
   /** Of the sent, those the service had accepted before (409). */
@@ -37,6 +39,7 @@ export function summaryTable(items: string): Array<[label: string, field: string
     ['already notified before this run', 'alreadySent'],
     ['new: found this run', 'found'],
     ['due again: retries and re-armed', 'dueAgain'],
+    ['  of which no longer true (superseded, not sent)', 'superseded'],
     ['sent', 'sent'],
     ['  of which already accepted (409)', 'duplicates'],
     ['failed permanently (recorded, skipped)', 'failedPermanently'],
@@ -52,7 +55,8 @@ export function summaryTable(items: string): Array<[label: string, field: string
 }
 
 export function dryRunTable(items: string): Array<[label: string, field: string]> {
-  return [[`${items} in scope`, 'inScope'], ['would send: new', 'found'], ['would send: due again', 'dueAgain']];
+  return [[`${items} in scope`, 'inScope'], ['would send: new', 'found'], ['due again', 'dueAgain'],
+    ['  of which no longer true (would not send)', 'superseded']];
 }
 
 /** The live line at a terminal: found so far, sent, failed, rate, elapsed. */

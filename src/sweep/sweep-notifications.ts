@@ -7,6 +7,8 @@ import { todayUtc } from '../runner/option-parsers.js';
 import { createBacklog, recordBacklog, type Backlog } from './backlog.js';
 import { itemContext, type DescribeItem } from './deliverer.js';
 import type { NotificationPage } from './item-pages.js';
+import { checkOwedPages } from './owed-check.js';
+import { refuseFutureRunDate } from './run-date.js';
 import { planRun } from './run-plan.js';
 import type { AnyNotificationJob, SweepOptions, SweepRun } from './notification-job.js';
 import { sendAll } from './send-all.js';
@@ -21,6 +23,7 @@ export function toJobDefinition(job: AnyNotificationJob): JobDefinition<SweepOpt
     options: () => [...sharedOptions(job.runDate), ...(job.options?.() ?? [])],
     database: 'schema',
     recordsRun: (options) => !options.dryRun,
+    checkOptions: refuseFutureRunDate,
     run: (context, options) => sweepNotifications(job, context, options),
   });
 }
@@ -58,7 +61,8 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
     + `${counts.backingOff} waiting out a retry backoff, ${waiting.heldElsewhere} held by another run`);
 
   const describe = itemContext(job.describe);
-  const pages = () => plan.pages();
+  // What the ledger owes is sent only while it is still true: the job checks each page of it.
+  const pages = () => checkOwedPages(db, job, run, plan.pages());
   let paused: JobPause | undefined;
   const startedAt = performance.now();
   const progress = setInterval(() => context.printer.progress(describeProgress(counts, startedAt)), 1000);
@@ -101,12 +105,24 @@ function recordPaused({ metrics }: JobContext, paused: boolean): void {
 async function listWouldSend({ logger }: JobContext, pages: () => AsyncGenerator<NotificationPage>, counts: SweepCounts,
   backlog: Backlog, describe: DescribeItem): Promise<void> {
   for await (const page of pages()) {
+    for (const { notification, reason } of page.superseded ?? []) {
+      counts.dueAgain += 1;
+      counts.superseded += 1;
+      logger.info({ ...describe(notification), reason }, `dry run: would not send a notification due again: no longer true (${reason})`);
+    }
+    for (const { notification, reason } of page.notYet ?? []) {
+      backlog.leftBehind(notification.itemDate);
+      logger.info({ ...describe(notification), reason }, `dry run: would not send a notification due again yet (${reason})`);
+    }
     for (const notification of page.notifications) {
       if (page.source === 'due') counts.dueAgain += 1;
       else counts.found += 1;
       backlog.leftBehind(notification.itemDate);
-      logger.info({ ...describe(notification), message: notification.message },
-        page.source === 'due' ? 'dry run: would send a notification due again' : 'dry run: would send a notification');
+      const previousWorkspaceId = page.movedFrom?.get(notification.key);
+      logger.info({ ...describe(notification), message: notification.message, ...(previousWorkspaceId ? { previousWorkspaceId } : {}) },
+        page.source !== 'due' ? 'dry run: would send a notification'
+          : previousWorkspaceId ? 'dry run: would send a notification due again to the workspace that holds its item now'
+            : 'dry run: would send a notification due again');
     }
   }
 }

@@ -30,6 +30,8 @@ describe(`migration ${MIGRATION}_deliveries_message`, () => {
 
   it('refuses a delivery due again that has no message, once, rather than send a guess', async () => {
     const orphan = delivery('retry');
+    // Its todo still stands as it did: the only thing wrong is the missing message.
+    await db()('todos').insert({ id: orphan.item_id, workspace_id: orphan.workspace_id, name: 'A todo', due_date: '2020-01-01' });
     await db()('deliveries').insert(orphan);
 
     const run = await runSweep(['send-delay-notifications', '--date', '2022-06-03'], { database: testbed.database, servicesUrl: testbed.mock.url });

@@ -3,8 +3,13 @@ import { UsageError } from '../../runner/errors.js';
 import { defineJob, type JobResult } from '../../runner/job.type.js';
 import { integerBetween } from '../../runner/option-parsers.js';
 import { formatColumns } from '../../runner/printer.js';
-import { countDeliveriesByStatus, getDeliveries, rearmDeliveries } from './delivery.dao.js';
+import type { AnyNotificationJob } from '../../sweep/notification-job.js';
+import { countDeliveriesByStatus, getDeliveries } from './delivery.dao.js';
 import { DELIVERY_STATUSES, type DeliveriesOptions, type DeliveryFilter, type DeliveryStatus } from './delivery.type.js';
+import { rearmDeliveries } from './rearm.js';
+
+/** `deliveries retry` names at most this many deliveries it did not re-arm, then how many more. */
+const LISTED = 100;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -22,12 +27,13 @@ function parseUuid(raw: string): string {
 
 /**
  * The dead-letter view: what the ledger holds, by status, job, workspace or key, with
- * attempts and last error; and `retry`, which re-arms what an operator has fixed.
+ * attempts and last error; and `retry`, which re-arms what an operator has fixed, once
+ * each delivery's job (of `jobs`) has said its item still stands.
  */
-export const deliveriesJob = defineJob<DeliveriesOptions>({
+export const deliveriesCommand = (jobs: AnyNotificationJob[]) => defineJob<DeliveriesOptions>({
   name: 'deliveries',
-  description: 'Lists deliveries by status, job, workspace or key; `deliveries retry` re-arms failed and dead ones.',
-  arguments: () => [new Argument('[action]', 'list, or retry: make the matching failed/dead deliveries due again')
+  description: 'Lists deliveries by status, job, workspace or key; `deliveries retry` re-arms failed, dead and superseded ones.',
+  arguments: () => [new Argument('[action]', 'list, or retry: make the matching failed/dead/superseded deliveries due again')
     .choices(['list', 'retry']).default('list')],
   options: () => [
     new Option('--status <statuses>', `comma-separated: ${DELIVERY_STATUSES.join(', ')}`).argParser(parseStatuses),
@@ -36,6 +42,8 @@ export const deliveriesJob = defineJob<DeliveriesOptions>({
     new Option('--key <key>', 'one delivery, by its Idempotency-Key'),
     new Option('--limit <n>', 'list at most this many, most recently changed first').argParser(integerBetween(1, 100_000)).default(50),
     new Option('--json', 'one JSON object a line instead of a table').default(false),
+    new Option('--force', 'retry: also re-arm those whose item no longer stands (a todo deleted, a due date moved); '
+      + 'the next run sends them as first meant').default(false),
   ],
   database: 'schema',
   writesData: true,
@@ -46,12 +54,21 @@ export const deliveriesJob = defineJob<DeliveriesOptions>({
       if (!filter.statuses && !filter.job && !filter.workspaceId && !filter.key) {
         throw new UsageError('deliveries retry needs --key, --status, --workspace or --job: it will not re-arm everything by accident');
       }
-      const rearmed = await rearmDeliveries(db, filter);
+      const force = options.force;
+      const { rearmed, notStanding } = await rearmDeliveries(db, jobs, filter, { force });
+      for (const { key, reason } of notStanding.slice(0, LISTED)) {
+        output.write(force ? `re-armed anyway (--force): ${key}: ${reason}\n`
+          : `not re-armed: ${key}: ${reason}, so it would not be true now (--force re-arms it anyway)\n`);
+      }
+      if (notStanding.length > LISTED) output.write(`… and ${notStanding.length - LISTED} more whose item no longer stands\n`);
       // forJob, not job: the logger's job is this command's, and a line must not carry two.
-      logger.info({ statuses: filter.statuses, forJob: filter.job, workspaceId: filter.workspaceId, key: filter.key, rearmed },
-        `re-armed ${rearmed} delivery(ies): the next run of their job sends them`);
+      logger.info({ statuses: filter.statuses, forJob: filter.job, workspaceId: filter.workspaceId, key: filter.key, rearmed,
+        noLongerStanding: notStanding.length, force },
+      `re-armed ${rearmed} delivery(ies): the next run of their job sends them`
+        + (notStanding.length === 0 ? '' : force ? `; ${notStanding.length} of them forced although their item no longer stands`
+          : `; left ${notStanding.length} whose item no longer stands`));
       output.write(`re-armed ${rearmed} delivery(ies); the next run of their job sends them\n`);
-      return { outcome: 'done', counts: { rearmed } };
+      return { outcome: 'done', counts: { rearmed, ...(force ? { forced: notStanding.length } : { notRearmed: notStanding.length }) } };
     }
     const rows = await getDeliveries(db, filter, options.limit);
     if (options.json) {

@@ -1,10 +1,8 @@
 import type { Knex } from 'knex';
 import type { DeliveryFilter, DeliveryRow } from './delivery.type.js';
 
-/** Statuses an operator may re-arm: never `sent`, never `pending` (a live run owns it). */
-const REARMABLE = ['failed', 'dead', 'retry'];
-
-function whereFilter(builder: Knex.QueryBuilder, filter: DeliveryFilter): Knex.QueryBuilder {
+/** The filter an operator gives, as conditions on the ledger's columns. */
+export function whereFilter(builder: Knex.QueryBuilder, filter: DeliveryFilter): Knex.QueryBuilder {
   if (filter.statuses?.length) builder.whereIn('status', filter.statuses);
   if (filter.job) builder.where('job', filter.job);
   if (filter.workspaceId) builder.where('workspace_id', filter.workspaceId);
@@ -29,15 +27,4 @@ export async function countDeliveriesByStatus(db: Knex, filter: DeliveryFilter):
     .modify((builder) => whereFilter(builder, { ...filter, statuses: undefined }))
     .groupBy('status');
   return Object.fromEntries(rows.map((row) => [row.status, row.n]));
-}
-
-/**
- * Makes matching failed, dead or waiting deliveries due again with a fresh count of
- * attempts; the next run of their job sends them.
- */
-export async function rearmDeliveries(db: Knex, filter: DeliveryFilter): Promise<number> {
-  return db('deliveries')
-    .modify((builder) => whereFilter(builder, filter))
-    .whereIn('status', REARMABLE)
-    .update({ status: 'retry', attempts: 0, next_attempt_at: null, lease_expires_at: null, updated_at: db.fn.now() });
 }

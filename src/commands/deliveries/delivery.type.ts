@@ -1,4 +1,4 @@
-export const DELIVERY_STATUSES = ['pending', 'sent', 'retry', 'failed', 'dead'] as const;
+export const DELIVERY_STATUSES = ['pending', 'sent', 'retry', 'failed', 'dead', 'superseded'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface DeliveryFilter {
@@ -31,4 +31,6 @@ export interface DeliveriesOptions {
   key?: string;
   limit: number;
   json: boolean;
+  /** retry: re-arm those whose item no longer stands too. */
+  force: boolean;
 }

@@ -25,7 +25,9 @@ const DRY_RUN_TABLE: Array<[string, string]> = [
  */
 export async function pruneHistory({ db, logger, signal }: JobContext, options: PruneOptions, jobs: JobItems[]): Promise<JobResult> {
   const cutoff = await getCutoff(db, hoursOf(options.olderThan));
-  const statuses = options.includeFailed ? ['sent', 'failed', 'dead'] : ['sent'];
+  // A superseded delivery was never sent and, should its item stand again, does not stop a
+  // run from sending it: it goes like a sent one.
+  const statuses = options.includeFailed ? ['sent', 'superseded', 'failed', 'dead'] : ['sent', 'superseded'];
   const rules: DeliveryRule[] = options.allowResend ? [{ statuses, cutoff }]
     : jobs.map((job) => ({ statuses, cutoff, itemGoneFor: job }));
   logger.info({ cutoff: cutoff.toISOString(), olderThan: options.olderThan, deliveryStatuses: statuses,

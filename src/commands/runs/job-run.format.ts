@@ -8,11 +8,12 @@ const PARAMETERS_WIDTH = 60;
 /** The listing: one line per run, the counts an operator scans for. */
 export function formatRunList(runs: JobRunRow[]): string {
   return formatColumns(
-    ['id', 'job', 'parameters', 'status', 'started', 'duration', 'found', 'due again', 'sent', 'already sent', 'failed', 'dead'],
+    ['id', 'job', 'parameters', 'status', 'started', 'duration', 'found', 'due again', 'sent', 'already sent', 'failed', 'dead',
+      'superseded'],
     runs.map((run) => [
       run.id, run.job, compactParameters(run.parameters), run.status, run.started_at.toISOString().slice(0, 19),
       runDuration(run), count(run, 'found'), count(run, 'dueAgain'), count(run, 'sent'), count(run, 'alreadySent'),
-      sumOf(count(run, 'failedPermanently'), count(run, 'failedTransiently')), count(run, 'dead'),
+      sumOf(count(run, 'failedPermanently'), count(run, 'failedTransiently')), count(run, 'dead'), count(run, 'superseded'),
     ]),
   );
 }

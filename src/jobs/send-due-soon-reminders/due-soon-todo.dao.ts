@@ -32,3 +32,19 @@ export async function getDueSoonTodos(db: Knex, query: { runDate: string; afterI
     .limit(query.limit);
   return rows.map((row) => ({ id: row.id, workspaceId: row.workspace_id, dueDate: row.due_date, key: row.key }));
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The todos of owed reminders as they are now, by id: one statement for a page of the
+ * ledger's deliveries, through the primary key, whatever their days. A todo that is not
+ * there, or an id that is no todo id (never sent to the database), is left out.
+ */
+export async function getRemindedTodosNow(db: Knex, ids: string[]): Promise<Map<string, DueSoonTodo>> {
+  const todoIds = [...new Set(ids.filter((id) => UUID.test(id)))];
+  if (todoIds.length === 0) return new Map();
+  const rows: Array<{ id: string; workspace_id: string; due_date: string; key: string }> = await db('todos as t')
+    .select('t.id', 't.workspace_id', 't.due_date', db.raw(`${KEY} as key`))
+    .whereRaw('t.id = any(?::uuid[])', [todoIds as unknown as Knex.RawBinding]);
+  return new Map(rows.map((row) => [row.id, { id: row.id, workspaceId: row.workspace_id, dueDate: row.due_date, key: row.key }]));
+}

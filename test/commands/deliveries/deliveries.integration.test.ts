@@ -41,7 +41,7 @@ it('lists deliveries with counts by status, attempts and last error, data on std
   const run = await sweep(['deliveries', '--status', 'failed,dead']);
 
   expect(run.exitCode).toBe(0);
-  expect(run.output).toMatch(/^pending 0 · sent 2 · retry 0 · failed 1 · dead 1\n/);
+  expect(run.output).toMatch(/^pending 0 · sent 2 · retry 0 · failed 1 · dead 1 · superseded 0\n/);
   expect(run.output).toMatch(new RegExp(`failed\\s+1\\s+422\\s+.*${keyOf(todos[2]!)}\\s+POST /notify/notifications answered 422: unknown todo`));
   expect(run.output).toMatch(new RegExp(`dead\\s+1\\s+500\\s+.*${keyOf(todos[3]!)}`));
   expect(run.output).not.toContain(keyOf(todos[0]!));

@@ -109,7 +109,7 @@ it('deletes finished runs and sent deliveries older than the cutoff whose todo i
     runs: allBut(RUNS, 'finished100Days', 'failed95Days', 'interrupted91Days'),
     deliveries: allBut(DELIVERIES, 'sentGone', 'sentMoved'),
   });
-  expect(run.logs.find((line) => line.deliveriesKept === 2)?.msg).toMatch(/^kept 2 sent delivery\(ies\) older than the cutoff: .*\(--allow-resend deletes them\)$/);
+  expect(run.logs.find((line) => line.deliveriesKept === 2)?.msg).toMatch(/^kept 2 sent\/superseded delivery\(ies\) older than the cutoff: .*\(--allow-resend deletes them\)$/);
 });
 
 it('by default never makes the next run notify a todo again; --allow-resend does, as its help says', async () => {

@@ -57,15 +57,15 @@ it('lists runs newest first with their counts, data on stdout and logs on stderr
 
   expect(run.exitCode).toBe(0);
   const [header, ...lines] = run.output.trimEnd().split('\n');
-  expect(header).toMatch(/^id\s+job\s+parameters\s+status\s+started\s+duration\s+found\s+due again\s+sent\s+already sent\s+failed\s+dead$/);
+  expect(header).toMatch(/^id\s+job\s+parameters\s+status\s+started\s+duration\s+found\s+due again\s+sent\s+already sent\s+failed\s+dead\s+superseded$/);
   expect(lines.map((line) => line.slice(0, 36))).toEqual([secondRunId, firstRunId, runningRunId, failedRunId]);
   const [second, first, running, failed] = tableRows(run.output);
-  // found, due again, sent, already sent, failed (permanently + transiently), dead
+  // found, due again, sent, already sent, failed (permanently + transiently), dead, superseded
   expect(first).toEqual([firstRunId, SEND, expect.stringMatching(/^date=2022-06-03 .*concurrency=16 .*…$/), 'partial',
-    expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/), expect.stringMatching(/ (ms|s)$/), '4', '0', '2', '-', '2', '0']);
+    expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/), expect.stringMatching(/ (ms|s)$/), '4', '0', '2', '-', '2', '0', '0']);
   // nothing new, nothing due: the one backing off waits in the ledger, the refused one is settled
-  expect(second?.slice(3)).toEqual(['succeeded', expect.any(String), expect.any(String), '0', '0', '0', '-', '0', '0']);
-  expect(running?.slice(1)).toEqual(['other-job', '-', 'running', expect.any(String), '-', '-', '-', '-', '-', '-', '-']);
+  expect(second?.slice(3)).toEqual(['succeeded', expect.any(String), expect.any(String), '0', '0', '0', '-', '0', '0', '0']);
+  expect(running?.slice(1)).toEqual(['other-job', '-', 'running', expect.any(String), '-', '-', '-', '-', '-', '-', '-', '-']);
   expect(failed?.slice(1, 6)).toEqual(['other-job', 'size=3', 'failed', expect.any(String), '1 m 30 s']);
   expect(run.stderr).toContain('"msg":"runs finished"');
   expect(run.output).not.toContain('"msg"');
@@ -96,7 +96,7 @@ it('lists as JSON lines: the raw rows, parameters and counts as objects', async 
     counts: { found: 4, sent: 2, failedPermanently: 1, failedTransiently: 1, dead: 0, backingOff: 0 },
   });
   expect(Object.keys(rows[1]!).sort()).toEqual(
-    ['counts', 'error', 'finished_at', 'heartbeat_at', 'host', 'id', 'job', 'lease_expires_at', 'parameters', 'pid', 'started_at', 'status']);
+    ['changes_after', 'counts', 'error', 'finished_at', 'heartbeat_at', 'host', 'id', 'job', 'lease_expires_at', 'parameters', 'pid', 'started_at', 'status']);
   expect(Date.parse(rows[1]!.finished_at as string)).toBeGreaterThanOrEqual(Date.parse(rows[1]!.started_at as string));
 });
 

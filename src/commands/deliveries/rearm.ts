@@ -1,0 +1,93 @@
+import type { Knex } from 'knex';
+import type { AnyNotificationJob, OwedDelivery } from '../../sweep/notification-job.js';
+import { decideOwed } from '../../sweep/owed-check.js';
+import { whereFilter } from './delivery.dao.js';
+import type { DeliveryFilter } from './delivery.type.js';
+
+/** Statuses an operator may re-arm: never `sent`, never `pending` (a live run owns it). */
+const REARMABLE = ['failed', 'dead', 'retry', 'superseded'];
+
+/** Deliveries looked at per statement: one check of their items per job and batch. */
+const BATCH = 500;
+
+export interface RearmOptions {
+  /** Re-arm those whose item no longer stands too, marked so the next run sends them as first meant. */
+  force: boolean;
+}
+
+export interface RearmResult {
+  rearmed: number;
+  /** Matching deliveries whose item no longer stands, and why: left alone, or re-armed anyway with force. */
+  notStanding: Array<{ key: string; job: string; reason: string }>;
+}
+
+type Row = { key: string; job: string; workspace_id: string; item_id: string; item_date: string | null };
+
+/**
+ * Makes the matching failed, dead, superseded or waiting deliveries due again with a
+ * fresh count of attempts; the next run of their job sends them. The one re-arm, for
+ * the CLI and any console. Before it re-arms, each delivery's job says whether its item
+ * still stands as it did (its `stillStands`, without a run date: the run that sends it
+ * checks that): one that does not (its todo deleted, its due date moved) would notify
+ * about what is no longer true, and is left as it is unless `force`, which re-arms it
+ * marked forced: its next run sends it as first meant. A job the registry does not know
+ * cannot be asked, and its deliveries are re-armed as they are.
+ */
+export async function rearmDeliveries(db: Knex, jobs: AnyNotificationJob[], filter: DeliveryFilter, options: RearmOptions):
+Promise<RearmResult> {
+  const byName = new Map(jobs.map((job) => [job.name, job]));
+  const result: RearmResult = { rearmed: 0, notStanding: [] };
+  let afterKey = '';
+  for (;;) {
+    const rows: Row[] = await db('deliveries')
+      .select('key', 'job', 'workspace_id', 'item_id', 'item_date')
+      .modify((builder) => whereFilter(builder, filter))
+      .whereIn('status', REARMABLE)
+      .where('key', '>', afterKey)
+      .orderBy('key')
+      .limit(BATCH);
+    if (rows.length === 0) return result;
+    const notStanding = await whichNoLongerStand(db, byName, rows);
+    result.notStanding.push(...notStanding);
+    const refused = new Set(options.force ? [] : notStanding.map((row) => row.key));
+    const keys = rows.map((row) => row.key).filter((key) => !refused.has(key));
+    if (keys.length > 0) {
+      result.rearmed += await db('deliveries')
+        .whereRaw('key = any(?::text[])', [keys as unknown as Knex.RawBinding])
+        .whereIn('status', REARMABLE)
+        .update({
+          status: 'retry', attempts: 0, next_attempt_at: null, lease_expires_at: null, updated_at: db.fn.now(),
+          ...(options.force ? { forced: true } : {}),
+        });
+    }
+    if (rows.length < BATCH) return result;
+    afterKey = rows[rows.length - 1]!.key;
+  }
+}
+
+/** The rows whose item no longer stands, by their job's check: one statement per job in the batch. */
+async function whichNoLongerStand(db: Knex, jobs: Map<string, AnyNotificationJob>, rows: Row[]): Promise<RearmResult['notStanding']> {
+  const notStanding: RearmResult['notStanding'] = [];
+  for (const [name, ofJob] of groupBy(rows, (row) => row.job)) {
+    const job = jobs.get(name);
+    if (!job) continue;
+    const owed: OwedDelivery[] = ofJob.map((row) => ({ key: row.key, workspaceId: row.workspace_id, itemId: row.item_id, itemDate: row.item_date }));
+    const standings = await job.stillStands(db, owed, {});
+    for (const delivery of owed) {
+      const decision = decideOwed({ ...delivery, message: '' }, standings.get(delivery.key), false);
+      if ('supersede' in decision) notStanding.push({ key: delivery.key, job: name, reason: decision.supersede });
+    }
+  }
+  return notStanding;
+}
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}

@@ -1,0 +1,33 @@
+import type { Knex } from 'knex';
+import { describeDatabaseError } from '../database/database.js';
+import { AbortRunError, UsageError } from '../runner/errors.js';
+import type { SweepOptions } from './notification-job.js';
+
+/**
+ * Why a run may not take `date` as its run date, or undefined when it may: a date after
+ * today would notify about what is not true yet (a todo due next week "is delayed").
+ * Dates are YYYY-MM-DD, which sort as the days they name. A dry run sends nothing and
+ * may look ahead; an operator who means it says so.
+ */
+export function futureDateRefusal(date: string | undefined, today: string,
+  options: Pick<SweepOptions, 'allowFutureDate' | 'dryRun'>): string | undefined {
+  if (date === undefined || date <= today || options.allowFutureDate || options.dryRun) return undefined;
+  return `the run date ${date} is after today (${today}, UTC, by the database's clock): a run would notify about what is not `
+    + 'true yet; nothing was done (--dry-run looks ahead; --allow-future-date runs it anyway)';
+}
+
+/** Today in UTC by the database's clock, as YYYY-MM-DD: the clock every run and trigger shares. */
+export async function databaseToday(db: Knex): Promise<string> {
+  const result = await db.raw<{ rows: Array<{ today: string }> }>(`select to_char((now() at time zone 'utc')::date, 'YYYY-MM-DD') as today`);
+  return result.rows[0]!.today;
+}
+
+/** Refuses a run date after today with a usage error (exit 64), before the run is recorded. */
+export async function refuseFutureRunDate(db: Knex, options: SweepOptions): Promise<void> {
+  if (options.date === undefined || options.allowFutureDate || options.dryRun) return;
+  const today = await databaseToday(db).catch((error: unknown) => {
+    throw new AbortRunError(`cannot read the database's clock: ${describeDatabaseError(error)}`, {}, { cause: error });
+  });
+  const refusal = futureDateRefusal(options.date, today, options);
+  if (refusal) throw new UsageError(refusal);
+}
