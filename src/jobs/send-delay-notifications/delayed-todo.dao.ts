@@ -17,7 +17,7 @@ export interface DelayedTodo {
  * database: the scan leaves out todos whose key the ledger holds, and the key the run
  * sends is the one it read, so the two can never spell a date differently.
  */
-const KEY = `'send-delay-notifications:' || t.id || ':' || t.due_date::text`;
+export const KEY = `'send-delay-notifications:' || t.id || ':' || t.due_date::text`;
 
 const delayed = (db: Knex, runDate: string) => db('todos as t').where('t.due_date', '<', runDate);
 

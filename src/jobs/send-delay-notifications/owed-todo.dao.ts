@@ -1,8 +1,5 @@
 import type { Knex } from 'knex';
-import type { DelayedTodo } from './delayed-todo.dao.js';
-
-/** The contract's key, computed by the database as the scan computes it (delayed-todo.dao.ts), so the two can be compared. */
-const KEY = `'send-delay-notifications:' || t.id || ':' || t.due_date::text`;
+import { KEY, type DelayedTodo } from './delayed-todo.dao.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
