@@ -185,7 +185,7 @@ async function runHistoryBench(options: BenchOptions, histories: number[], admin
     ...(options.repeat > 1 ? [`rerun and new: median of ${options.repeat} repeats (every repeat is in results.jsonl):`] : []),
     formatHistoryTable(rows, baseline, options.todos),
     '',
-    ...results.map((r) => `migration ${RESUMABLE_SCANS_MIGRATION.split('_')[0]} on ${r.history} todos: ${r.setup.migrationSeconds.toFixed(2)} s`
+    ...results.map((r) => `migration ${RESUMABLE_SCANS_MIGRATION.split('_')[0]} on ${r.history} todos: ${r.setup.migrationSeconds.toFixed(2)} s, the ones after it ${r.setup.laterMigrationsSeconds.toFixed(2)} s`
       + ` (todos ${r.setup.todosMb.toFixed(0)} MB, deliveries ${r.setup.deliveriesMb.toFixed(0)} MB; load ${r.setup.loadSeconds.toFixed(1)} s`
       + ` + VACUUM ANALYZE ${r.setup.vacuumSeconds.toFixed(1)} s)`),
     '',

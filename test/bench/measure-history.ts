@@ -89,13 +89,17 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
   const migrationSeconds = (performance.now() - migrationStarted) / 1000;
   say(`migration ${RESUMABLE_SCANS_MIGRATION.split('_')[0]} on ${history} todos: ${migrationSeconds.toFixed(2)} s `
     + `(load average ${loadBefore.join(' ')} before, ${loadText()} after)`);
+  const laterStarted = performance.now();
   await database.use((db) => db.migrate.latest(migratorConfig));
+  const laterMigrationsSeconds = (performance.now() - laterStarted) / 1000;
+  say(`the migrations after it on ${history} todos: ${laterMigrationsSeconds.toFixed(2)} s (load average ${loadText()})`);
   const analyzeStarted = performance.now();
   await database.use((db) => db.raw('analyze todos'));
   const analyzeSeconds = (performance.now() - analyzeStarted) / 1000;
   const sizes = await database.use((db) => db.first<{ todos: number; deliveries: number }>(
     db.raw(`pg_total_relation_size('todos') / 1048576.0 as todos, pg_total_relation_size('deliveries') / 1048576.0 as deliveries`)));
   const setup: HistorySetup = { todos: history, loadSeconds: loaded.seconds, vacuumSeconds: loaded.vacuumSeconds, migrationSeconds,
+    laterMigrationsSeconds,
     analyzeSeconds, todosMb: Number(sizes?.todos ?? 0), deliveriesMb: Number(sizes?.deliveries ?? 0) };
 
   const bench: BenchSetup = { options, database, mock: env.mock, runDate: env.runDate, logDir: env.logDir, ticksPerSecond: env.ticksPerSecond };

@@ -77,6 +77,8 @@ export interface HistorySetup {
   vacuumSeconds: number;
   /** The resumable-scans migration on the loaded tables. */
   migrationSeconds: number;
+  /** The migrations after it (change snapshots, superseded deliveries, ...) on the same tables. */
+  laterMigrationsSeconds: number;
   /** ANALYZE todos after the migration (the new column's statistics). */
   analyzeSeconds: number;
   /** Table and index sizes after the load, MB. */
