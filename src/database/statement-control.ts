@@ -29,7 +29,7 @@ export const DEFAULT_TRANSACTION_SETTINGS: TransactionSettings = {
   slowStatementMs: 5_000,
 };
 
-/** Once a run must be over, the statements it still makes get at least this long (its last records). */
+/** Once a run's grace period is over, the statements it still makes (its last records) are bounded by this. */
 const FLOOR_MS = 500;
 
 /** A statement in flight, as the control sees it. */
@@ -89,10 +89,6 @@ export class StatementControl {
   /** Registers a statement; the returned function ends it (call it however it ended). */
   track(entry: StatementInFlight): () => void {
     this.inFlight.add(entry);
-    if (this.stopReason !== undefined && this.deadline !== undefined && Date.now() >= this.deadline) {
-      // Begun after the run's time was up: it has its floor, then it is cancelled.
-      entry.cancelReason = this.stopReason;
-    }
     const slow = setTimeout(() => {
       this.logger?.warn({ statement: entry.statement, waitedMs: Date.now() - entry.startedAt,
         lockTimeoutMs: this.settings.lockTimeoutMs, statementTimeoutMs: this.settings.statementTimeoutMs },

@@ -20,6 +20,7 @@ export function toJobDefinition(job: AnyNotificationJob): JobDefinition<SweepOpt
     options: () => [...sharedOptions(job.runDate), ...(job.options?.() ?? [])],
     database: 'schema',
     recordsRun: (options) => !options.dryRun,
+    graceSeconds: (options) => options.graceSeconds,
     run: (context, options) => sweepNotifications(job, context, options),
   });
 }
