@@ -7,18 +7,29 @@ import { buildDelayedTodos, insertTodos } from '../support/fixtures.js';
 import { JOB_FIXTURES } from '../support/job-fixtures.js';
 import { runSweep } from '../support/run-sweep.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { withAdmin } from '../support/test-database-target.js';
 import { useTestbed } from '../support/testbed.js';
 
 /** Planner costs that make any scan worth two workers, as a table of millions makes a keyset page look. */
-const PARALLEL_LOOKS_CHEAP = [
-  'set parallel_setup_cost = 0', 'set parallel_tuple_cost = 0',
-  'set min_parallel_table_scan_size = 0', 'set min_parallel_index_scan_size = 0',
-];
+const PARALLEL_LOOKS_CHEAP = 'set local parallel_setup_cost = 0; set local parallel_tuple_cost = 0; '
+  + 'set local min_parallel_table_scan_size = 0; set local min_parallel_index_scan_size = 0';
 
-const planOf = async (db: Knex, sql: string, bindings: readonly unknown[]): Promise<string> => {
-  const result = await db.raw(`explain ${sql.replace(/\$\d+/g, '?')}`, bindings as never);
-  return (result as { rows: Array<{ 'QUERY PLAN': string }> }).rows.map((row) => row['QUERY PLAN']).join('\n');
-};
+/** The plan of a statement where workers look cheap: within one transaction, so that it holds behind a pooler too. */
+type InTransaction = (work: (trx: Knex.Transaction) => Promise<string>) => Promise<string>;
+const planOf = async (db: Knex, sql: string, bindings: readonly unknown[],
+  transaction: InTransaction = (work) => db.transaction(work)): Promise<string> =>
+  transaction(async (trx) => {
+    await trx.raw(PARALLEL_LOOKS_CHEAP);
+    const result = await trx.raw(`explain ${sql.replace(/\$\d+/g, '?')}`, bindings as never);
+    return (result as { rows: Array<{ 'QUERY PLAN': string }> }).rows.map((row) => row['QUERY PLAN']).join('\n');
+  });
+
+/**
+ * Sets a database default straight on the server, before anything reaches the database
+ * through a pooler, whose server connections would keep the defaults they started with.
+ */
+const alterDatabase = (url: string, setting: string) => withAdmin((inject('testDatabase') as { adminUrl: string }).adminUrl,
+  (admin) => admin.raw(`alter database ${new URL(url).pathname.slice(1)} set ${setting}`));
 
 /** What a connection without the sweep's client sees: the session's own settings. */
 const sessionSetting = async (url: string, sql: string): Promise<unknown> => {
@@ -43,17 +54,14 @@ describe.runIf(inject('testDatabase').kind === 'postgres')('the settings every t
 
   beforeAll(async () => {
     database = await createTestDatabase();
+    // What a role or a database may have set, which the sweep must not depend on.
+    for (const setting of ['jit = on', 'max_parallel_workers_per_gather = 4', 'lock_timeout = 0']) {
+      await alterDatabase(database.env.DATABASE_URL!, setting);
+    }
     await insertTodos(database.db, buildDelayedTodos(300, 3, '2021-03-01'));
     await database.db.raw('analyze todos');
-    // What a role or a database may have set, which the sweep must not depend on.
-    const name = new URL(database.env.DATABASE_URL!).pathname.slice(1);
-    await database.db.raw(`alter database ${name} set jit = on`);
-    await database.db.raw(`alter database ${name} set max_parallel_workers_per_gather = 4`);
-    await database.db.raw(`alter database ${name} set lock_timeout = 0`);
-    // One connection, so that the session's settings below hold for every statement.
     db = createDatabase({ kind: 'postgres', url: database.env.DATABASE_URL! }, { poolMax: 1,
       settings: { lockTimeoutMs: 1234, statementTimeoutMs: 5678, longStatementTimeoutMs: 91011, idleInTransactionTimeoutMs: 4321, slowStatementMs: 5000 } });
-    for (const statement of PARALLEL_LOOKS_CHEAP) await db.raw(statement);
     const seen: Array<{ sql: string; bindings: readonly unknown[] }> = [];
     const collect = (query: { sql: string; bindings?: readonly unknown[] }) => seen.push({ sql: query.sql, bindings: query.bindings ?? [] });
     db.on('query', collect);
@@ -86,7 +94,7 @@ describe.runIf(inject('testDatabase').kind === 'postgres')('the settings every t
   });
 
   it('let a statement that reads a whole table on purpose use workers, under the longer bound', async () => {
-    const plan = await withParallelWorkers(db, (trx) => planOf(trx, pageSql.sql, pageSql.bindings));
+    const plan = await planOf(db, pageSql.sql, pageSql.bindings, (work) => withParallelWorkers(db, work));
     expect(plan).toMatch(/Gather/);
     expect((await withParallelWorkers(db, (trx) => trx.raw(`select current_setting('statement_timeout') as statement`))).rows[0])
       .toEqual({ statement: '91011ms' });
@@ -98,10 +106,7 @@ describe.runIf(inject('testDatabase').kind === 'postgres')('the settings every t
 describe.runIf(inject('testDatabase').kind === 'postgres')('a database whose DateStyle is not ISO', () => {
   const testbed = useTestbed();
 
-  beforeAll(async () => {
-    const name = new URL(testbed.database.env.DATABASE_URL!).pathname.slice(1);
-    await testbed.database.db.raw(`alter database ${name} set datestyle = 'SQL, DMY'`);
-  });
+  beforeAll(() => alterDatabase(testbed.database.env.DATABASE_URL!, `datestyle = 'SQL, DMY'`));
 
   it('is what a plain connection sees', async () => {
     expect(await sessionSetting(testbed.database.env.DATABASE_URL!, `select '2022-06-03'::date::text as d`)).toEqual({ d: '03/06/2022' });
