@@ -66,16 +66,22 @@ export class SweepPgClient extends KnexPgClient {
       return super._query(connection, obj);
     }
     const idle = (connection.getTransactionStatus?.() ?? 'I') === 'I';
-    if (!idle || TRANSACTION_CONTROL.test(sql) || OUTSIDE_TRANSACTION.test(sql)) return this.tracked(connection, obj);
-    await simpleQuery(connection, `begin; ${this.control.settingsSql()}`);
-    try {
-      const done = await this.tracked(connection, obj);
-      await simpleQuery(connection, 'commit');
-      return done;
-    } catch (error) {
-      if ((connection.getTransactionStatus?.() ?? 'I') !== 'I') await simpleQuery(connection, 'rollback').catch(() => undefined);
-      throw error;
+    if (!idle || TRANSACTION_CONTROL.test(sql) || OUTSIDE_TRANSACTION.test(sql)) {
+      return this.tracked(connection, sql, () => super._query(connection, obj));
     }
+    // The whole transaction is the statement in flight: a cancel that lands on its BEGIN or
+    // its COMMIT is the statement's cancel too.
+    return this.tracked(connection, sql, async () => {
+      await simpleQuery(connection, `begin; ${this.control.settingsSql()}`);
+      try {
+        const done = await super._query(connection, obj);
+        await simpleQuery(connection, 'commit');
+        return done;
+      } catch (error) {
+        if ((connection.getTransactionStatus?.() ?? 'I') !== 'I') await simpleQuery(connection, 'rollback').catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   /** knex prefixes a failed statement's SQL to its error message; a typed error keeps its one line. */
@@ -94,17 +100,16 @@ export class SweepPgClient extends KnexPgClient {
   }
 
   /** Runs the statement as the control's entry in flight, and turns a bound or a cancel into a typed error. */
-  private async tracked(connection: PgConnection, obj: QueryObject): Promise<QueryObject> {
+  private async tracked(connection: PgConnection, sql: string, run: () => Promise<QueryObject>): Promise<QueryObject> {
     const entry: StatementInFlight = {
-      statement: describeStatement(obj.sql),
+      statement: describeStatement(sql),
       startedAt: Date.now(),
       cancelReason: undefined,
       cancel: () => sendCancel(connection),
     };
     const done = this.control.track(entry);
     try {
-      if (entry.cancelReason !== undefined) throw new StatementCancelledError(entry.cancelReason, entry.statement);
-      return await super._query(connection, obj);
+      return await run();
     } catch (error) {
       if (error instanceof SweepError) throw error;
       if (isLockTimeout(error)) {

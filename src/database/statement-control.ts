@@ -145,8 +145,9 @@ export function describeStatement(sql: string): string {
   const ctes = new Set([...sql.matchAll(/(?:\bwith|,)\s+(?:recursive\s+)?"?([a-z_][a-z0-9_]*)"?\s+as\s+(?:materialized\s+|not\s+materialized\s+)?\(/gi)]
     .map((match) => match[1]!.toLowerCase()));
   const tables = new Set<string>();
-  for (const match of sql.matchAll(/\b(?:from|join|into|update|table)\s+(?:only\s+)?"?([a-z_][a-z0-9_]*)"?(?!\s*\()/gi)) {
-    const name = match[1]!.toLowerCase();
+  // A name, quoted or whole, not followed by "(" (a function such as unnest(...)).
+  for (const match of sql.matchAll(/\b(?:from|join|into|update|table)\s+(?:only\s+)?(?:"([a-z_][a-z0-9_]*)"|([a-z_][a-z0-9_]*)\b)(?!\()/gi)) {
+    const name = (match[1] ?? match[2])!.toLowerCase();
     if (!ctes.has(name) && !['select', 'lateral', 'unnest', 'only', 'set'].includes(name)) tables.add(name);
   }
   const text = sql.replace(/\s+/g, ' ').trim();
