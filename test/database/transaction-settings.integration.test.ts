@@ -89,6 +89,26 @@ describe.runIf(inject('testDatabase').kind === 'postgres')('the settings every t
     expect(inTransaction.rows[0]).toEqual({ lock: '1234ms', jit: 'off' });
   });
 
+  it('never leave a transaction open: the server ends one left idle past its bound', async () => {
+    const short = createDatabase({ kind: 'postgres', url: database.env.DATABASE_URL! }, { poolMax: 1,
+      settings: { lockTimeoutMs: 1000, statementTimeoutMs: 5000, longStatementTimeoutMs: 5000, idleInTransactionTimeoutMs: 300, slowStatementMs: 5000 } });
+    const trx = await short.transaction();
+    try {
+      await trx.raw('select 1');
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      // The server ended the session: pg reports the connection as lost.
+      await expect(trx.raw('select 1')).rejects.toThrow(/connection error|terminat/i);
+    } finally {
+      await trx.rollback().catch(() => undefined);
+    }
+    try {
+      // The pool replaces the connection: the next statement runs.
+      expect((await short.raw('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await short.destroy();
+    }
+  });
+
   it('plan a page of the scan without parallel workers, however cheap workers look', async () => {
     expect(await planOf(db, pageSql.sql, pageSql.bindings)).not.toMatch(/Gather|Parallel/);
   });
