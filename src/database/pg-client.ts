@@ -65,7 +65,7 @@ export class SweepPgClient extends KnexPgClient {
       obj.sql = `${sql.trim().replace(/;?$/, ';')} ${this.control.settingsSql()}`;
       return super._query(connection, obj);
     }
-    const idle = (connection.getTransactionStatus?.() ?? 'I') === 'I';
+    const idle = transactionStatus(connection) === 'I';
     if (!idle || TRANSACTION_CONTROL.test(sql) || OUTSIDE_TRANSACTION.test(sql)) {
       return this.tracked(connection, sql, () => super._query(connection, obj));
     }
@@ -78,7 +78,7 @@ export class SweepPgClient extends KnexPgClient {
         await simpleQuery(connection, 'commit');
         return done;
       } catch (error) {
-        if ((connection.getTransactionStatus?.() ?? 'I') !== 'I') await simpleQuery(connection, 'rollback').catch(() => undefined);
+        if (transactionStatus(connection) !== 'I') await simpleQuery(connection, 'rollback').catch(() => undefined);
         throw error;
       }
     });
@@ -126,6 +126,18 @@ export class SweepPgClient extends KnexPgClient {
       done();
     }
   }
+}
+
+/**
+ * The server's transaction status from its last ReadyForQuery: I idle, T in a transaction,
+ * E in a failed one. Without it (a pg older than this code was written for) a statement
+ * inside a transaction would get a BEGIN and COMMIT of its own and end the outer one.
+ */
+function transactionStatus(connection: PgConnection): string {
+  if (typeof connection.getTransactionStatus !== 'function') {
+    throw new Error('pg lacks Client#getTransactionStatus: the sweep needs pg 8.23 or later (package.json)');
+  }
+  return connection.getTransactionStatus() ?? 'I';
 }
 
 function simpleQuery(connection: PgConnection, sql: string): Promise<unknown> {
