@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import type { TransactionSettings } from '../database/statement-control.js';
 import { ConfigError } from '../runner/errors.js';
 import { describeRejectedUrl, hasCredentials, redactUrl, tryUrl } from './url-secrets.js';
 
@@ -11,6 +12,8 @@ export { redactUrl, secretsOfUrl } from './url-secrets.js';
  */
 export interface Config {
   database: DatabaseConfig;
+  /** The bounds every transaction on a PostgreSQL server runs with (SWEEP_*_MS; see README, Configuration). */
+  statements: TransactionSettings;
   /** Base URL of the auth and notify services (SERVICES_URL). */
   servicesUrl: string;
   serviceClientId: string;
@@ -76,6 +79,13 @@ export function getConfig(
     database: databaseUrl
       ? { kind: 'postgres', url: databaseUrl }
       : { kind: 'embedded', dataDir: isAbsolute(dataDir) ? dataDir : resolve(context.cwd, dataDir) },
+    statements: {
+      lockTimeoutMs: read('SWEEP_LOCK_TIMEOUT_MS', (raw) => parseInteger(raw, 1, 3_600_000), 10_000),
+      statementTimeoutMs: read('SWEEP_STATEMENT_TIMEOUT_MS', (raw) => parseInteger(raw, 1, 86_400_000), 120_000),
+      longStatementTimeoutMs: read('SWEEP_LONG_STATEMENT_TIMEOUT_MS', (raw) => parseInteger(raw, 1, 86_400_000), 3_600_000),
+      idleInTransactionTimeoutMs: read('SWEEP_IDLE_IN_TRANSACTION_TIMEOUT_MS', (raw) => parseInteger(raw, 1, 86_400_000), 60_000),
+      slowStatementMs: read('SWEEP_SLOW_STATEMENT_MS', (raw) => parseInteger(raw, 1, 86_400_000), 5_000),
+    },
     servicesUrl: read('SERVICES_URL', parseServicesUrl, DEFAULT_SERVICES_URL),
     serviceClientId: read('SERVICE_CLIENT_ID', (raw) => raw, LOCAL_CLIENT_ID),
     serviceClientSecret: read('SERVICE_CLIENT_SECRET', (raw) => raw, LOCAL_CLIENT_SECRET),

@@ -6,18 +6,25 @@ import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { describeDatabase, type DatabaseConfig } from '../configuration/config.js';
 import type { Logger } from '../logging/logger.js';
 import { AbortRunError } from '../runner/errors.js';
+import { SweepPgClient, type SweepPgConfig } from './pg-client.js';
+import { DEFAULT_TRANSACTION_SETTINGS, StatementControl, type TransactionSettings } from './statement-control.js';
 
 export type { Knex } from 'knex';
 
 const DATE_OID = 1082;
-/** Dates stay `YYYY-MM-DD` strings: a JS Date would shift them by the local time zone. */
+/**
+ * Dates stay `YYYY-MM-DD` strings: a JS Date would shift them by the local time zone.
+ * Every transaction sets DateStyle ISO (pg-client.ts), so that is how they arrive.
+ */
 const keepDateAsString = (value: string) => value;
 
 export interface DatabaseOptions {
   /** Upper bound of the pool for a real PostgreSQL (the embedded one has one connection). */
   poolMax?: number;
-  /** Where knex's own messages go; by default they would be printed with console. */
+  /** Where knex's own messages go (by default they would be printed with console), and statements that wait long. */
   logger?: Logger;
+  /** What every transaction runs with (timeouts); default DEFAULT_TRANSACTION_SETTINGS. */
+  settings?: TransactionSettings;
 }
 
 /**
@@ -29,39 +36,35 @@ function knexLog(logger: Logger | undefined): Knex.Logger {
   return { warn: debug, error: debug, debug, deprecate: (method: string, alternative: string) => logger?.warn({ method, alternative }, 'knex deprecation') };
 }
 
-/**
- * Set on every connection of a real PostgreSQL:
- * - DateStyle ISO: keys are built from dates as text, so a date always reads YYYY-MM-DD
- *   (or YYYY-MM-DD BC, which no key may carry), whatever the server's default.
- * - No parallel workers, no JIT: a sweep's statements read a page, a batch or a key, yet
- *   on a table of millions the planner's cost for a keyset page (it cannot tell how few
- *   rows lie past the position) made it start two workers for every page and compile it:
- *   on 2 CPUs shared with the sweep, PostgreSQL's CPU per notification tripled at
- *   10,000,000 todos. The one statement that reads all of history asks for workers
- *   itself (`withParallelWorkers`).
- */
-const SESSION_OPTIONS = '-c DateStyle=ISO,YMD -c max_parallel_workers_per_gather=0 -c jit=off';
-
-/** PostgreSQL's own default, for the statements that read a whole table on purpose. */
+/** PostgreSQL's own default, for the statements that read a whole table on purpose (PGlite has no workers; kept for the same SQL). */
 const PARALLEL_WORKERS_PER_GATHER = 2;
 
 /**
- * Runs `work` in a transaction whose statements may use parallel workers: for a statement
- * that reads all of a table by design (a job's first run finding where to start), where
- * two workers halve the time.
+ * Runs `work` in a transaction whose statements read a whole table on purpose (a job's
+ * first run finding where to start): parallel workers allowed, where two halve the time,
+ * and the longer statement bound (SWEEP_LONG_STATEMENT_TIMEOUT_MS) instead of the usual one.
  */
 export async function withParallelWorkers<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  const control = statementControlOf(db);
   return db.transaction(async (trx) => {
-    await trx.raw(`set local max_parallel_workers_per_gather = ${PARALLEL_WORKERS_PER_GATHER}`);
+    await trx.raw(control ? control.settingsSql({ long: true }) : `set local max_parallel_workers_per_gather = ${PARALLEL_WORKERS_PER_GATHER}`);
     return work(trx);
   });
+}
+
+/** The statements of a knex instance on a PostgreSQL server; undefined for the embedded PGlite (one connection, no pooler). */
+export function statementControlOf(db: Knex): StatementControl | undefined {
+  return db.client instanceof SweepPgClient ? db.client.control : undefined;
 }
 
 /** A knex instance for the configured database: a PostgreSQL server, or PGlite on disk. */
 export function createDatabase(database: DatabaseConfig, options: DatabaseOptions = {}): Knex {
   if (database.kind === 'postgres') {
     return knexModule.knex({
-      client: 'pg',
+      // No session state: every transaction sets what it needs (pg-client.ts), so a pooler in
+      // transaction mode, the role's or the server's settings change nothing.
+      client: SweepPgClient as unknown as typeof Knex.Client,
+      statementControl: new StatementControl(options.settings ?? DEFAULT_TRANSACTION_SETTINGS, options.logger),
       connection: {
         connectionString: database.url,
         types: {
@@ -69,12 +72,11 @@ export function createDatabase(database: DatabaseConfig, options: DatabaseOption
             oid === DATE_OID ? keepDateAsString : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
         },
         connectionTimeoutMillis: 10_000,
-        options: SESSION_OPTIONS,
       } as Knex.PgConnectionConfig,
       pool: { min: 0, max: options.poolMax ?? 5 },
       log: knexLog(options.logger),
       acquireConnectionTimeout: 15_000,
-    });
+    } as Knex.Config & SweepPgConfig);
   }
   mkdirSync(database.dataDir, { recursive: true });
   return createEmbeddedDatabase(database.dataDir, options);

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { StatementTimeoutError } from '../database/statement-errors.js';
 import type { DeliveryLedger, DeliveryOutcome, RecordedOutcomes } from './deliveries.js';
 
 export interface OutcomeRecorderOptions {
@@ -42,7 +43,8 @@ export function createOutcomeRecorder(ledger: DeliveryLedger, options: OutcomeRe
         options.onRecorded?.(recorded, batch);
         return;
       } catch (error) {
-        if (attempt >= 3) throw error;
+        // A statement that waited its whole bound (a lock held elsewhere) would only wait again.
+        if (attempt >= 3 || error instanceof StatementTimeoutError) throw error;
         await sleep(100 * attempt);
       }
     }

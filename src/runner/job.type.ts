@@ -1,5 +1,6 @@
 import type { Argument, Option } from 'commander';
 import type { Knex } from 'knex';
+import type { TablePrivileges } from '../database/privileges.js';
 import type { Config } from '../configuration/config.js';
 import type { Logger } from '../logging/logger.js';
 import type { RunMetrics } from '../metrics/run-metrics.js';
@@ -54,6 +55,22 @@ export interface JobDefinition<Options = Record<string, unknown>> {
   writesData?: boolean;
   /** none: no database; connection: reachable (migrate); schema: reachable and migrated. */
   database: 'none' | 'connection' | 'schema';
+  /**
+   * What the job needs of the database role, checked before anything is touched (a job
+   * with `database: 'schema'`); default RUNNER_PRIVILEGES, the grants of sweep_runner.
+   */
+  privileges?: TablePrivileges;
+  /**
+   * Its statements read or write whole tables by design (migrate): they are bounded by
+   * SWEEP_LONG_STATEMENT_TIMEOUT_MS instead of SWEEP_STATEMENT_TIMEOUT_MS.
+   */
+  longStatements?: boolean;
+  /**
+   * How long, after SIGTERM or SIGINT, the run may take to finish (a sweep's --grace-seconds;
+   * default 5 s): its statements in flight are cancelled at once, the ones it makes then
+   * are bounded by what is left of it.
+   */
+  graceSeconds?: (options: Options) => number;
   /** Whether this invocation gets a row in job_runs (a dry run does not). */
   recordsRun: (options: Options) => boolean;
   /**

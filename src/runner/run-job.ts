@@ -1,14 +1,19 @@
 import type { Knex } from 'knex';
 import { describeDatabase, getConfig, type Config } from '../configuration/config.js';
 import { registerConfigSecrets } from '../configuration/config-secrets.js';
-import { checkConnection, createDatabase } from '../database/database.js';
+import { checkConnection, createDatabase, statementControlOf } from '../database/database.js';
 import { getPendingMigrations } from '../database/migrations.js';
+import { requirePrivileges, RUNNER_PRIVILEGES } from '../database/privileges.js';
+import { findCause, StatementCancelledError, StatementTimeoutError } from '../database/statement-errors.js';
 import { finishRun, startRun, type RunStatus } from '../ledger/job-runs.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { createRunMetrics, pushRunMetrics, recordRunOutcome, type RunMetrics } from '../metrics/run-metrics.js';
 import { AbortRunError, SweepError } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import type { JobDefinition, JobResult } from './job.type.js';
+
+/** How long a command other than a sweep may take to finish after a signal. */
+const DEFAULT_GRACE_SECONDS = 5;
 import { createPrinter, type Printer } from './printer.js';
 
 /** The process's surroundings, passed in so tests can run the CLI in-process. */
@@ -47,9 +52,13 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   // Metrics describe the runs of record: a dry run or an operator's listing must not push
   // an exit code, or a success that hides the real runs' failures.
   const pushes = job.recordsRun(options);
+  let stopStatements: (() => void) | undefined;
   try {
     if (job.database !== 'none') {
-      db = io.database ?? createDatabase(config.database, { logger });
+      const statements = job.longStatements
+        ? { ...config.statements, statementTimeoutMs: config.statements.longStatementTimeoutMs } : config.statements;
+      db = io.database ?? createDatabase(config.database, { logger, settings: statements });
+      stopStatements = io.database ? undefined : cancelStatementsOnSignal(db, io.signal, (job.graceSeconds?.(options) ?? DEFAULT_GRACE_SECONDS) * 1000);
       if (config.database.kind === 'embedded') {
         logger.info({ database: describeDatabase(config.database) },
           'DATABASE_URL is not set: using the embedded PostgreSQL (for local use; set DATABASE_URL in production)');
@@ -57,7 +66,10 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
         logger.debug({ database: describeDatabase(config.database) }, 'using PostgreSQL');
       }
       await checkConnection(db, config.database);
-      if (job.database === 'schema') await requireCurrentSchema(db);
+      if (job.database === 'schema') {
+        await requirePrivileges(db, job.privileges ?? RUNNER_PRIVILEGES);
+        await requireCurrentSchema(db);
+      }
       await job.checkOptions?.(db, options);
     }
     if (db && job.recordsRun(options)) {
@@ -84,12 +96,22 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     return exitCode;
   } catch (error) {
     printer.clearProgress();
+    const interruptedBy = io.signal?.aborted && findCause(error, StatementCancelledError) ? String(io.signal.reason) : undefined;
+    if (interruptedBy) {
+      // A statement the signal cancelled: the run stopped as asked, it did not fail.
+      const exitCode = signalExitCode(interruptedBy);
+      logger.warn({ statement: findCause(error, StatementCancelledError)?.statement, exitCode },
+        `${job.name} interrupted by ${interruptedBy} while waiting for the database; what was not recorded is released or left to its lease`);
+      await recordFinish(db, runId, logger, { status: 'interrupted', error: `interrupted by ${interruptedBy}` });
+      return exitCode;
+    }
     const exitCode = reportError(logger, config, error);
     await recordFinish(db, runId, logger, { status: 'failed', error: (error as Error).message });
     if (pushes) await pushMetrics(config, job.name, metrics, logger,
       { exitCode, durationSeconds: (performance.now() - startedAt) / 1000, counts: {} });
     return exitCode;
   } finally {
+    stopStatements?.();
     if (db && !io.database) await db.destroy().catch(() => undefined);
     rootLogger.flush();
   }
@@ -100,6 +122,23 @@ async function pushMetrics(config: Config, job: string, metrics: RunMetrics, log
   if (!config.pushgatewayUrl) return;
   recordRunOutcome(metrics, outcome);
   await pushRunMetrics(metrics, { url: config.pushgatewayUrl, job, logger, timeoutMs: config.http.timeoutMs });
+}
+
+/**
+ * On SIGTERM or SIGINT, cancels the run's statements in flight with the protocol's cancel
+ * request, whatever they wait for (a lock held elsewhere), and bounds the ones it makes
+ * afterwards by the grace period; returns the function that stops listening.
+ */
+function cancelStatementsOnSignal(db: Knex, signal: AbortSignal | undefined, graceMs: number): (() => void) | undefined {
+  const control = statementControlOf(db);
+  if (!control || !signal) return undefined;
+  const onSignal = () => control.stop(`stopped by ${String(signal.reason)}`, graceMs);
+  if (signal.aborted) onSignal();
+  else signal.addEventListener('abort', onSignal, { once: true });
+  return () => {
+    signal.removeEventListener('abort', onSignal);
+    control.dispose();
+  };
 }
 
 /** The shell's convention: 128 + the signal's number. */
@@ -150,7 +189,9 @@ function reportError(logger: Logger, config: Config, error: unknown): ExitCodeVa
   const debug = config.log.level === 'debug' || config.log.level === 'trace';
   if (error instanceof SweepError) {
     logger.error({ ...error.context, ...(debug ? { err: error.cause ?? error } : {}) }, error.message);
-    return error.exitCode;
+    // A statement that waited its bound, however the caller worded it: the database is
+    // busy, not lost, and the next run retries (exit 75).
+    return findCause(error, StatementTimeoutError) ? ExitCode.TEMPFAIL : error.exitCode;
   }
   logger.error(debug ? { err: error } : {}, `run aborted by an unexpected error: ${(error as Error)?.message ?? String(error)}`);
   return ExitCode.ABORTED;

@@ -24,6 +24,7 @@ export function toJobDefinition(job: AnyNotificationJob): JobDefinition<SweepOpt
     database: 'schema',
     recordsRun: (options) => !options.dryRun,
     checkOptions: refuseFutureRunDate,
+    graceSeconds: (options) => options.graceSeconds,
     run: (context, options) => sweepNotifications(job, context, options),
   });
 }

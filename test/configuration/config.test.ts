@@ -40,8 +40,19 @@ describe('getConfig defaults', () => {
       serviceClientSecret: 'sweep-local-secret',
       log: { level: 'info', format: 'json' },
       http: { timeoutMs: 10_000, retries: 4, retryBaseMs: 250, retryMaxMs: 30_000 },
+      statements: { lockTimeoutMs: 10_000, statementTimeoutMs: 120_000, longStatementTimeoutMs: 3_600_000,
+        idleInTransactionTimeoutMs: 60_000, slowStatementMs: 5_000 },
       nodeEnv: 'development',
     });
+  });
+
+  it('reads the database bounds from SWEEP_*_MS and names every bad one', () => {
+    const config = getConfig({ SWEEP_LOCK_TIMEOUT_MS: '2000', SWEEP_STATEMENT_TIMEOUT_MS: '30000',
+      SWEEP_LONG_STATEMENT_TIMEOUT_MS: '600000', SWEEP_IDLE_IN_TRANSACTION_TIMEOUT_MS: '5000', SWEEP_SLOW_STATEMENT_MS: '500' }, context());
+    expect(config.statements).toEqual({ lockTimeoutMs: 2000, statementTimeoutMs: 30_000, longStatementTimeoutMs: 600_000,
+      idleInTransactionTimeoutMs: 5000, slowStatementMs: 500 });
+    expect(() => getConfig({ SWEEP_LOCK_TIMEOUT_MS: '0', SWEEP_STATEMENT_TIMEOUT_MS: 'soon' }, context()))
+      .toThrow(/SWEEP_LOCK_TIMEOUT_MS must be a whole number from 1 .*SWEEP_STATEMENT_TIMEOUT_MS must be a whole number/);
   });
 
   it('logs pretty when stdout is a terminal and JSON when it is not', () => {

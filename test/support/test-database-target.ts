@@ -2,8 +2,12 @@ import knexModule, { type Knex } from 'knex';
 
 /** Which PostgreSQL the integration tests use, decided once by the global setup. */
 export type TestDatabaseTarget =
-  /** A server: each test file clones `template` into a database of its own. */
-  | { kind: 'postgres'; adminUrl: string; template: string; source: 'TEST_DATABASE_URL' | 'testcontainers' }
+  /**
+   * A server: each test file clones `template` into a database of its own. `url` is how
+   * the sweep reaches it (perhaps through PgBouncer), `adminUrl` how databases are created
+   * and dropped (straight to PostgreSQL: a pooler in transaction mode is no place for that).
+   */
+  | { kind: 'postgres'; url: string; adminUrl: string; template: string; source: 'TEST_DATABASE_URL' | 'testcontainers' }
   /** No server: each test file gets an in-memory PGlite. */
   | { kind: 'embedded' };
 

@@ -31,7 +31,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const name = `sweep_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   await withAdmin(target.adminUrl, (admin) => admin.raw(`create database ${name} template ${target.template}`));
-  const url = databaseUrl(target.adminUrl, name);
+  const url = databaseUrl(target.url, name);
   const db = createDatabase({ kind: 'postgres', url });
   return {
     kind: 'postgres', db, env: { DATABASE_URL: url }, shared: true,

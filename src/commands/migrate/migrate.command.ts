@@ -5,6 +5,8 @@ export const migrateJob = defineJob<Record<string, never>>({
   name: 'migrate',
   description: 'Applies the database migrations that are not applied yet.',
   database: 'connection',
+  // A migration may fill a column or build an index over a whole table.
+  longStatements: true,
   recordsRun: () => false,
   async run({ db, logger }) {
     const [batch, applied] = (await db.migrate.latest(migratorConfig)) as [number, string[]];

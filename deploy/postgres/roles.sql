@@ -1,0 +1,38 @@
+-- The sweep's two roles, least privilege (README, "Database roles").
+--
+--   sweep_migrator  runs `sweep migrate`: owns the sweep's tables (deliveries, job_runs,
+--                   job_pauses, job_positions, knex_migrations*) and the trigger function
+--                   and triggers it keeps on todos.
+--   sweep_runner    every job and operator command (and the console): reads todos, reads
+--                   and writes the sweep's own tables, reads the migrations' bookkeeping
+--                   (each run checks the schema is current). No DDL, no other table.
+--
+-- Part 1 once, as a superuser or a role with CREATEROLE, connected to the todo service's
+-- database. Part 2 after `sweep migrate`, as sweep_migrator (it owns what it grants), and
+-- again after a migration that adds a table: a job run as sweep_runner refuses to start
+-- (exit 64) naming the GRANT it misses. Plain SQL: psql, or any client.
+
+-- Part 1: the roles --------------------------------------------------------------------
+
+create role sweep_migrator login;
+create role sweep_runner login;
+-- Then their passwords (or your platform's IAM authentication), e.g. with psql's
+-- \password sweep_runner, and a DATABASE_URL per role: migrate as sweep_migrator (the
+-- migrate Job), everything else as sweep_runner (the CronJobs).
+
+grant usage, create on schema public to sweep_migrator;
+grant usage on schema public to sweep_runner;
+-- PostgreSQL 14 and older let every role create tables in public; 15 and later do not.
+-- revoke create on schema public from public;
+
+-- todos belongs to the todo service. The migrations add a column (changed_at), an index
+-- and two triggers to it, which PostgreSQL allows its owner only: make the migrator a
+-- member of the role that owns todos (where the sweep's own migration created todos, as
+-- in development, the migrator owns it and this is not needed).
+-- grant todo_service to sweep_migrator;
+
+-- Part 2: what the jobs may do, after `sweep migrate` ---------------------------------
+
+grant select on todos to sweep_runner;
+grant select, insert, update, delete on deliveries, job_runs, job_pauses, job_positions to sweep_runner;
+grant select on knex_migrations, knex_migrations_lock to sweep_runner;
