@@ -25,7 +25,7 @@ grant usage on schema public to sweep_runner;
 -- PostgreSQL 14 and older let every role create tables in public; 15 and later do not.
 -- revoke create on schema public from public;
 
--- todos belongs to the todo service. The migrations add a column (changed_at), an index
+-- todos belongs to the todo service. The migrations add columns (changed_at, changed_xid), indexes
 -- and two triggers to it, which PostgreSQL allows its owner only: make the migrator a
 -- member of the role that owns todos (where the sweep's own migration created todos, as
 -- in development, the migrator owns it and this is not needed).
