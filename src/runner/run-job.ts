@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { describeDatabase, getConfig, type Config } from '../configuration/config.js';
 import { registerConfigSecrets } from '../configuration/config-secrets.js';
 import { checkConnection, createDatabase } from '../database/database.js';
+import { lockDataDir } from '../database/data-dir-lock.js';
 import { getPendingMigrations } from '../database/migrations.js';
 import { finishRun, startRun, type RunStatus } from '../ledger/job-runs.js';
 import { createLogger, type Logger } from '../logging/logger.js';
@@ -47,8 +48,11 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   // Metrics describe the runs of record: a dry run or an operator's listing must not push
   // an exit code, or a success that hides the real runs' failures.
   const pushes = job.recordsRun(options);
+  let releaseDataDir: (() => void) | undefined;
   try {
     if (job.database !== 'none') {
+      // PGlite takes no lock of its own: two processes on one data directory would corrupt it.
+      if (!io.database && config.database.kind === 'embedded') releaseDataDir = lockDataDir(config.database.dataDir);
       db = io.database ?? createDatabase(config.database, { logger });
       if (config.database.kind === 'embedded') {
         logger.info({ database: describeDatabase(config.database) },
@@ -67,7 +71,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     logger.debug({ options }, 'run started');
     const result = await job.run({
       config, logger, db: db as Knex, runId, signal: io.signal ?? new AbortController().signal,
-      printer, output: io.stdout, metrics,
+      printer, output: io.stdout, metrics, env: io.env, terminal: io.stderr,
     }, options);
     const interruptedBy = io.signal?.aborted ? String(io.signal.reason) : undefined;
     const exitCode = interruptedBy ? signalExitCode(interruptedBy)
@@ -91,6 +95,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     return exitCode;
   } finally {
     if (db && !io.database) await db.destroy().catch(() => undefined);
+    releaseDataDir?.();
     rootLogger.flush();
   }
 }
