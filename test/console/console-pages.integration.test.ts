@@ -31,14 +31,14 @@ describe('the console pages', () => {
   });
 
   it('renders hostile text from the database as text, on every page that shows it', async () => {
-    const [{ key }] = await insertOwedDeliveries(db(), 1, { last_error: HOSTILE });
+    const { key } = (await insertOwedDeliveries(db(), 1, { last_error: HOSTILE }))[0]!;
     const runId = randomUUID();
     await db()('job_runs').insert({ id: runId, job: SEND, status: 'failed', parameters: JSON.stringify({ date: HOSTILE }), error: HOSTILE });
     await db()('job_pauses').insert({ job: SEND, paused_by: HOSTILE, reason: HOSTILE });
     await db()('console_audit').insert({ actor: HOSTILE, source: 'cli', action: 'pause', job: SEND, reason: HOSTILE });
     const { cookie } = await signIn(server.url, VIEWER.token);
 
-    for (const path of ['/jobs', '/runs', `/runs/${runId}`, '/deliveries?status=dead', `/deliveries?key=${encodeURIComponent(key!)}`, '/audit']) {
+    for (const path of ['/jobs', '/runs', `/runs/${runId}`, '/deliveries?status=dead', `/deliveries?key=${encodeURIComponent(key)}`, '/audit']) {
       const { status, html, headers } = await page(path, cookie);
       expect(status, path).toBe(200);
       expect(html, path).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt;');
