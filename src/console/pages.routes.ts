@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { getDeliveriesPage } from '../commands/deliveries/delivery.dao.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../commands/deliveries/delivery.type.js';
+import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
 import { getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
 import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
 import type { ApiDependencies } from './api.routes.js';
-import { parseList } from './api.routes.js';
+import { parseList, REARM_CAP } from './api.routes.js';
 import { HttpError, SESSION_COOKIE } from './console-server.js';
 import { CONSOLE_CSS, html, queryString, type SafeHtml } from './html.js';
 import { getJobOverviews } from './job-overview.js';
@@ -163,9 +164,64 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
     if (workspace && !UUID.test(workspace)) throw new HttpError(400, 'workspace must be a UUID');
     const deliveries = await getDeliveriesPage(db, { job: job || undefined, statuses, workspaceId: workspace || undefined,
       key: key || undefined, itemId: itemId || undefined }, { limit: PAGE });
+    const filters = { job: job ?? '', status: status ?? '', workspace: workspace ?? '', key: key ?? '', itemId: itemId ?? '' };
+    const operator = request.principal?.role === 'operator';
     return sendPage(reply, 'Deliveries', request, html`
-      ${filterForm('/deliveries', { job: job ?? '', status: status ?? '', workspace: workspace ?? '', key: key ?? '', itemId: itemId ?? '' })}
+      ${filterForm('/deliveries', filters)}
+      ${operator ? html`<form class="inline" method="post" action="/deliveries/rearm/preview">
+        <input type="hidden" name="_csrf" value="${request.session?.csrf ?? ''}">
+        ${Object.entries(filters).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+        <button type="submit">Preview a re-arm of this filter</button></form>` : ''}
       ${deliveryTable(deliveries)}<p>The first ${PAGE} in key order; the API pages further (GET /api/v1/deliveries).</p>`);
+  });
+
+  app.post<{ Body: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string } }>('/deliveries/rearm/preview', {
+    config: pageConfig('operator'),
+    schema: { ...pageSchema('The re-arm preview form: lists what a re-arm of the filter would touch, to confirm (as POST /api/v1/deliveries/rearm/preview)'),
+      body: { type: 'object', properties: Object.fromEntries(['job', 'status', 'workspace', 'key', 'itemId', '_csrf']
+        .map((name) => [name, { type: 'string', maxLength: 300 }])) } },
+  }, async (request, reply) => {
+    const { job, status, workspace, key, itemId } = request.body ?? {};
+    if (job && !jobNames.includes(job)) throw new HttpError(404, `no notification job named '${job}'`);
+    if (workspace && !UUID.test(workspace)) throw new HttpError(400, 'workspace must be a UUID');
+    const filter = { job: job || undefined, statuses: parseList(status, DELIVERY_STATUSES, 'status') as DeliveryStatus[] | undefined,
+      workspaceId: workspace || undefined, key: key || undefined, itemId: itemId || undefined };
+    if (!filter.job && !filter.statuses && !filter.workspaceId && !filter.key && !filter.itemId) {
+      throw new HttpError(400, 'a re-arm needs a filter (job, status, workspace, key or item): it will not re-arm everything by accident');
+    }
+    const { keys, more } = await previewRearm(db, filter, REARM_CAP);
+    if (more) throw new HttpError(400, `the filter matches more than ${REARM_CAP} re-armable deliveries: narrow it`);
+    const preview = deps.previews.create(filter, keys.map((row) => row.key), request.principal!.name);
+    return sendPage(reply, 'Confirm the re-arm', request, html`
+      <p class="notice">${keys.length} delivery(ies) match now and would be made due again: exactly these, whatever matches the filter
+        later. Their next run sends each one whose item still stands. This preview holds for 15 minutes.</p>
+      <form method="post" action="/deliveries/rearm">
+        <input type="hidden" name="_csrf" value="${request.session?.csrf ?? ''}">
+        <input type="hidden" name="previewId" value="${preview.id}">
+        <label>Reason <input type="text" name="reason" required placeholder="why (recorded)"></label>
+        <button type="submit">Re-arm ${keys.length} delivery(ies)</button></form>
+      <table><thead><tr><th>key</th><th>job</th><th>status</th></tr></thead><tbody>
+      ${keys.slice(0, PAGE).map((row) => html`<tr><td>${row.key}</td><td>${row.job}</td><td>${row.status}</td></tr>`)}</tbody></table>
+      ${keys.length > PAGE ? html`<p>… and ${keys.length - PAGE} more.</p>` : ''}`);
+  });
+
+  app.post<{ Body: { previewId?: string; reason?: string } }>('/deliveries/rearm', {
+    config: pageConfig('operator'),
+    schema: { ...pageSchema('The re-arm confirmation form (as POST /api/v1/deliveries/rearm)'),
+      body: { type: 'object', properties: { previewId: { type: 'string', maxLength: 100 }, reason: { type: 'string', maxLength: 1000 },
+        _csrf: { type: 'string', maxLength: 200 } } } },
+  }, async (request, reply) => {
+    const reason = request.body?.reason?.trim();
+    if (!reason) throw new HttpError(400, 'a re-arm needs a reason');
+    const preview = deps.previews.take(request.body?.previewId ?? '');
+    if (!preview) throw new HttpError(404, 'no such preview: it expired, was applied already, or the console restarted; preview again');
+    const result = await rearmDeliveriesAudited(db, jobs, {
+      filter: { keys: preview.keys }, force: false, actor: { name: request.principal!.name, source: 'console' }, reason,
+      details: { previewId: preview.id, previewFilter: preview.filter, previewedBy: preview.createdBy },
+    });
+    return sendPage(reply, 'Re-armed', request, html`<p class="notice">Re-armed ${result.rearmed} delivery(ies); the next run of their job
+      sends them.</p>${result.notStanding.length > 0 ? html`<p>Not re-armed, their item no longer stands:</p><ul>
+      ${result.notStanding.map((row) => html`<li>${row.key}: ${row.reason}</li>`)}</ul>` : ''}<p><a href="/audit">The audit</a></p>`);
   });
 
   app.get<{ Querystring: { job?: string } }>('/audit', {

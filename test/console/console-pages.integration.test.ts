@@ -80,6 +80,33 @@ describe('the console pages', () => {
     expect((await page('/jobs', cookie)).html).toContain(`action="/jobs/${SEND}/resume"`);
   });
 
+  it('re-arms from the deliveries page: a preview of the filter, then a confirmation with a reason, for what was previewed only', async () => {
+    const first = await insertOwedDeliveries(db(), 2);
+    const { cookie } = await signIn(server.url, OPERATOR.token);
+    const listing = (await page('/deliveries?status=dead', cookie)).html;
+    expect(listing).toContain('Preview a re-arm of this filter');
+    const form = (path: string, body: Record<string, string>) => fetch(`${server.url}${path}`, { method: 'POST', redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: server.url }, body: new URLSearchParams(body).toString() });
+
+    const preview = await form('/deliveries/rearm/preview', { status: 'dead', _csrf: csrfOf(listing)! });
+    const confirmation = await preview.text();
+    expect(preview.status).toBe(200);
+    expect(confirmation).toContain('Re-arm 2 delivery(ies)');
+    const later = await insertOwedDeliveries(db(), 1);
+    const previewId = /name="previewId" value="([^"]+)"/.exec(confirmation)![1]!;
+    expect((await form('/deliveries/rearm', { previewId, reason: 'fixed', _csrf: 'forged' })).status).toBe(403);
+
+    const applied = await form('/deliveries/rearm', { previewId, reason: 'fixed', _csrf: csrfOf(confirmation)! });
+
+    expect(await applied.text()).toContain('Re-armed 2 delivery(ies)');
+    const statuses = Object.fromEntries((await db()('deliveries').select('key', 'status')).map((row) => [row.key, row.status]));
+    expect(first.map(({ key }) => statuses[key])).toEqual(['retry', 'retry']);
+    expect(statuses[later[0]!.key]).toBe('dead');
+    expect(await db()('console_audit')).toMatchObject([{ actor: 'olivia', action: 'rearm', reason: 'fixed', deliveries_touched: 2 }]);
+    const viewer = await signIn(server.url, VIEWER.token);
+    expect((await page('/deliveries?status=dead', viewer.cookie)).html).not.toContain('Preview a re-arm');
+  });
+
   it('signs in from a one-time link and sends the person to the jobs', async () => {
     const response = await fetch(`${server.url}/login?token=${encodeURIComponent(OPERATOR.token)}`, { redirect: 'manual' });
     expect(response.status).toBe(303);
