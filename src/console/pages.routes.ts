@@ -11,6 +11,7 @@ import { parseList, REARM_CAP } from './api.routes.js';
 import { HttpError, SESSION_COOKIE } from './console-server.js';
 import { CONSOLE_CSS, html, queryString, type SafeHtml } from './html.js';
 import { getJobOverviews } from './job-overview.js';
+import { getRecentRuns, renderRunChart } from './run-chart.js';
 
 const SESSION_SECONDS = 12 * 3600;
 const PAGE = 100;
@@ -79,7 +80,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
 
   app.get('/jobs', { config: pageConfig('viewer'), schema: pageSchema('Every notification job: last run, pause, backlog; pause/resume for operators') },
     async (request, reply) => {
-      const overviews = await getJobOverviews(db, jobs);
+      const [overviews, recent] = await Promise.all([getJobOverviews(db, jobs), getRecentRuns(db, jobNames)]);
       const operator = request.principal?.role === 'operator';
       const rows = overviews.map((job) => html`<tr>
         <td><a href="/runs${queryString({ job: job.job })}">${job.job}</a></td>
@@ -89,6 +90,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
           ${job.lastRun.durationMs === null ? '' : `(${(job.lastRun.durationMs / 1000).toFixed(1)} s)`}` : 'never'}</td>
         <td>${job.secondsSinceLastSuccess === null ? 'never' : formatAge(job.secondsSinceLastSuccess)}</td>
         <td>${job.liveRunners}</td>
+        <td>${renderRunChart(recent.get(job.job) ?? [])}</td>
         <td>${job.oldestOwed ? html`${formatAge(job.oldestOwed.ageSeconds)} (item ${job.oldestOwed.itemDate})` : 'none'}</td>
         <td><a href="/deliveries${queryString({ job: job.job, status: 'retry,pending' })}">${job.ledger.retry + job.ledger.pending} owed</a>,
           <a href="/deliveries${queryString({ job: job.job, status: 'dead,failed' })}">${job.ledger.dead} dead, ${job.ledger.failed} failed</a>,
@@ -97,7 +99,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
       </tr>`);
       return sendPage(reply, 'Jobs', request, html`
         <table><thead><tr><th>job</th><th>state</th><th>last run</th><th>since last success</th><th>live runners</th>
-          <th>oldest owed</th><th>ledger</th>${operator ? html`<th>action</th>` : ''}</tr></thead>
+          <th>last day: sent, failed, duration</th><th>oldest owed</th><th>ledger</th>${operator ? html`<th>action</th>` : ''}</tr></thead>
         <tbody>${rows}</tbody></table>`);
     });
 

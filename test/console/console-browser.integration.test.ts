@@ -44,11 +44,13 @@ describe.skipIf(!available)('the console in a browser', () => {
   }
 
   it('signs an operator in and shows the jobs; a screenshot for the README', async () => {
-    const ids = [randomUUID(), randomUUID()];
+    // A day of the sweep every 15 minutes with a bad hour, and one digest run.
     await db()('job_runs').insert([
-      { id: ids[0], job: SEND, status: 'succeeded', parameters: '{}', counts: JSON.stringify({ sent: 120, failed: 0 }),
-        started_at: db().raw(`now() - interval '20 minutes'`), finished_at: db().raw(`now() - interval '19 minutes'`) },
-      { id: ids[1], job: 'send-workspace-digests', status: 'partial', parameters: '{}', counts: JSON.stringify({ sent: 3, failed: 2 }),
+      ...Array.from({ length: 40 }, (_, i) => ({ id: randomUUID(), job: SEND, status: i >= 20 && i < 24 ? 'partial' : 'succeeded',
+        parameters: '{}', counts: JSON.stringify({ sent: 40 + ((i * 37) % 60), failedTransiently: i >= 20 && i < 24 ? 30 : 0 }),
+        started_at: db().raw(`now() - ? * interval '15 minutes'`, [40 - i]),
+        finished_at: db().raw(`now() - ? * interval '15 minutes' + ? * interval '1 second'`, [40 - i, 20 + ((i * 13) % 40)]) })),
+      { id: randomUUID(), job: 'send-workspace-digests', status: 'partial', parameters: '{}', counts: JSON.stringify({ sent: 3, failedPermanently: 2 }),
         started_at: db().raw(`now() - interval '3 hours'`), finished_at: db().raw(`now() - interval '3 hours' + interval '42 seconds'`) },
     ]);
     await insertOwedDeliveries(db(), 3, { status: 'retry' });

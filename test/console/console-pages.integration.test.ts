@@ -30,6 +30,16 @@ describe('the console pages', () => {
     expect((await page('/jobs', cookie)).html).toContain('victor (viewer)');
   });
 
+  it('draws each job\'s runs of the last day as an inline SVG, no script', async () => {
+    await db()('job_runs').insert({ id: randomUUID(), job: SEND, status: 'succeeded', parameters: '{}',
+      counts: JSON.stringify({ sent: 7, failedPermanently: 1, failedTransiently: 2 }), started_at: db().raw(`now() - interval '1 hour'`),
+      finished_at: db().raw(`now() - interval '1 hour' + interval '3 seconds'`) });
+    const { cookie } = await signIn(server.url, VIEWER.token);
+    const { html } = await page('/jobs', cookie);
+    expect(html).toContain('aria-label="1 runs in the last day: 7 sent, 3 failed; longest 3.0 s"');
+    expect(html).toContain('no run in the last day');
+  });
+
   it('renders hostile text from the database as text, on every page that shows it', async () => {
     const { key } = (await insertOwedDeliveries(db(), 1, { last_error: HOSTILE }))[0]!;
     const runId = randomUUID();
