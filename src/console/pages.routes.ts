@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { getDeliveriesPage } from '../commands/deliveries/delivery.dao.js';
+import { getDeliveriesPage, getDelivery } from '../commands/deliveries/delivery.dao.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../commands/deliveries/delivery.type.js';
 import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
@@ -177,6 +177,17 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
       ${deliveryTable(deliveries)}<p>The first ${PAGE} in key order; the API pages further (GET /api/v1/deliveries).</p>`);
   });
 
+  app.get<{ Querystring: { key: string } }>('/delivery', {
+    config: pageConfig('viewer'),
+    schema: { ...pageSchema('One delivery in full: status, attempts, last error, message, run'),
+      querystring: { type: 'object', required: ['key'], properties: { key: { type: 'string', maxLength: 300 } } } },
+  }, async (request, reply) => {
+    const delivery = await getDelivery(db, request.query.key);
+    if (!delivery) throw new HttpError(404, `no delivery with key ${request.query.key}`);
+    return sendPage(reply, 'Delivery', request, html`<table><tbody>${Object.entries(delivery).map(([field, value]) => html`<tr><th>${field}</th>
+      <td class="error">${field === 'run_id' && value ? html`<a href="/runs/${String(value)}">${String(value)}</a>` : value}</td></tr>`)}</tbody></table>`);
+  });
+
   app.post<{ Body: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string } }>('/deliveries/rearm/preview', {
     config: pageConfig('operator'),
     schema: { ...pageSchema('The re-arm preview form: lists what a re-arm of the filter would touch, to confirm (as POST /api/v1/deliveries/rearm/preview)'),
@@ -257,7 +268,7 @@ function deliveryTable(rows: Array<{ key: string; status: string; attempts: numb
   updated_at: Date; workspace_id: string }>): SafeHtml {
   return html`<table><thead><tr><th>status</th><th>attempts</th><th>last</th><th>updated</th><th>workspace</th><th>key</th><th>last error</th></tr></thead>
     <tbody>${rows.map((row) => html`<tr><td>${row.status}</td><td>${row.attempts}</td><td>${row.last_status ?? ''}</td><td>${row.updated_at}</td>
-      <td>${row.workspace_id}</td><td><a href="/deliveries${queryString({ key: row.key })}">${row.key}</a></td>
+      <td>${row.workspace_id}</td><td><a href="/delivery${queryString({ key: row.key })}">${row.key}</a></td>
       <td class="error">${row.last_error ?? ''}</td></tr>`)}</tbody></table>`;
 }
 

@@ -48,7 +48,7 @@ describe('the console pages', () => {
     await db()('console_audit').insert({ actor: HOSTILE, source: 'cli', action: 'pause', job: SEND, reason: HOSTILE });
     const { cookie } = await signIn(server.url, VIEWER.token);
 
-    for (const path of ['/jobs', '/runs', `/runs/${runId}`, '/deliveries?status=dead', `/deliveries?key=${encodeURIComponent(key)}`, '/audit']) {
+    for (const path of ['/jobs', '/runs', `/runs/${runId}`, '/deliveries?status=dead', `/deliveries?key=${encodeURIComponent(key)}`, `/delivery?key=${encodeURIComponent(key)}`, '/audit']) {
       const { status, html, headers } = await page(path, cookie);
       expect(status, path).toBe(200);
       expect(html, path).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt;');
@@ -56,6 +56,7 @@ describe('the console pages', () => {
       expect(html, path).not.toContain('<img');
       expect(headers.get('content-security-policy'), path).toContain("script-src 'self'");
     }
+    expect((await page('/delivery?key=no-such-key', cookie)).status).toBe(404);
   });
 
   it('shows a viewer no action, and refuses the form if a viewer posts it anyway', async () => {

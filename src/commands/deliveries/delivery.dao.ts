@@ -41,3 +41,8 @@ export async function countDeliveriesByStatus(db: Knex, filter: DeliveryFilter):
     .groupBy('status');
   return Object.fromEntries(rows.map((row) => [row.status, row.n]));
 }
+
+/** One delivery in full (its message and times included), by its key. */
+export async function getDelivery(db: Knex, key: string): Promise<Record<string, unknown> | undefined> {
+  return db('deliveries').where({ key }).first();
+}
