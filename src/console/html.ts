@@ -41,7 +41,7 @@ export function queryString(params: Record<string, string | number | undefined>)
 export const CONSOLE_CSS = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
 header { background: #23313f; color: #fff; padding: .6em 1.2em; display: flex; gap: 1.2em; align-items: center; }
-header a { color: #fff; text-decoration: none; } header .who { margin-left: auto; }
+header a { color: #fff; text-decoration: none; } header .who, header .refresh { margin-left: auto; } header .refresh + .who { margin-left: 0; }
 main { padding: 1em 1.2em; }
 table { border-collapse: collapse; width: 100%; background: #fff; }
 th, td { text-align: left; padding: .3em .6em; border-bottom: 1px solid #ddd; vertical-align: top; }

@@ -9,6 +9,7 @@ import { getAuditPage } from '../ledger/operator-audit.js';
 import type { ApiDependencies } from './api.routes.js';
 import { parseList, REARM_CAP } from './api.routes.js';
 import { HttpError, SESSION_COOKIE } from './console-server.js';
+import { CONSOLE_SCRIPT } from './console-script.js';
 import { CONSOLE_CSS, html, queryString, type SafeHtml } from './html.js';
 import { getJobOverviews } from './job-overview.js';
 import { getRecentRuns, renderRunChart } from './run-chart.js';
@@ -30,6 +31,9 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
 
   app.get('/console.css', { config: { access: 'public' }, schema: pageSchema('The pages\' style sheet') },
     async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=3600').send(CONSOLE_CSS));
+
+  app.get('/console.js', { config: { access: 'public' }, schema: pageSchema('The pages\' one script: the auto-refresh of list pages') },
+    async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=3600').send(CONSOLE_SCRIPT));
 
   app.get('/', { config: pageConfig('viewer'), schema: pageSchema('Goes to the jobs page') },
     async (_request, reply) => reply.redirect('/jobs', 303));
@@ -272,12 +276,17 @@ function deliveryTable(rows: Array<{ key: string; status: string; attempts: numb
       <td class="error">${row.last_error ?? ''}</td></tr>`)}</tbody></table>`;
 }
 
+/** Pages that list what changes by itself; they get the auto-refresh switch. */
+const REFRESHED = new Set(['/jobs', '/runs', '/deliveries', '/audit']);
+
 function sendPage(reply: FastifyReply, title: string, request: FastifyRequest | undefined, body: SafeHtml) {
   const principal = request?.principal;
+  const refreshed = request?.method === 'GET' && REFRESHED.has(request.routeOptions.url ?? '');
   const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} · sweep console</title>
-    <link rel="stylesheet" href="/console.css"></head><body>
+    <link rel="stylesheet" href="/console.css">${refreshed ? html`<script src="/console.js" defer></script>` : ''}</head><body>
     <header><strong>sweep console</strong>${principal ? html`<a href="/jobs">Jobs</a><a href="/runs">Runs</a>
       <a href="/deliveries?status=dead,failed">Dead letters</a><a href="/audit">Audit</a><a href="/api/docs">API</a>
+      ${refreshed ? html`<label class="refresh"><input type="checkbox" id="auto-refresh" data-interval-ms="5000"> auto-refresh</label>` : ''}
       <span class="who">${principal.name} (${principal.role})</span>
       <form class="inline" method="post" action="/logout"><input type="hidden" name="_csrf" value="${request?.session?.csrf ?? ''}">
       <button type="submit">sign out</button></form>` : ''}</header>

@@ -118,4 +118,21 @@ describe.skipIf(!available)('the console in a browser', () => {
     await page.goto(`${server.url}/audit`);
     expect(await page.locator('tbody tr').first().innerText()).toContain('notify service fixed');
   });
+
+  it('refreshes a list page by itself, one request at a time, until the switch is turned off', async () => {
+    const page = await signedIn(VIEWER.token);
+    const requests: string[] = [];
+    page.on('request', (request) => { if (request.url().endsWith('/jobs')) requests.push(request.url()); });
+    expect(await page.locator('#auto-refresh').isChecked()).toBe(true);
+    await db()('job_pauses').insert({ job: SEND, paused_by: 'someone-else', reason: 'seen without a reload' });
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } })
+      .document.querySelector('main')?.textContent.includes('seen without a reload'), undefined, { timeout: 8000 });
+
+    await page.locator('#auto-refresh').uncheck();
+    const before = requests.length;
+    await db()('job_pauses').where({ job: SEND }).update({ reason: 'not shown while paused' });
+    await page.waitForTimeout(6500);
+    expect(requests.length).toBe(before);
+    expect(await page.locator('main').innerText()).not.toContain('not shown while paused');
+  });
 });

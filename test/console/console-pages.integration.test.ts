@@ -52,7 +52,8 @@ describe('the console pages', () => {
       const { status, html, headers } = await page(path, cookie);
       expect(status, path).toBe(200);
       expect(html, path).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt;');
-      expect(html, path).not.toContain('<script');
+      // The one script element a page may have is the console's own file.
+      expect(html.replaceAll('<script src="/console.js" defer></script>', ''), path).not.toContain('<script');
       expect(html, path).not.toContain('<img');
       expect(headers.get('content-security-policy'), path).toContain("script-src 'self'");
     }
