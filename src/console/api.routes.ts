@@ -143,10 +143,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
       },
     },
   }, async (request) => {
-    const filter = deliveryFilter(request.body);
-    if (!filter.statuses && !filter.job && !filter.workspaceId && !filter.key && !filter.itemId) {
-      throw new HttpError(400, 'a re-arm needs a filter (job, status, workspace, key or itemId): it will not re-arm everything by accident');
-    }
+    const filter = requireSelector(deliveryFilter(request.body));
     const { keys, more } = await previewRearm(db, filter, REARM_CAP);
     if (more) throw new HttpError(400, `the filter matches more than ${REARM_CAP} re-armable deliveries: narrow it (by job, status, workspace)`);
     const preview = deps.previews.create(filter, keys.map((row) => row.key), request.principal!.name);
@@ -188,12 +185,32 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
     return { entries, nextCursor: last && entries.length === limit ? encodeCursor({ id: last.id }) : null };
   });
 
-  function deliveryFilter(query: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string }): DeliveryFilter {
-    return {
-      job: knownJob(query.job), statuses: parseList(query.status, DELIVERY_STATUSES, 'status') as DeliveryStatus[] | undefined,
-      workspaceId: query.workspace?.toLowerCase(), key: query.key, itemId: query.itemId,
-    };
+  const deliveryFilter = (query: DeliveryQuery) => deliveryFilterOf(query, jobNames);
+}
+
+export interface DeliveryQuery { job?: string; status?: string; workspace?: string; key?: string; itemId?: string }
+
+/**
+ * The deliveries a query names, for the API and the pages alike: an unknown job is 404,
+ * a malformed status or workspace 400; an empty field (a form's) is no filter.
+ */
+export function deliveryFilterOf(query: DeliveryQuery, jobNames: string[]): DeliveryFilter {
+  const job = query.job || undefined;
+  if (job !== undefined && !jobNames.includes(job)) throw new HttpError(404, `no notification job named '${job}' (known: ${jobNames.join(', ')})`);
+  const workspace = query.workspace || undefined;
+  if (workspace !== undefined && !new RegExp(UUID).test(workspace)) throw new HttpError(400, 'workspace must be a workspace id (a UUID)');
+  return {
+    job, statuses: parseList(query.status, DELIVERY_STATUSES, 'status') as DeliveryStatus[] | undefined,
+    workspaceId: workspace?.toLowerCase(), key: query.key || undefined, itemId: query.itemId || undefined,
+  };
+}
+
+/** A re-arm's filter must select something: it never re-arms everything by accident (as `deliveries retry`). */
+export function requireSelector(filter: DeliveryFilter): DeliveryFilter {
+  if (!filter.statuses && !filter.job && !filter.workspaceId && !filter.key && !filter.itemId) {
+    throw new HttpError(400, 'a re-arm needs a filter (job, status, workspace, key or itemId): it will not re-arm everything by accident');
   }
+  return filter;
 }
 
 /** A comma-separated list of known values; a 400 that names them otherwise. */

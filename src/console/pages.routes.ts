@@ -1,13 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { getDeliveriesPage, getDelivery } from '../commands/deliveries/delivery.dao.js';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../commands/deliveries/delivery.type.js';
 import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
 import { getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
 import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
 import type { ApiDependencies } from './api.routes.js';
-import { parseList, REARM_CAP } from './api.routes.js';
+import { deliveryFilterOf, parseList, REARM_CAP, requireSelector } from './api.routes.js';
 import { HttpError, SESSION_COOKIE } from './console-server.js';
 import { CONSOLE_SCRIPT } from './console-script.js';
 import { CONSOLE_CSS, html, queryString, type SafeHtml } from './html.js';
@@ -166,10 +165,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
         .map((name) => [name, { type: 'string', maxLength: 300 }])) } },
   }, async (request, reply) => {
     const { job, status, workspace, key, itemId } = request.query;
-    const statuses = parseList(status, DELIVERY_STATUSES, 'status') as DeliveryStatus[] | undefined;
-    if (workspace && !UUID.test(workspace)) throw new HttpError(400, 'workspace must be a UUID');
-    const deliveries = await getDeliveriesPage(db, { job: job || undefined, statuses, workspaceId: workspace || undefined,
-      key: key || undefined, itemId: itemId || undefined }, { limit: PAGE });
+    const deliveries = await getDeliveriesPage(db, deliveryFilterOf(request.query, jobNames), { limit: PAGE });
     const filters = { job: job ?? '', status: status ?? '', workspace: workspace ?? '', key: key ?? '', itemId: itemId ?? '' };
     const operator = request.principal?.role === 'operator';
     return sendPage(reply, 'Deliveries', request, html`
@@ -198,14 +194,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
       body: { type: 'object', properties: Object.fromEntries(['job', 'status', 'workspace', 'key', 'itemId', '_csrf']
         .map((name) => [name, { type: 'string', maxLength: 300 }])) } },
   }, async (request, reply) => {
-    const { job, status, workspace, key, itemId } = request.body ?? {};
-    if (job && !jobNames.includes(job)) throw new HttpError(404, `no notification job named '${job}'`);
-    if (workspace && !UUID.test(workspace)) throw new HttpError(400, 'workspace must be a UUID');
-    const filter = { job: job || undefined, statuses: parseList(status, DELIVERY_STATUSES, 'status') as DeliveryStatus[] | undefined,
-      workspaceId: workspace || undefined, key: key || undefined, itemId: itemId || undefined };
-    if (!filter.job && !filter.statuses && !filter.workspaceId && !filter.key && !filter.itemId) {
-      throw new HttpError(400, 'a re-arm needs a filter (job, status, workspace, key or item): it will not re-arm everything by accident');
-    }
+    const filter = requireSelector(deliveryFilterOf(request.body ?? {}, jobNames));
     const { keys, more } = await previewRearm(db, filter, REARM_CAP);
     if (more) throw new HttpError(400, `the filter matches more than ${REARM_CAP} re-armable deliveries: narrow it`);
     const preview = deps.previews.create(filter, keys.map((row) => row.key), request.principal!.name);
