@@ -1,3 +1,4 @@
+import { consoleCommand } from './console/console.command.js';
 import { deliveriesCommand } from './commands/deliveries/deliveries.command.js';
 import { migrateJob } from './commands/migrate/migrate.command.js';
 import { pauseCommands } from './commands/pause/pause.command.js';
@@ -25,6 +26,7 @@ export const jobs: Array<JobDefinition<never>> = [
   runsJob,
   ...pauseCommands(notificationJobs.map((job) => job.name)),
   pruneCommand(notificationJobs),
+  consoleCommand(notificationJobs),
   migrateJob,
   seedJob,
 ] as Array<JobDefinition<never>>;

@@ -1,6 +1,6 @@
 -- The sweep's two roles, least privilege (README, "Database roles").
 --
---   sweep_migrator  runs `sweep migrate`: owns the sweep's tables (deliveries, job_runs,
+--   sweep_migrator  runs `sweep migrate`: owns the sweep's tables (deliveries, job_runs, console_audit,
 --                   job_pauses, job_positions, knex_migrations*) and the trigger function
 --                   and triggers it keeps on todos.
 --   sweep_runner    every job and operator command (and the console): reads todos, reads
@@ -36,3 +36,7 @@ grant usage on schema public to sweep_runner;
 grant select on todos to sweep_runner;
 grant select, insert, update, delete on deliveries, job_runs, job_pauses, job_positions to sweep_runner;
 grant select on knex_migrations, knex_migrations_lock to sweep_runner;
+-- The audit of operators' changes (pause, resume, deliveries retry, the console): written
+-- with each change, never changed after.
+grant select, insert on console_audit to sweep_runner;
+grant usage on sequence console_audit_id_seq to sweep_runner;

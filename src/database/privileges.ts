@@ -19,6 +19,8 @@ export const RUNNER_PRIVILEGES: TablePrivileges = {
   job_runs: READ_WRITE,
   job_pauses: READ_WRITE,
   job_positions: READ_WRITE,
+  // Who paused, resumed or re-armed what: written with the change, never changed after.
+  console_audit: ['SELECT', 'INSERT'],
   knex_migrations: ['SELECT'],
   knex_migrations_lock: ['SELECT'],
 };

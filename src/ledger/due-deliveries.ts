@@ -74,3 +74,33 @@ export async function getWaitingDeliveries(db: Knex, job: string): Promise<Waiti
       db.raw('min(item_date) as oldest'));
   return { backingOff: row?.backing_off ?? 0, heldElsewhere: row?.held ?? 0, oldestItemDate: row?.oldest ?? undefined };
 }
+
+/** What a job's ledger holds by status, for the statuses that are not settled-and-sent: exact counts off the status index. */
+export interface LedgerOwed {
+  pending: number;
+  retry: number;
+  failed: number;
+  dead: number;
+  superseded: number;
+  /** The oldest item date (YYYY-MM-DD) among the deliveries still owed (retry or pending), or null. */
+  oldestOwedItemDate: string | null;
+}
+
+/**
+ * Per job, what its ledger owes (retry, pending), what it gave up on (failed, dead) and
+ * what it superseded; read through the (status, job) index, never the sent bulk.
+ */
+export async function getLedgerOwed(db: Knex, jobs: string[]): Promise<Map<string, LedgerOwed>> {
+  const result = await db.raw<{ rows: Array<{ job: string; status: keyof LedgerOwed; n: number; oldest: string | null }> }>(
+    `select job, status, count(*)::int as n, min(item_date) filter (where status in ('retry', 'pending')) as oldest
+       from deliveries where status in ('pending', 'retry', 'failed', 'dead', 'superseded') and job = any(?::text[])
+      group by job, status`, [jobs as unknown as Knex.RawBinding]);
+  const byJob = new Map(jobs.map((job): [string, LedgerOwed] =>
+    [job, { pending: 0, retry: 0, failed: 0, dead: 0, superseded: 0, oldestOwedItemDate: null }]));
+  for (const row of result.rows) {
+    const owed = byJob.get(row.job)!;
+    (owed[row.status] as number) = row.n;
+    if (row.oldest && (owed.oldestOwedItemDate === null || row.oldest < owed.oldestOwedItemDate)) owed.oldestOwedItemDate = row.oldest;
+  }
+  return byJob;
+}

@@ -22,6 +22,10 @@ export interface JobContext {
   output: NodeJS.WritableStream;
   /** Pushed to the Pushgateway at the end of the run when PUSHGATEWAY_URL is set. */
   metrics: RunMetrics;
+  /** The environment (with .env under it), for a command's own variables (the console's tokens). */
+  env: Record<string, string | undefined>;
+  /** The terminal (stderr), for what a person must read and the log must not hold (a one-time sign-in link). */
+  terminal: NodeJS.WritableStream;
 }
 
 export interface JobResult {

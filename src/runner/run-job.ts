@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { describeDatabase, getConfig, type Config } from '../configuration/config.js';
 import { registerConfigSecrets } from '../configuration/config-secrets.js';
 import { checkConnection, createDatabase, statementControlOf } from '../database/database.js';
+import { lockDataDir } from '../database/data-dir-lock.js';
 import { getPendingMigrations } from '../database/migrations.js';
 import { requirePrivileges, RUNNER_PRIVILEGES } from '../database/privileges.js';
 import { findCause, StatementCancelledError, StatementTimeoutError } from '../database/statement-errors.js';
@@ -53,8 +54,11 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   // an exit code, or a success that hides the real runs' failures.
   const pushes = job.recordsRun(options);
   let stopStatements: (() => void) | undefined;
+  let releaseDataDir: (() => void) | undefined;
   try {
     if (job.database !== 'none') {
+      // PGlite takes no lock of its own: two processes on one data directory would corrupt it.
+      if (!io.database && config.database.kind === 'embedded') releaseDataDir = lockDataDir(config.database.dataDir);
       const statements = job.longStatements
         ? { ...config.statements, statementTimeoutMs: config.statements.longStatementTimeoutMs } : config.statements;
       db = io.database ?? createDatabase(config.database, { logger, settings: statements });
@@ -79,7 +83,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     logger.debug({ options }, 'run started');
     const result = await job.run({
       config, logger, db: db as Knex, runId, signal: io.signal ?? new AbortController().signal,
-      printer, output: io.stdout, metrics,
+      printer, output: io.stdout, metrics, env: io.env, terminal: io.stderr,
     }, options);
     const interruptedBy = io.signal?.aborted ? String(io.signal.reason) : undefined;
     const exitCode = interruptedBy ? signalExitCode(interruptedBy)
@@ -113,6 +117,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   } finally {
     stopStatements?.();
     if (db && !io.database) await db.destroy().catch(() => undefined);
+    releaseDataDir?.();
     rootLogger.flush();
   }
 }

@@ -35,9 +35,15 @@ const DAY_MS = 86_400_000;
  */
 export function recordBacklog(metrics: RunMetrics, logger: Logger, oldest: string | undefined,
   owedDaysBefore = 0, now = Date.now()): void {
-  const owedSince = oldest ? Date.parse(`${oldest}T00:00:00Z`) - owedDaysBefore * DAY_MS : undefined;
-  const ageSeconds = owedSince === undefined ? 0 : Math.max(0, (now - owedSince) / 1000);
+  const ageSeconds = owedAgeSeconds(oldest, owedDaysBefore, now);
   metrics.setGauge('sweep_backlog_oldest_age_seconds',
     'How long the oldest notification the job still owes has been owed, from its item\'s date (0: none).', ageSeconds);
   if (oldest) logger.debug({ oldestItemDate: oldest }, 'oldest item left to a later run');
+}
+
+/** Seconds since a notification of item date `oldest` is owed (0 for none): the backlog's age, for the metric and the console. */
+export function owedAgeSeconds(oldest: string | null | undefined, owedDaysBefore = 0, now = Date.now()): number {
+  if (!oldest) return 0;
+  const owedSince = Date.parse(`${oldest}T00:00:00Z`) - owedDaysBefore * DAY_MS;
+  return Math.max(0, (now - owedSince) / 1000);
 }

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Option } from 'commander';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import type { IJobSpec } from 'kubernetes-models/batch/v1/JobSpec';
@@ -10,6 +11,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { getConfig } from '../../src/configuration/config.js';
@@ -49,6 +51,8 @@ const models: Record<string, { prototype: { validate(): void } }> = {
   'batch/v1/Job': Job,
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
+  'apps/v1/Deployment': Deployment,
+  'v1/Service': Service,
 };
 
 /**
@@ -143,7 +147,15 @@ const workloads: Workload[] = manifests.flatMap((manifest): Workload[] => {
   return [{ source: manifest.source, name: label(manifest), jobSpec, podSpec: jobSpec.template.spec ?? { containers: [] } }];
 });
 
-const containers = workloads.flatMap((workload) => [...workload.podSpec.initContainers ?? [], ...workload.podSpec.containers]
+/** The long-running pods: the console. */
+const deployments = ofKind('Deployment').map((manifest) => ({ source: manifest.source, name: label(manifest),
+  object: manifest.object as KubernetesObject & { spec: { replicas?: number; selector: { matchLabels: Record<string, string> };
+    template: { metadata?: { labels?: Record<string, string> }; spec: IPodSpec } } } }));
+
+const podOwners: Array<{ name: string; podSpec: IPodSpec }> = [...workloads,
+  ...deployments.map(({ name, object }) => ({ name, podSpec: object.spec.template.spec }))];
+
+const containers = podOwners.flatMap((workload) => [...workload.podSpec.initContainers ?? [], ...workload.podSpec.containers]
   .map((container) => ({ workload, container, name: `${workload.name}, container ${container.name}` })));
 
 const jobName = (container: IContainer) => container.args?.[0];
@@ -238,10 +250,34 @@ describe('deploy/', () => {
     expect([...crontab].sort()).toEqual([...scheduled].sort());
   });
 
-  it('gives `kubectl apply -f deploy/` only the ConfigMap and the schedules: no Secret placeholders, no one-off Job', () => {
+  it('gives `kubectl apply -f deploy/` only the ConfigMap, the schedules and the console: no Secret placeholders, no one-off Job', () => {
     // kubectl reads a folder's .json, .yaml and .yml files, not its subfolders.
     const applied = manifests.filter(({ source }) => /^deploy\/[^/]+\.(json|ya?ml)#/.test(source));
-    expect(new Set(applied.map(({ object }) => object.kind))).toEqual(new Set(['ConfigMap', 'CronJob']));
+    expect(new Set(applied.map(({ object }) => object.kind))).toEqual(new Set(['ConfigMap', 'CronJob', 'Deployment', 'Service']));
+  });
+
+  it('runs one console, ready on /readyz and alive on /healthz, on the port its Service targets, with its tokens from a Secret', () => {
+    expect(deployments.map(({ name }) => name)).toEqual(['Deployment sweep-console']);
+    const { object } = deployments[0]!;
+    // Sessions and re-arm previews are in the process's memory.
+    expect(object.spec.replicas).toBe(1);
+    expect(object.spec.template.metadata?.labels).toMatchObject(object.spec.selector.matchLabels);
+    const [container] = object.spec.template.spec.containers;
+    const args = container!.args ?? [];
+    expect(args[0]).toBe('console');
+    expect(args.slice(args.indexOf('--host'), args.indexOf('--host') + 2)).toEqual(['--host', '0.0.0.0']);
+    const port = Number(args[args.indexOf('--port') + 1]);
+    expect(container!.ports).toEqual([{ name: 'http', containerPort: port }]);
+    expect(container!.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
+    expect(container!.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
+    expect(container!.env?.find((entry) => entry.name === 'SWEEP_CONSOLE_TOKENS')?.valueFrom?.secretKeyRef)
+      .toMatchObject({ key: 'SWEEP_CONSOLE_TOKENS', name: expect.any(String) });
+    expect(object.spec.template.spec.automountServiceAccountToken).toBe(false);
+    const services = ofKind('Service').map(({ object: service }) => service as KubernetesObject & {
+      spec: { selector: Record<string, string>; ports: Array<{ targetPort: string | number }> } });
+    expect(services).toHaveLength(1);
+    expect(services[0]!.spec.selector).toEqual(object.spec.selector.matchLabels);
+    expect(services[0]!.spec.ports.map((entry) => entry.targetPort)).toEqual(['http']);
   });
 
   it.each(manifests.map((manifest) => [manifest.source, manifest] as const))(

@@ -6,7 +6,8 @@ import { formatColumns } from '../../runner/printer.js';
 import type { AnyNotificationJob } from '../../sweep/notification-job.js';
 import { countDeliveriesByStatus, getDeliveries } from './delivery.dao.js';
 import { DELIVERY_STATUSES, type DeliveriesOptions, type DeliveryFilter, type DeliveryStatus } from './delivery.type.js';
-import { rearmDeliveries } from './rearm.js';
+import { operator } from '../../runner/operator-name.js';
+import { rearmDeliveriesAudited } from './rearm.js';
 
 /** `deliveries retry` names at most this many deliveries it did not re-arm, then how many more. */
 const LISTED = 100;
@@ -44,6 +45,8 @@ export const deliveriesCommand = (jobs: AnyNotificationJob[]) => defineJob<Deliv
     new Option('--json', 'one JSON object a line instead of a table').default(false),
     new Option('--force', 'retry: also re-arm those whose item no longer stands (a todo deleted, a due date moved); '
       + 'the next run sends them as first meant').default(false),
+    new Option('--reason <text>', 'retry: why, for the audit (table console_audit)'),
+    new Option('--by <name>', 'retry: who re-arms, for the audit (default: user@host)').default(operator()),
   ],
   database: 'schema',
   writesData: true,
@@ -55,7 +58,8 @@ export const deliveriesCommand = (jobs: AnyNotificationJob[]) => defineJob<Deliv
         throw new UsageError('deliveries retry needs --key, --status, --workspace or --job: it will not re-arm everything by accident');
       }
       const force = options.force;
-      const { rearmed, notStanding } = await rearmDeliveries(db, jobs, filter, { force });
+      const { rearmed, notStanding } = await rearmDeliveriesAudited(db, jobs,
+        { filter, force, actor: { name: options.by, source: 'cli' }, reason: options.reason });
       for (const { key, reason } of notStanding.slice(0, LISTED)) {
         output.write(force ? `re-armed anyway (--force): ${key}: ${reason}\n`
           : `not re-armed: ${key}: ${reason}, so it would not be true now (--force re-arms it anyway)\n`);

@@ -6,6 +6,10 @@ export interface DeliveryFilter {
   job?: string;
   workspaceId?: string;
   key?: string;
+  /** The item the key is made of (a todo id, a workspace id for a digest). */
+  itemId?: string;
+  /** Exactly these keys: what a console re-arm preview showed. */
+  keys?: string[];
 }
 
 export interface DeliveryRow {
@@ -33,4 +37,8 @@ export interface DeliveriesOptions {
   json: boolean;
   /** retry: re-arm those whose item no longer stands too. */
   force: boolean;
+  /** retry: who re-arms, for the audit (default user@host). */
+  by: string;
+  /** retry: why, for the audit. */
+  reason?: string;
 }

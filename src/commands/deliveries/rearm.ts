@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { recordAudit, type Actor } from '../../ledger/operator-audit.js';
 import type { AnyNotificationJob, OwedDelivery } from '../../sweep/notification-job.js';
 import { decideOwed } from '../../sweep/owed-check.js';
 import { whereFilter } from './delivery.dao.js';
@@ -19,6 +20,42 @@ export interface RearmResult {
   rearmed: number;
   /** Matching deliveries whose item no longer stands, and why: left alone, or re-armed anyway with force. */
   notStanding: Array<{ key: string; job: string; reason: string }>;
+}
+
+/**
+ * The re-arm an operator asked for, with its audit row, in one transaction: what the CLI's
+ * `deliveries retry` and the console's re-arm both call.
+ */
+export async function rearmDeliveriesAudited(db: Knex, jobs: AnyNotificationJob[], request: {
+  filter: DeliveryFilter; force: boolean; actor: Actor; reason?: string; details?: Record<string, unknown>;
+}): Promise<RearmResult> {
+  return db.transaction(async (trx) => {
+    const result = await rearmDeliveries(trx, jobs, request.filter, { force: request.force });
+    const { keys, ...filter } = request.filter;
+    await recordAudit(trx, {
+      actor: request.actor, action: 'rearm', job: request.filter.job, reason: request.reason, deliveriesTouched: result.rearmed,
+      details: {
+        filter, ...(keys ? { keys: keys.length } : {}), force: request.force, notStanding: result.notStanding.length, ...request.details,
+      },
+    });
+    return result;
+  });
+}
+
+/**
+ * The keys a re-arm with `filter` would look at now, in key order, at most `cap` of them;
+ * `more` says the filter matches more. A console shows them, and its re-arm then applies
+ * to exactly these keys, whatever matches the filter by then.
+ */
+export async function previewRearm(db: Knex, filter: DeliveryFilter, cap: number):
+Promise<{ keys: Array<{ key: string; job: string; status: string }>; more: boolean }> {
+  const rows: Array<{ key: string; job: string; status: string }> = await db('deliveries')
+    .select('key', 'job', 'status')
+    .modify((builder) => whereFilter(builder, filter))
+    .whereIn('status', REARMABLE)
+    .orderBy('key')
+    .limit(cap + 1);
+  return { keys: rows.slice(0, cap), more: rows.length > cap };
 }
 
 type Row = { key: string; job: string; workspace_id: string; item_id: string; item_date: string | null };

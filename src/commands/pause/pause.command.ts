@@ -1,23 +1,15 @@
-import { hostname, userInfo } from 'node:os';
 import { Argument, Option } from 'commander';
-import { describePause, pauseJob, resumeJob } from '../../ledger/job-pauses.js';
+import { describePause } from '../../ledger/job-pauses.js';
 import { Gauge, Registry } from 'prom-client';
 import { JOB_PAUSED_GAUGE, pushRunMetrics } from '../../metrics/run-metrics.js';
 import { defineJob, type JobContext, type JobDefinition } from '../../runner/job.type.js';
+import { operator } from '../../runner/operator-name.js';
+import { pauseJobAudited, resumeJobAudited } from './pause.js';
 
 interface PauseOptions {
   args?: string[];
   reason?: string;
   by: string;
-}
-
-/** Who is at the keyboard, as the pause records it unless --by says otherwise. */
-function operator(): string {
-  try {
-    return `${userInfo().username}@${hostname()}`;
-  } catch {
-    return `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
-  }
 }
 
 const jobArgument = (jobs: string[]) => () => [new Argument('<job>', 'the notification job').choices(jobs)];
@@ -49,14 +41,14 @@ export function pauseCommands(jobs: string[]): Array<JobDefinition<PauseOptions>
       arguments: jobArgument(jobs),
       options: () => [
         new Option('--reason <text>', 'why, for the operators who find the job paused (logged by every run of it)'),
-        new Option('--by <name>', 'who paused it (default: user@host)').default(operator()),
+        new Option('--by <name>', 'who paused it, for the pause and the audit (default: user@host)').default(operator()),
       ],
       database: 'schema',
       recordsRun: () => false,
       async run(context, options) {
         const { db, logger } = context;
         const job = options.args?.[0] as string;
-        const pause = await pauseJob(db, { job, pausedBy: options.by, reason: options.reason });
+        const pause = await pauseJobAudited(db, { job, actor: { name: options.by, source: 'cli' }, reason: options.reason });
         await pushPaused(context, job, true);
         logger.warn({ pausedJob: job, pausedBy: pause.pausedBy, reason: pause.reason },
           `${job} is ${describePause(pause)}: its live runs stop within seconds; new runs send nothing until sweep resume ${job}`);
@@ -67,12 +59,16 @@ export function pauseCommands(jobs: string[]): Array<JobDefinition<PauseOptions>
       name: 'resume',
       description: 'Resumes a paused notification job: its next run sends again.',
       arguments: jobArgument(jobs),
+      options: () => [
+        new Option('--reason <text>', 'why, for the audit (sweep console, table console_audit)'),
+        new Option('--by <name>', 'who resumed it, for the audit (default: user@host)').default(operator()),
+      ],
       database: 'schema',
       recordsRun: () => false,
       async run(context, options) {
         const { db, logger } = context;
         const job = options.args?.[0] as string;
-        const pause = await resumeJob(db, job);
+        const pause = await resumeJobAudited(db, { job, actor: { name: options.by, source: 'cli' }, reason: options.reason });
         await pushPaused(context, job, false);
         if (pause) logger.info({ resumedJob: job, wasPausedBy: pause.pausedBy, reason: pause.reason }, `${job} resumed (was ${describePause(pause)})`);
         else logger.info({ resumedJob: job }, `${job} was not paused: nothing to do`);

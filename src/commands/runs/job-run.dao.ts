@@ -43,3 +43,32 @@ function withObjects(row: JobRunRow): JobRunRow {
   const parse = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
   return { ...row, parameters: parse(row.parameters) ?? {}, counts: parse(row.counts) };
 }
+
+/** Where a page of runs ends: the last run's start as the database wrote it (microseconds kept) and its id. */
+export interface RunCursor {
+  startedAt: string;
+  id: string;
+}
+
+/**
+ * A page of the runs that match, newest first, after `before`: keyset on (started_at, id),
+ * never OFFSET. `next` is where the following page starts, when there may be one.
+ */
+export async function getJobRunsPage(db: Knex, filter: RunFilter, page: { before?: RunCursor; limit: number }):
+Promise<{ runs: JobRunRow[]; next?: RunCursor }> {
+  const rows: Array<JobRunRow & { started_at_exact: string }> = await db('job_runs')
+    // A JS Date keeps milliseconds only: the cursor carries the stored value as text.
+    .select('*', db.raw(`to_char(started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as started_at_exact`))
+    .modify((builder) => {
+      if (filter.job) builder.where('job', filter.job);
+      if (filter.statuses?.length) builder.whereIn('status', filter.statuses);
+      if (page.before) builder.whereRaw('(started_at, id) < (?::timestamptz, ?::uuid)', [page.before.startedAt, page.before.id]);
+    })
+    .orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .limit(page.limit);
+  const last = rows.at(-1);
+  return {
+    runs: rows.map(({ started_at_exact: _exact, ...row }) => withObjects(row)),
+    next: last && rows.length === page.limit ? { startedAt: last.started_at_exact, id: last.id } : undefined,
+  };
+}

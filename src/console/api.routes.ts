@@ -1,0 +1,236 @@
+import type { FastifyInstance } from 'fastify';
+import { getDeliveriesPage } from '../commands/deliveries/delivery.dao.js';
+import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryStatus } from '../commands/deliveries/delivery.type.js';
+import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
+import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
+import { countRunFailures, getJobRun, getJobRunsPage, getRunFailures, type RunCursor } from '../commands/runs/job-run.dao.js';
+import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
+import { getAuditPage } from '../ledger/operator-audit.js';
+import { HttpError, type ConsoleDependencies } from './console-server.js';
+import { getJobOverviews } from './job-overview.js';
+import type { RearmPreviews } from './rearm-previews.js';
+
+/** A re-arm preview lists at most this many deliveries; a filter that matches more is refused. */
+export const REARM_CAP = 10_000;
+const SHOWN_FAILURES = 1000;
+const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+const error = { $ref: 'Error#' };
+const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, error]));
+const AUTH_ERRORS = [401, 429];
+const anyObject = { type: 'object', additionalProperties: true };
+const page = (name: string) => ({
+  type: 'object', required: [name, 'nextCursor'],
+  properties: { [name]: { type: 'array', items: anyObject }, nextCursor: { type: ['string', 'null'], description: 'Pass as ?cursor= for the next page; null: no more' } },
+});
+const listQuery = (extra: Record<string, unknown>) => ({
+  type: 'object', additionalProperties: false,
+  properties: { ...extra, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, cursor: { type: 'string', maxLength: 1000 } },
+});
+const reasonBody = {
+  type: 'object', required: ['reason'], additionalProperties: false,
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 1000, pattern: '\\S', description: 'Why: recorded in the audit (and, for a pause, shown to every run)' } },
+};
+const deliveryFilterProperties = {
+  job: { type: 'string', maxLength: 200 },
+  status: { type: 'string', maxLength: 200, description: `Comma-separated: ${DELIVERY_STATUSES.join(', ')}` },
+  workspace: { type: 'string', pattern: UUID },
+  key: { type: 'string', maxLength: 300 },
+  itemId: { type: 'string', maxLength: 300 },
+};
+
+export interface ApiDependencies extends ConsoleDependencies {
+  previews: RearmPreviews;
+}
+
+/** The JSON API under /api/v1: every action a page offers is one of these calls, for scripts too. */
+export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies): Promise<void> {
+  const { db, jobs } = deps;
+  const jobNames = jobs.map((job) => job.name);
+  const knownJob = (job: string | undefined) => {
+    if (job !== undefined && !jobNames.includes(job)) throw new HttpError(404, `no notification job named '${job}' (known: ${jobNames.join(', ')})`);
+    return job;
+  };
+
+  app.get('/api/v1/jobs', {
+    config: { access: 'viewer' },
+    schema: {
+      summary: 'Every notification job: last run, last success, live runners, pause, and what its ledger owes', tags: ['jobs'],
+      response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: anyObject } } }, ...errors(...AUTH_ERRORS) },
+    },
+  }, async () => ({ jobs: await getJobOverviews(db, jobs) }));
+
+  app.get<{ Querystring: { job?: string; status?: string; limit: number; cursor?: string } }>('/api/v1/runs', {
+    config: { access: 'viewer' },
+    schema: {
+      summary: 'Runs, newest first, keyset-paged', tags: ['runs'],
+      querystring: listQuery({ job: { type: 'string', maxLength: 200 },
+        status: { type: 'string', maxLength: 200, description: `Comma-separated: ${RUN_STATUSES.join(', ')}` } }),
+      response: { 200: page('runs'), ...errors(400, 404, ...AUTH_ERRORS) },
+    },
+  }, async (request) => {
+    const { job, status, limit, cursor } = request.query;
+    const statuses = parseList(status, RUN_STATUSES, 'status') as RunStatus[] | undefined;
+    const before = cursor === undefined ? undefined : decodeCursor<RunCursor>(cursor, (value) =>
+      typeof value.startedAt === 'string' && typeof value.id === 'string' && new RegExp(UUID).test(value.id)
+        && !Number.isNaN(Date.parse(value.startedAt)));
+    const result = await getJobRunsPage(db, { job: knownJob(job), statuses }, { before, limit });
+    return { runs: result.runs, nextCursor: result.next ? encodeCursor(result.next) : null };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/runs/:id', {
+    config: { access: 'viewer' },
+    schema: {
+      summary: 'One run in full, with the deliveries it left failed, dead or waiting (as `sweep runs show`)', tags: ['runs'],
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } },
+      response: { 200: { type: 'object', properties: { run: anyObject, failures: { type: 'array', items: anyObject }, failureCount: { type: 'integer' } } },
+        ...errors(400, 404, ...AUTH_ERRORS) },
+    },
+  }, async (request) => {
+    const id = request.params.id.toLowerCase();
+    const run = await getJobRun(db, id);
+    if (!run) throw new HttpError(404, `no run with id ${id} in this database (never recorded here, or pruned)`);
+    const failures = await getRunFailures(db, id, SHOWN_FAILURES);
+    const failureCount = failures.length < SHOWN_FAILURES ? failures.length : await countRunFailures(db, id);
+    return { run, failures, failureCount };
+  });
+
+  app.get<{ Querystring: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string; limit: number; cursor?: string } }>(
+    '/api/v1/deliveries', {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'The ledger, filtered, in key order, keyset-paged (status=dead,failed: the dead-letter view)', tags: ['deliveries'],
+        querystring: listQuery(deliveryFilterProperties),
+        response: { 200: page('deliveries'), ...errors(400, 404, ...AUTH_ERRORS) },
+      },
+    }, async (request) => {
+      const { limit, cursor } = request.query;
+      const afterKey = cursor === undefined ? undefined : decodeCursor<{ key: string }>(cursor, (value) => typeof value.key === 'string').key;
+      const deliveries = await getDeliveriesPage(db, deliveryFilter(request.query), { afterKey, limit });
+      const last = deliveries.at(-1);
+      return { deliveries, nextCursor: last && deliveries.length === limit ? encodeCursor({ key: last.key }) : null };
+    });
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post<{ Params: { job: string }; Body: { reason: string } }>(`/api/v1/jobs/:job/${action}`, {
+      config: { access: 'operator' },
+      schema: {
+        summary: action === 'pause' ? 'Pauses a job everywhere within seconds (as `sweep pause`)' : 'Resumes a paused job (as `sweep resume`)',
+        tags: ['jobs'],
+        params: { type: 'object', required: ['job'], properties: { job: { type: 'string', maxLength: 200 } } },
+        body: reasonBody,
+        response: { 200: anyObject, ...errors(400, 403, 404, ...AUTH_ERRORS) },
+      },
+    }, async (request) => {
+      const job = knownJob(request.params.job)!;
+      const actor = { name: request.principal!.name, source: 'console' as const };
+      const reason = request.body.reason.trim();
+      if (action === 'pause') return { paused: await pauseJobAudited(db, { job, actor, reason }) };
+      const pause = await resumeJobAudited(db, { job, actor, reason });
+      return { resumed: pause !== undefined, wasPaused: pause ?? null };
+    });
+  }
+
+  app.post<{ Body: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string } }>('/api/v1/deliveries/rearm/preview', {
+    config: { access: 'operator' },
+    schema: {
+      summary: `Which deliveries a re-arm with this filter would make due again (at most ${REARM_CAP}); returns a preview id`, tags: ['deliveries'],
+      body: { type: 'object', additionalProperties: false, properties: deliveryFilterProperties },
+      response: {
+        200: { type: 'object', properties: { previewId: { type: 'string' }, count: { type: 'integer' }, expiresAt: { type: 'string' },
+          deliveries: { type: 'array', items: anyObject } } },
+        ...errors(400, 403, 404, ...AUTH_ERRORS),
+      },
+    },
+  }, async (request) => {
+    const filter = requireSelector(deliveryFilter(request.body));
+    const { keys, more } = await previewRearm(db, filter, REARM_CAP);
+    if (more) throw new HttpError(400, `the filter matches more than ${REARM_CAP} re-armable deliveries: narrow it (by job, status, workspace)`);
+    const preview = deps.previews.create(filter, keys.map((row) => row.key), request.principal!.name);
+    return { previewId: preview.id, count: keys.length, expiresAt: new Date(preview.expiresAt).toISOString(), deliveries: keys };
+  });
+
+  app.post<{ Body: { previewId: string; reason: string } }>('/api/v1/deliveries/rearm', {
+    config: { access: 'operator' },
+    schema: {
+      summary: 'Re-arms exactly the deliveries of a preview that are still failed, dead, superseded or waiting (as `sweep deliveries retry`)',
+      tags: ['deliveries'],
+      body: { ...reasonBody, required: ['previewId', 'reason'], properties: { ...reasonBody.properties, previewId: { type: 'string', pattern: UUID } } },
+      response: { 200: { type: 'object', properties: { rearmed: { type: 'integer' }, notStanding: { type: 'array', items: anyObject } } },
+        ...errors(400, 403, 404, ...AUTH_ERRORS) },
+    },
+  }, async (request) => {
+    const preview = deps.previews.take(request.body.previewId.toLowerCase());
+    if (!preview) throw new HttpError(404, 'no such preview: it expired (15 minutes), was applied already, or the console restarted; preview again');
+    const result = await rearmDeliveriesAudited(db, jobs, {
+      filter: { keys: preview.keys }, force: false, actor: { name: request.principal!.name, source: 'console' },
+      reason: request.body.reason.trim(), details: { previewId: preview.id, previewFilter: preview.filter, previewedBy: preview.createdBy },
+    });
+    return { rearmed: result.rearmed, notStanding: result.notStanding };
+  });
+
+  app.get<{ Querystring: { job?: string; limit: number; cursor?: string } }>('/api/v1/audit', {
+    config: { access: 'viewer' },
+    schema: {
+      summary: 'What operators changed, newest first (console and CLI)', tags: ['audit'],
+      querystring: listQuery({ job: { type: 'string', maxLength: 200 } }),
+      response: { 200: page('entries'), ...errors(400, 404, ...AUTH_ERRORS) },
+    },
+  }, async (request) => {
+    const { job, limit, cursor } = request.query;
+    const beforeId = cursor === undefined ? undefined
+      : decodeCursor<{ id: string }>(cursor, (value) => typeof value.id === 'string' && /^\d{1,19}$/.test(value.id)).id;
+    const entries = await getAuditPage(db, { job: knownJob(job), beforeId, limit });
+    const last = entries.at(-1);
+    return { entries, nextCursor: last && entries.length === limit ? encodeCursor({ id: last.id }) : null };
+  });
+
+  const deliveryFilter = (query: DeliveryQuery) => deliveryFilterOf(query, jobNames);
+}
+
+export interface DeliveryQuery { job?: string; status?: string; workspace?: string; key?: string; itemId?: string }
+
+/**
+ * The deliveries a query names, for the API and the pages alike: an unknown job is 404,
+ * a malformed status or workspace 400; an empty field (a form's) is no filter.
+ */
+export function deliveryFilterOf(query: DeliveryQuery, jobNames: string[]): DeliveryFilter {
+  const job = query.job || undefined;
+  if (job !== undefined && !jobNames.includes(job)) throw new HttpError(404, `no notification job named '${job}' (known: ${jobNames.join(', ')})`);
+  const workspace = query.workspace || undefined;
+  if (workspace !== undefined && !new RegExp(UUID).test(workspace)) throw new HttpError(400, 'workspace must be a workspace id (a UUID)');
+  return {
+    job, statuses: parseList(query.status, DELIVERY_STATUSES, 'status') as DeliveryStatus[] | undefined,
+    workspaceId: workspace?.toLowerCase(), key: query.key || undefined, itemId: query.itemId || undefined,
+  };
+}
+
+/** A re-arm's filter must select something: it never re-arms everything by accident (as `deliveries retry`). */
+export function requireSelector(filter: DeliveryFilter): DeliveryFilter {
+  if (!filter.statuses && !filter.job && !filter.workspaceId && !filter.key && !filter.itemId) {
+    throw new HttpError(400, 'a re-arm needs a filter (job, status, workspace, key or itemId): it will not re-arm everything by accident');
+  }
+  return filter;
+}
+
+/** A comma-separated list of known values; a 400 that names them otherwise. */
+export function parseList(raw: string | undefined, allowed: readonly string[], name: string): string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const values = raw.split(',').map((value) => value.trim());
+  if (values.some((value) => !allowed.includes(value))) throw new HttpError(400, `${name} must be one or more of ${allowed.join(', ')}, comma-separated`);
+  return values;
+}
+
+export function encodeCursor(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeCursor<T extends object>(raw: string, valid: (value: Record<string, unknown>) => boolean): T {
+  try {
+    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (value && typeof value === 'object' && valid(value)) return value as T;
+  } catch {
+    // falls through to the 400
+  }
+  throw new HttpError(400, 'the cursor is malformed: pass the nextCursor of the previous page as it came');
+}

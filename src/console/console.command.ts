@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { Option } from 'commander';
+import { registerSecret } from '../logging/secret-registry.js';
+import { SweepError } from '../runner/errors.js';
+import { ExitCode } from '../runner/exit-codes.js';
+import { defineJob, type JobResult } from '../runner/job.type.js';
+import type { AnyNotificationJob } from '../sweep/notification-job.js';
+import { createAuthenticator } from './console-auth.js';
+import { getConsoleConfig, type ConsoleToken } from './console-config.js';
+import { buildConsoleServer } from './console-server.js';
+
+interface ConsoleOptions {
+  host?: string;
+  port?: string;
+}
+
+/**
+ * `sweep console`: the operator console and its JSON API, from one process, on the jobs'
+ * database. Serves until SIGTERM or SIGINT, then closes the server (requests in flight
+ * finish) and the runner closes the database.
+ */
+export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleOptions>({
+  name: 'console',
+  description: 'Serves the operator console and its JSON API (see and steer every job from a browser); stops on SIGTERM/SIGINT.',
+  options: () => [
+    new Option('--host <address>', 'address to listen on (default 127.0.0.1)'),
+    new Option('--port <n>', 'port to listen on (env SWEEP_CONSOLE_PORT, default 8080; 0: any free port)'),
+  ],
+  database: 'schema',
+  recordsRun: () => false,
+  async run({ config, db, logger, env, terminal, signal }, options): Promise<JobResult> {
+    const settings = getConsoleConfig(env, options, config.database);
+    let tokens: ConsoleToken[] = settings.tokens;
+    if (settings.oneTimeToken) tokens = [{ name: 'local-operator', role: 'operator', token: randomBytes(32).toString('base64url') }];
+    // The log never holds a token, whatever line one might slip into.
+    for (const { token } of tokens) registerSecret(token);
+
+    const app = await buildConsoleServer({ db, jobs, logger, auth: createAuthenticator(tokens) });
+    let address: string;
+    try {
+      address = await app.listen({ host: settings.host, port: settings.port });
+    } catch (error) {
+      await app.close();
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new SweepError(`the console cannot listen on ${settings.host}:${settings.port}: ${(error as Error).message}`,
+        code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' ? ExitCode.USAGE : ExitCode.ABORTED);
+    }
+    const url = address.replace('://[::1]', '://localhost');
+    logger.info({ url, tokens: tokens.map(({ name, role }) => ({ name, role })) }, `the console serves ${url}`);
+    if (settings.oneTimeToken) {
+      // For the person at the terminal only: never the log stream.
+      terminal.write(`\nThe console is at ${url}. Sign in with this link (a one-time token for this process, made because `
+        + `SWEEP_CONSOLE_TOKENS is not set):\n\n    ${url}/login?token=${tokens[0]!.token}\n\n`);
+    }
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    logger.info({ signal: String(signal.reason) }, 'the console stops: closing the server');
+    await app.close();
+    return { outcome: 'done', counts: {} };
+  },
+});

@@ -1,0 +1,53 @@
+/**
+ * HTML built by a tagged template that escapes every value it is given: text from the
+ * database (an error message holding `<script>`) can only ever be text. Only another
+ * `html` result passes through as markup.
+ */
+export class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"'`]/g, (char) => ESCAPES[char]!);
+}
+
+function render(value: unknown): string {
+  if (value instanceof SafeHtml) return value.value;
+  if (Array.isArray(value)) return value.map(render).join('');
+  if (value === undefined || value === null || value === false) return '';
+  if (value instanceof Date) return escapeHtml(value.toISOString().replace('T', ' ').slice(0, 19));
+  return escapeHtml(String(value));
+}
+
+export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
+  let out = strings[0]!;
+  values.forEach((value, index) => { out += render(value) + strings[index + 1]!; });
+  return new SafeHtml(out);
+}
+
+/** A query string from the filters that are set, for links that reproduce a view. */
+export function queryString(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(name, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export const CONSOLE_CSS = `
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
+header { background: #23313f; color: #fff; padding: .6em 1.2em; display: flex; gap: 1.2em; align-items: center; }
+header a { color: #fff; text-decoration: none; } header .who, header .refresh { margin-left: auto; } header .refresh + .who { margin-left: 0; }
+main { padding: 1em 1.2em; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { text-align: left; padding: .3em .6em; border-bottom: 1px solid #ddd; vertical-align: top; }
+td.error { font-family: ui-monospace, monospace; white-space: pre-wrap; max-width: 40em; overflow-wrap: anywhere; }
+.paused { color: #a33; font-weight: 600; } .ok { color: #276; }
+form.inline { display: inline-flex; gap: .3em; } input[type=text] { width: 16em; }
+.notice { background: #fff3cd; padding: .6em; border: 1px solid #e0c36a; }
+.filters { margin-bottom: 1em; display: flex; gap: .6em; flex-wrap: wrap; }
+`;

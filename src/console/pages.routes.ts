@@ -1,0 +1,296 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { getDeliveriesPage, getDelivery } from '../commands/deliveries/delivery.dao.js';
+import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
+import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
+import { getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
+import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
+import { getAuditPage } from '../ledger/operator-audit.js';
+import type { ApiDependencies } from './api.routes.js';
+import { deliveryFilterOf, parseList, REARM_CAP, requireSelector } from './api.routes.js';
+import { HttpError, SESSION_COOKIE } from './console-server.js';
+import { CONSOLE_SCRIPT } from './console-script.js';
+import { CONSOLE_CSS, html, queryString, type SafeHtml } from './html.js';
+import { getJobOverviews } from './job-overview.js';
+import { getRecentRuns, renderRunChart } from './run-chart.js';
+
+const SESSION_SECONDS = 12 * 3600;
+const PAGE = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const pageConfig = (access: 'public' | 'viewer' | 'operator') => ({ access, page: true });
+const pageSchema = (summary: string) => ({ summary, tags: ['pages'] });
+
+/**
+ * The server-rendered pages: every value escaped, no inline script (the CSP forbids it),
+ * filters in the URL so a link reproduces a view, and forms for operators only, each
+ * carrying its session's CSRF token. A form does what its API route does, through the same functions.
+ */
+export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependencies): Promise<void> {
+  const { db, jobs, auth } = deps;
+  const jobNames = jobs.map((job) => job.name);
+
+  app.get('/console.css', { config: { access: 'public' }, schema: pageSchema('The pages\' style sheet') },
+    async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=3600').send(CONSOLE_CSS));
+
+  app.get('/console.js', { config: { access: 'public' }, schema: pageSchema('The pages\' one script: the auto-refresh of list pages') },
+    async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=3600').send(CONSOLE_SCRIPT));
+
+  app.get('/', { config: pageConfig('viewer'), schema: pageSchema('Goes to the jobs page') },
+    async (_request, reply) => reply.redirect('/jobs', 303));
+
+  app.get<{ Querystring: { token?: string; next?: string } }>('/login', {
+    config: pageConfig('public'),
+    schema: { ...pageSchema('The sign-in form; ?token= (the one-time link) signs in at once'),
+      querystring: { type: 'object', properties: { token: { type: 'string', maxLength: 1000 }, next: { type: 'string', maxLength: 2000 } } } },
+  }, async (request, reply) => {
+    if (request.query.token !== undefined) return signIn(request, reply, request.query.token, request.query.next);
+    return sendPage(reply, 'Sign in', undefined, html`
+      <form method="post" action="/login">
+        <p><label>Token <input type="password" name="token" autocomplete="current-password" required autofocus></label></p>
+        <input type="hidden" name="next" value="${safeNext(request.query.next)}">
+        <p><button type="submit">Sign in</button></p>
+      </form>`);
+  });
+
+  app.post<{ Body: { token?: string; next?: string } }>('/login', {
+    config: pageConfig('public'),
+    schema: { ...pageSchema('Signs in with a token: sets the session cookie'),
+      body: { type: 'object', properties: { token: { type: 'string', maxLength: 1000 }, next: { type: 'string', maxLength: 2000 } } } },
+  }, async (request, reply) => {
+    const site = request.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new HttpError(403, 'sign in from the console\'s own page');
+    return signIn(request, reply, request.body?.token ?? '', request.body?.next);
+  });
+
+  app.post('/logout', { config: pageConfig('viewer'), schema: pageSchema('Ends the session') }, async (request, reply) => {
+    auth.endSession(request.session?.id);
+    return reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/login', 303);
+  });
+
+  async function signIn(request: FastifyRequest, reply: FastifyReply, token: string, next: string | undefined) {
+    const wait = auth.retryAfterSeconds(request.ip);
+    if (wait > 0) throw new HttpError(429, `too many failed sign-ins from this address; try again in ${wait} s`, { 'retry-after': String(wait) });
+    const principal = auth.authenticate(token);
+    if (!principal) {
+      auth.recordFailure(request.ip);
+      return sendPage(reply.status(401), 'Sign in', undefined, html`<p class="notice">That token is not known.</p>
+        <p><a href="/login">Try again</a></p>`);
+    }
+    const session = auth.startSession(principal);
+    const secure = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
+    return reply.setCookie(SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'strict', secure, path: '/', maxAge: SESSION_SECONDS })
+      .redirect(safeNext(next), 303);
+  }
+
+  app.get('/jobs', { config: pageConfig('viewer'), schema: pageSchema('Every notification job: last run, pause, backlog; pause/resume for operators') },
+    async (request, reply) => {
+      const [overviews, recent] = await Promise.all([getJobOverviews(db, jobs), getRecentRuns(db, jobNames)]);
+      const operator = request.principal?.role === 'operator';
+      const rows = overviews.map((job) => html`<tr>
+        <td><a href="/runs${queryString({ job: job.job })}">${job.job}</a></td>
+        <td>${job.paused ? html`<span class="paused">paused</span> by ${job.paused.by} since ${job.paused.since}: ${job.paused.reason ?? ''}`
+          : html`<span class="ok">running on schedule</span>`}</td>
+        <td>${job.lastRun ? html`<a href="/runs/${job.lastRun.id}">${job.lastRun.status}</a> at ${job.lastRun.startedAt}
+          ${job.lastRun.durationMs === null ? '' : `(${(job.lastRun.durationMs / 1000).toFixed(1)} s)`}` : 'never'}</td>
+        <td>${job.secondsSinceLastSuccess === null ? 'never' : formatAge(job.secondsSinceLastSuccess)}</td>
+        <td>${job.liveRunners}</td>
+        <td>${renderRunChart(recent.get(job.job) ?? [])}</td>
+        <td>${job.oldestOwed ? html`${formatAge(job.oldestOwed.ageSeconds)} (item ${job.oldestOwed.itemDate})` : 'none'}</td>
+        <td><a href="/deliveries${queryString({ job: job.job, status: 'retry,pending' })}">${job.ledger.retry + job.ledger.pending} owed</a>,
+          <a href="/deliveries${queryString({ job: job.job, status: 'dead,failed' })}">${job.ledger.dead} dead, ${job.ledger.failed} failed</a>,
+          ${job.ledger.superseded} superseded</td>
+        ${operator ? html`<td>${actionForm(job.job, job.paused ? 'resume' : 'pause', request.session?.csrf)}</td>` : ''}
+      </tr>`);
+      return sendPage(reply, 'Jobs', request, html`
+        <table><thead><tr><th>job</th><th>state</th><th>last run</th><th>since last success</th><th>live runners</th>
+          <th>last day: sent, failed, duration</th><th>oldest owed</th><th>ledger</th>${operator ? html`<th>action</th>` : ''}</tr></thead>
+        <tbody>${rows}</tbody></table>`);
+    });
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post<{ Params: { job: string }; Body: { reason?: string } }>(`/jobs/:job/${action}`, {
+      config: pageConfig('operator'),
+      schema: { ...pageSchema(`The ${action} form (as POST /api/v1/jobs/{job}/${action})`),
+        params: { type: 'object', required: ['job'], properties: { job: { type: 'string', maxLength: 200 } } },
+        body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 }, _csrf: { type: 'string', maxLength: 200 } } } },
+    }, async (request, reply) => {
+      const job = request.params.job;
+      if (!jobNames.includes(job)) throw new HttpError(404, `no notification job named '${job}'`);
+      const reason = request.body?.reason?.trim();
+      if (!reason) throw new HttpError(400, `a ${action} needs a reason`);
+      const actor = { name: request.principal!.name, source: 'console' as const };
+      if (action === 'pause') await pauseJobAudited(db, { job, actor, reason });
+      else await resumeJobAudited(db, { job, actor, reason });
+      return reply.redirect('/jobs', 303);
+    });
+  }
+
+  app.get<{ Querystring: { job?: string; status?: string; cursor?: string } }>('/runs', {
+    config: pageConfig('viewer'),
+    schema: { ...pageSchema('Runs, newest first; ?job= ?status= filter'),
+      querystring: { type: 'object', properties: { job: { type: 'string', maxLength: 200 }, status: { type: 'string', maxLength: 200 },
+        cursor: { type: 'string', maxLength: 1000 } } } },
+  }, async (request, reply) => {
+    const { job, status } = request.query;
+    const statuses = parseList(status, RUN_STATUSES, 'status') as RunStatus[] | undefined;
+    const { runs } = await getJobRunsPage(db, { job: job || undefined, statuses }, { limit: PAGE });
+    return sendPage(reply, 'Runs', request, html`
+      ${filterForm('/runs', { job: job ?? '', status: status ?? '' })}
+      <table><thead><tr><th>started</th><th>job</th><th>status</th><th>counts</th><th>error</th></tr></thead><tbody>
+      ${runs.map((run) => html`<tr><td><a href="/runs/${run.id}">${run.started_at}</a></td><td>${run.job}</td><td>${run.status}</td>
+        <td>${Object.entries(run.counts ?? {}).map(([name, n]) => `${name} ${n}`).join(', ')}</td><td class="error">${run.error ?? ''}</td></tr>`)}
+      </tbody></table><p>The newest ${PAGE}; the API pages further (GET /api/v1/runs).</p>`);
+  });
+
+  app.get<{ Params: { id: string } }>('/runs/:id', {
+    config: pageConfig('viewer'),
+    schema: { ...pageSchema('One run and the deliveries it left failing'),
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 100 } } } },
+  }, async (request, reply) => {
+    const id = request.params.id;
+    if (!UUID.test(id)) throw new HttpError(400, 'a run id is a UUID');
+    const run = await getJobRun(db, id.toLowerCase());
+    if (!run) throw new HttpError(404, `no run with id ${id}`);
+    const failures = await getRunFailures(db, run.id, 1000);
+    return sendPage(reply, `Run ${run.id}`, request, html`
+      <table><tbody>${Object.entries(run).map(([field, value]) => html`<tr><th>${field}</th>
+        <td class="error">${typeof value === 'object' && value !== null && !(value instanceof Date) ? JSON.stringify(value) : value}</td></tr>`)}
+      </tbody></table>
+      <h2>Failures (${failures.length})</h2>${deliveryTable(failures)}`);
+  });
+
+  app.get<{ Querystring: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string } }>('/deliveries', {
+    config: pageConfig('viewer'),
+    schema: { ...pageSchema('The ledger, filtered (status=dead,failed: the dead-letter view)'),
+      querystring: { type: 'object', properties: Object.fromEntries(['job', 'status', 'workspace', 'key', 'itemId']
+        .map((name) => [name, { type: 'string', maxLength: 300 }])) } },
+  }, async (request, reply) => {
+    const { job, status, workspace, key, itemId } = request.query;
+    const deliveries = await getDeliveriesPage(db, deliveryFilterOf(request.query, jobNames), { limit: PAGE });
+    const filters = { job: job ?? '', status: status ?? '', workspace: workspace ?? '', key: key ?? '', itemId: itemId ?? '' };
+    const operator = request.principal?.role === 'operator';
+    return sendPage(reply, 'Deliveries', request, html`
+      ${filterForm('/deliveries', filters)}
+      ${operator ? html`<form class="inline" method="post" action="/deliveries/rearm/preview">
+        <input type="hidden" name="_csrf" value="${request.session?.csrf ?? ''}">
+        ${Object.entries(filters).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+        <button type="submit">Preview a re-arm of this filter</button></form>` : ''}
+      ${deliveryTable(deliveries)}<p>The first ${PAGE} in key order; the API pages further (GET /api/v1/deliveries).</p>`);
+  });
+
+  app.get<{ Querystring: { key: string } }>('/delivery', {
+    config: pageConfig('viewer'),
+    schema: { ...pageSchema('One delivery in full: status, attempts, last error, message, run'),
+      querystring: { type: 'object', required: ['key'], properties: { key: { type: 'string', maxLength: 300 } } } },
+  }, async (request, reply) => {
+    const delivery = await getDelivery(db, request.query.key);
+    if (!delivery) throw new HttpError(404, `no delivery with key ${request.query.key}`);
+    return sendPage(reply, 'Delivery', request, html`<table><tbody>${Object.entries(delivery).map(([field, value]) => html`<tr><th>${field}</th>
+      <td class="error">${field === 'run_id' && value ? html`<a href="/runs/${String(value)}">${String(value)}</a>` : value}</td></tr>`)}</tbody></table>`);
+  });
+
+  app.post<{ Body: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string } }>('/deliveries/rearm/preview', {
+    config: pageConfig('operator'),
+    schema: { ...pageSchema('The re-arm preview form: lists what a re-arm of the filter would touch, to confirm (as POST /api/v1/deliveries/rearm/preview)'),
+      body: { type: 'object', properties: Object.fromEntries(['job', 'status', 'workspace', 'key', 'itemId', '_csrf']
+        .map((name) => [name, { type: 'string', maxLength: 300 }])) } },
+  }, async (request, reply) => {
+    const filter = requireSelector(deliveryFilterOf(request.body ?? {}, jobNames));
+    const { keys, more } = await previewRearm(db, filter, REARM_CAP);
+    if (more) throw new HttpError(400, `the filter matches more than ${REARM_CAP} re-armable deliveries: narrow it`);
+    const preview = deps.previews.create(filter, keys.map((row) => row.key), request.principal!.name);
+    return sendPage(reply, 'Confirm the re-arm', request, html`
+      <p class="notice">${keys.length} delivery(ies) match now and would be made due again: exactly these, whatever matches the filter
+        later. Their next run sends each one whose item still stands. This preview holds for 15 minutes.</p>
+      <form method="post" action="/deliveries/rearm">
+        <input type="hidden" name="_csrf" value="${request.session?.csrf ?? ''}">
+        <input type="hidden" name="previewId" value="${preview.id}">
+        <label>Reason <input type="text" name="reason" required placeholder="why (recorded)"></label>
+        <button type="submit">Re-arm ${keys.length} delivery(ies)</button></form>
+      <table><thead><tr><th>key</th><th>job</th><th>status</th></tr></thead><tbody>
+      ${keys.slice(0, PAGE).map((row) => html`<tr><td>${row.key}</td><td>${row.job}</td><td>${row.status}</td></tr>`)}</tbody></table>
+      ${keys.length > PAGE ? html`<p>… and ${keys.length - PAGE} more.</p>` : ''}`);
+  });
+
+  app.post<{ Body: { previewId?: string; reason?: string } }>('/deliveries/rearm', {
+    config: pageConfig('operator'),
+    schema: { ...pageSchema('The re-arm confirmation form (as POST /api/v1/deliveries/rearm)'),
+      body: { type: 'object', properties: { previewId: { type: 'string', maxLength: 100 }, reason: { type: 'string', maxLength: 1000 },
+        _csrf: { type: 'string', maxLength: 200 } } } },
+  }, async (request, reply) => {
+    const reason = request.body?.reason?.trim();
+    if (!reason) throw new HttpError(400, 'a re-arm needs a reason');
+    const preview = deps.previews.take(request.body?.previewId ?? '');
+    if (!preview) throw new HttpError(404, 'no such preview: it expired, was applied already, or the console restarted; preview again');
+    const result = await rearmDeliveriesAudited(db, jobs, {
+      filter: { keys: preview.keys }, force: false, actor: { name: request.principal!.name, source: 'console' }, reason,
+      details: { previewId: preview.id, previewFilter: preview.filter, previewedBy: preview.createdBy },
+    });
+    return sendPage(reply, 'Re-armed', request, html`<p class="notice">Re-armed ${result.rearmed} delivery(ies); the next run of their job
+      sends them.</p>${result.notStanding.length > 0 ? html`<p>Not re-armed, their item no longer stands:</p><ul>
+      ${result.notStanding.map((row) => html`<li>${row.key}: ${row.reason}</li>`)}</ul>` : ''}<p><a href="/audit">The audit</a></p>`);
+  });
+
+  app.get<{ Querystring: { job?: string } }>('/audit', {
+    config: pageConfig('viewer'),
+    schema: { ...pageSchema('What operators changed, newest first'),
+      querystring: { type: 'object', properties: { job: { type: 'string', maxLength: 200 } } } },
+  }, async (request, reply) => {
+    const entries = await getAuditPage(db, { job: request.query.job || undefined, limit: PAGE });
+    return sendPage(reply, 'Audit', request, html`
+      <table><thead><tr><th>at</th><th>who</th><th>from</th><th>what</th><th>job</th><th>reason</th><th>deliveries</th></tr></thead><tbody>
+      ${entries.map((entry) => html`<tr><td>${entry.at}</td><td>${entry.actor}</td><td>${entry.source}</td><td>${entry.action}</td>
+        <td>${entry.job ?? ''}</td><td class="error">${entry.reason ?? ''}</td><td>${entry.deliveriesTouched}</td></tr>`)}
+      </tbody></table>`);
+  });
+}
+
+function actionForm(job: string, action: 'pause' | 'resume', csrf: string | undefined): SafeHtml {
+  return html`<form class="inline" method="post" action="/jobs/${encodeURIComponent(job)}/${action}">
+    <input type="hidden" name="_csrf" value="${csrf ?? ''}">
+    <input type="text" name="reason" required placeholder="why (recorded)" aria-label="reason to ${action} ${job}">
+    <button type="submit">${action}</button></form>`;
+}
+
+function filterForm(action: string, fields: Record<string, string>): SafeHtml {
+  return html`<form class="filters" method="get" action="${action}">
+    ${Object.entries(fields).map(([name, value]) => html`<label>${name} <input type="text" name="${name}" value="${value}"></label>`)}
+    <button type="submit">filter</button></form>`;
+}
+
+function deliveryTable(rows: Array<{ key: string; status: string; attempts: number; last_status: number | null; last_error: string | null;
+  updated_at: Date; workspace_id: string }>): SafeHtml {
+  return html`<table><thead><tr><th>status</th><th>attempts</th><th>last</th><th>updated</th><th>workspace</th><th>key</th><th>last error</th></tr></thead>
+    <tbody>${rows.map((row) => html`<tr><td>${row.status}</td><td>${row.attempts}</td><td>${row.last_status ?? ''}</td><td>${row.updated_at}</td>
+      <td>${row.workspace_id}</td><td><a href="/delivery${queryString({ key: row.key })}">${row.key}</a></td>
+      <td class="error">${row.last_error ?? ''}</td></tr>`)}</tbody></table>`;
+}
+
+/** Pages that list what changes by itself; they get the auto-refresh switch. */
+const REFRESHED = new Set(['/jobs', '/runs', '/deliveries', '/audit']);
+
+function sendPage(reply: FastifyReply, title: string, request: FastifyRequest | undefined, body: SafeHtml) {
+  const principal = request?.principal;
+  const refreshed = request?.method === 'GET' && REFRESHED.has(request.routeOptions.url ?? '');
+  const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} · sweep console</title>
+    <link rel="stylesheet" href="/console.css">${refreshed ? html`<script src="/console.js" defer></script>` : ''}</head><body>
+    <header><strong>sweep console</strong>${principal ? html`<a href="/jobs">Jobs</a><a href="/runs">Runs</a>
+      <a href="/deliveries?status=dead,failed">Dead letters</a><a href="/audit">Audit</a><a href="/api/docs">API</a>
+      ${refreshed ? html`<label class="refresh"><input type="checkbox" id="auto-refresh" data-interval-ms="5000"> auto-refresh</label>` : ''}
+      <span class="who">${principal.name} (${principal.role})</span>
+      <form class="inline" method="post" action="/logout"><input type="hidden" name="_csrf" value="${request?.session?.csrf ?? ''}">
+      <button type="submit">sign out</button></form>` : ''}</header>
+    <main><h1>${title}</h1>${body}</main></body></html>`;
+  return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
+}
+
+/** Only a path of this console: a sign-in never sends a person to another site. */
+function safeNext(next: string | undefined): string {
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/jobs';
+}
+
+function formatAge(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
+}

@@ -1,0 +1,138 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertOwedDeliveries } from '../support/delivery-fixtures.js';
+import { OPERATOR, startTestConsole, VIEWER, type TestConsole } from '../support/console-server.js';
+import { useTestDatabase } from '../support/testbed.js';
+
+const SEND = 'send-delay-notifications';
+/** Debian's chromium (apt-get install -y chromium); CHROMIUM_PATH for another one. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run'];
+const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI === 'true') throw new Error(`no Chromium at ${CHROMIUM}: CI runs the browser tests (apt-get install -y chromium)`);
+if (!available) console.log(`skipping the console's browser tests: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+
+/** The console in a real headless Chromium: what a person sees and can do, as a viewer and as an operator. */
+describe.skipIf(!available)('the console in a browser', () => {
+  const testbed = useTestDatabase(['deliveries', 'job_runs', 'job_pauses', 'todos', 'console_audit']);
+  const db = () => testbed.database.db;
+  let server: TestConsole;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startTestConsole(db());
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function signedIn(token: string): Promise<Page> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/jobs`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('input[name=token]', token);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${server.url}/jobs`);
+    return page;
+  }
+
+  it('signs an operator in and shows the jobs; a screenshot for the README', async () => {
+    // A day of the sweep every 15 minutes with a bad hour, and one digest run.
+    await db()('job_runs').insert([
+      ...Array.from({ length: 40 }, (_, i) => ({ id: randomUUID(), job: SEND, status: i >= 20 && i < 24 ? 'partial' : 'succeeded',
+        parameters: '{}', counts: JSON.stringify({ sent: 40 + ((i * 37) % 60), failedTransiently: i >= 20 && i < 24 ? 30 : 0 }),
+        started_at: db().raw(`now() - ? * interval '15 minutes'`, [40 - i]),
+        finished_at: db().raw(`now() - ? * interval '15 minutes' + ? * interval '1 second'`, [40 - i, 20 + ((i * 13) % 40)]) })),
+      { id: randomUUID(), job: 'send-workspace-digests', status: 'partial', parameters: '{}', counts: JSON.stringify({ sent: 3, failedPermanently: 2 }),
+        started_at: db().raw(`now() - interval '3 hours'`), finished_at: db().raw(`now() - interval '3 hours' + interval '42 seconds'`) },
+    ]);
+    await insertOwedDeliveries(db(), 3, { status: 'retry' });
+    await insertOwedDeliveries(db(), 2);
+    const page = await signedIn(OPERATOR.token);
+
+    expect((await page.locator('h1').innerText()).trim()).toBe('Jobs');
+    expect(await page.locator('tbody tr').count()).toBe(3);
+    expect((await page.locator('header .who').innerText()).trim()).toBe('olivia (operator)');
+    expect(await page.locator(`form[action="/jobs/${SEND}/pause"] button`).count()).toBe(1);
+    if (process.env.UPDATE_SCREENSHOT === '1') {
+      const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
+      mkdirSync(docs, { recursive: true });
+      await page.setViewportSize({ width: 1400, height: 420 });
+      await page.screenshot({ path: `${docs}console.png`, fullPage: true });
+    }
+  });
+
+  it('shows a viewer no action', async () => {
+    const page = await signedIn(VIEWER.token);
+    expect((await page.locator('header .who').innerText()).trim()).toBe('victor (viewer)');
+    expect(await page.locator('form[action$="/pause"], form[action$="/resume"]').count()).toBe(0);
+    await page.goto(`${server.url}/deliveries?status=dead`);
+    expect(await page.locator('form[action="/deliveries/rearm/preview"]').count()).toBe(0);
+  });
+
+  it('shows hostile text from the database as text, and runs none of it', async () => {
+    await db()('job_pauses').insert({ job: SEND, paused_by: 'mallory', reason: HOSTILE });
+    await insertOwedDeliveries(db(), 1, { last_error: HOSTILE });
+    const page = await signedIn(VIEWER.token);
+    expect(await page.locator('tbody tr').first().innerText()).toContain(HOSTILE);
+    await page.goto(`${server.url}/deliveries?status=dead`);
+    expect((await page.locator('td.error').first().innerText()).trim()).toBe(HOSTILE);
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('img').count()).toBe(0);
+  });
+
+  it('pauses a job with a reason, and the page then offers to resume it', async () => {
+    const page = await signedIn(OPERATOR.token);
+    const form = page.locator(`form[action="/jobs/${SEND}/pause"]`);
+    await form.locator('input[name=reason]').fill('wrong text, INC-42');
+    await form.locator('button').click();
+    await page.waitForURL(`${server.url}/jobs`);
+
+    expect(await page.locator('tbody tr').first().innerText()).toContain('paused by olivia');
+    expect(await page.locator('tbody tr').first().innerText()).toContain('wrong text, INC-42');
+    expect(await page.locator(`form[action="/jobs/${SEND}/resume"]`).count()).toBe(1);
+    expect(await db()('job_pauses')).toMatchObject([{ job: SEND, paused_by: 'olivia', reason: 'wrong text, INC-42' }]);
+  });
+
+  it('re-arms dead deliveries: preview, then confirm with a reason', async () => {
+    const dead = await insertOwedDeliveries(db(), 2);
+    const page = await signedIn(OPERATOR.token);
+    await page.goto(`${server.url}/deliveries?status=dead`);
+    await page.click('form[action="/deliveries/rearm/preview"] button');
+    await page.waitForURL(`${server.url}/deliveries/rearm/preview`);
+    expect((await page.locator('h1').innerText()).trim()).toBe('Confirm the re-arm');
+    await page.fill('form[action="/deliveries/rearm"] input[name=reason]', 'notify service fixed');
+    await page.click('form[action="/deliveries/rearm"] button');
+    await page.waitForURL(`${server.url}/deliveries/rearm`);
+
+    expect(await page.locator('.notice').innerText()).toContain('Re-armed 2 delivery(ies)');
+    const rows = await db()('deliveries').whereIn('key', dead.map(({ key }) => key)).select('status');
+    expect(rows.map((row) => row.status)).toEqual(['retry', 'retry']);
+    await page.goto(`${server.url}/audit`);
+    expect(await page.locator('tbody tr').first().innerText()).toContain('notify service fixed');
+  });
+
+  it('refreshes a list page by itself, one request at a time, until the switch is turned off', async () => {
+    const page = await signedIn(VIEWER.token);
+    const requests: string[] = [];
+    page.on('request', (request) => { if (request.url().endsWith('/jobs')) requests.push(request.url()); });
+    expect(await page.locator('#auto-refresh').isChecked()).toBe(true);
+    await db()('job_pauses').insert({ job: SEND, paused_by: 'someone-else', reason: 'seen without a reload' });
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } })
+      .document.querySelector('main')?.textContent.includes('seen without a reload'), undefined, { timeout: 8000 });
+
+    await page.locator('#auto-refresh').uncheck();
+    const before = requests.length;
+    await db()('job_pauses').where({ job: SEND }).update({ reason: 'not shown while paused' });
+    await page.waitForTimeout(6500);
+    expect(requests.length).toBe(before);
+    expect(await page.locator('main').innerText()).not.toContain('not shown while paused');
+  });
+});

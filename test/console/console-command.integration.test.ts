@@ -1,0 +1,109 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { createEmbeddedDataDir } from '../support/test-database.js';
+import { useTestDatabase } from '../support/testbed.js';
+
+const TOKEN = 'console-command-token-0123456789';
+
+interface Started {
+  /** Resolves with the exit code once the console has stopped. */
+  exit: Promise<number>;
+  stop(): void;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the console's URL once it listens. */
+  url: Promise<string>;
+}
+
+/** `sweep console` in-process, as main.ts runs it, with a signal to stop it. */
+function startConsoleCommand(args: string[], env: Record<string, string>, database?: import('knex').Knex): Started {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  let listening: (url: string) => void = () => undefined;
+  const url = new Promise<string>((resolve) => { listening = resolve; });
+  stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
+    if (match) listening(match[1]!);
+  });
+  stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
+  const stop = new AbortController();
+  const exit = runCli(['console', ...args], { env: { LOG_FORMAT: 'json', ...env }, cwd: process.cwd(), stdout, stderr, signal: stop.signal, database });
+  void exit.then(() => listening(''));
+  return { exit, stop: () => stop.abort('SIGTERM'), stdout: () => out, stderr: () => err, url };
+}
+
+describe('sweep console', () => {
+  const testbed = useTestDatabase([]);
+  const dirs: Array<{ remove: () => void }> = [];
+  afterEach(() => { for (const dir of dirs.splice(0)) dir.remove(); });
+
+  it('serves until SIGTERM, then closes the server and exits', async () => {
+    const started = startConsoleCommand(['--port', '0'], { ...testbed.database.env, SWEEP_CONSOLE_TOKENS: `ops:operator:${TOKEN}` },
+      testbed.database.injected);
+    const url = await started.url;
+    expect((await fetch(`${url}/api/v1/jobs`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+
+    started.stop();
+
+    expect(await started.exit).toBe(143);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    expect(started.stdout()).toContain('the console stops: closing the server');
+    expect(started.stdout()).not.toContain(TOKEN);
+  });
+
+  it('refuses a short token, an unknown role or no list on PostgreSQL: exit 64, one line, no token shown', async () => {
+    const short = startConsoleCommand(['--port', '0'], { ...testbed.database.env, SWEEP_CONSOLE_TOKENS: 'ops:operator:too-short-a-secret' },
+      testbed.database.injected);
+    expect(await short.exit).toBe(64);
+    const errors = short.stdout().split('\n').filter((line) => line.includes('"level":"error"'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('SWEEP_CONSOLE_TOKENS entry 1 (ops): the token is 18 characters, at least 24 are needed');
+    expect(short.stdout() + short.stderr()).not.toContain('too-short-a-secret');
+
+    const role = startConsoleCommand([], { ...testbed.database.env, SWEEP_CONSOLE_TOKENS: `ops:admin:${TOKEN}` }, testbed.database.injected);
+    expect(await role.exit).toBe(64);
+    expect(role.stdout()).toContain('unknown role \'admin\'');
+
+    if (testbed.database.kind === 'postgres') {
+      const none = startConsoleCommand([], { ...testbed.database.env });
+      expect(await none.exit).toBe(64);
+      expect(none.stdout()).toContain('SWEEP_CONSOLE_TOKENS is not set');
+    }
+  });
+
+  it('on the embedded database with no tokens, prints a one-time sign-in link to the terminal only, on 127.0.0.1', async () => {
+    const data = createEmbeddedDataDir();
+    dirs.push(data);
+    const env = { SWEEP_DATA_DIR: data.dir };
+    expect(await runCli(['migrate'], { env: { LOG_FORMAT: 'json', ...env }, cwd: process.cwd(), stdout: new PassThrough(), stderr: new PassThrough() })).toBe(0);
+    const elsewhere = startConsoleCommand(['--host', '0.0.0.0', '--port', '0'], env);
+    expect(await elsewhere.exit).toBe(64);
+    expect(elsewhere.stdout()).toContain('--host 0.0.0.0 needs SWEEP_CONSOLE_TOKENS');
+
+    const started = startConsoleCommand(['--port', '0'], env);
+    const url = await started.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const link = new RegExp(`${url}/login\\?token=([A-Za-z0-9_-]{43})`).exec(started.stderr());
+    expect(link).not.toBeNull();
+    const signedIn = await fetch(link![0], { redirect: 'manual' });
+    expect(signedIn.status).toBe(303);
+    expect(started.stdout()).not.toContain(link![1]);
+    started.stop();
+    expect(await started.exit).toBe(143);
+  });
+
+  it('says in one line which process holds the embedded database', async () => {
+    const data = createEmbeddedDataDir();
+    dirs.push(data);
+    writeFileSync(join(data.dir, 'sweep.pid'), `${process.ppid}\n`);
+    const started = startConsoleCommand(['--port', '0'], { SWEEP_DATA_DIR: data.dir });
+    expect(await started.exit).toBe(1);
+    expect(started.stdout()).toContain(`the embedded database in ${data.dir} is in use by another sweep process (pid ${process.ppid})`);
+  });
+});
