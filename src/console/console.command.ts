@@ -7,7 +7,6 @@ import { defineJob, type JobResult } from '../runner/job.type.js';
 import type { AnyNotificationJob } from '../sweep/notification-job.js';
 import { createAuthenticator } from './console-auth.js';
 import { getConsoleConfig, type ConsoleToken } from './console-config.js';
-import { buildConsoleServer } from './console-server.js';
 
 interface ConsoleOptions {
   host?: string;
@@ -35,6 +34,9 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
     // The log never holds a token, whatever line one might slip into.
     for (const { token } of tokens) registerSecret(token);
 
+    // Loaded here, not with the registry: fastify and its plugins cost every other command
+    // about 0.4 s of start-up.
+    const { buildConsoleServer } = await import('./console-server.js');
     const app = await buildConsoleServer({ db, jobs, logger, auth: createAuthenticator(tokens) });
     let address: string;
     try {
