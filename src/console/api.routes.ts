@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { getDeliveriesPage } from '../commands/deliveries/delivery.dao.js';
+import { getDeliveriesPage, getDelivery } from '../commands/deliveries/delivery.dao.js';
 import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryStatus } from '../commands/deliveries/delivery.type.js';
 import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
@@ -110,6 +110,22 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
       const last = deliveries.at(-1);
       return { deliveries, nextCursor: last && deliveries.length === limit ? encodeCursor({ key: last.key }) : null };
     });
+
+  app.get<{ Params: { key: string } }>('/api/v1/deliveries/:key', {
+    config: { access: 'viewer' },
+    schema: {
+      summary: 'One delivery in full: status, attempts, last HTTP status and error, message, and the run that last handled it',
+      tags: ['deliveries'],
+      params: { type: 'object', required: ['key'], properties: { key: { type: 'string', minLength: 1, maxLength: 300 } } },
+      response: { 200: { type: 'object', properties: { delivery: anyObject, run: { oneOf: [anyObject, { type: 'null' }] } } },
+        ...errors(400, 404, ...AUTH_ERRORS) },
+    },
+  }, async (request) => {
+    const delivery = await getDelivery(db, request.params.key);
+    if (!delivery) throw new HttpError(404, `no delivery with key ${request.params.key} (never claimed, or pruned)`);
+    const run = typeof delivery.run_id === 'string' ? await getJobRun(db, delivery.run_id) : undefined;
+    return { delivery, run: run ?? null };
+  });
 
   for (const action of ['pause', 'resume'] as const) {
     app.post<{ Params: { job: string }; Body: { reason: string } }>(`/api/v1/jobs/:job/${action}`, {

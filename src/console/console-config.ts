@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { DatabaseConfig } from '../configuration/config.js';
 import { parseInteger } from '../configuration/config.js';
 import { ConfigError } from '../runner/errors.js';
@@ -21,6 +22,12 @@ export interface ConsoleConfig {
    * for this process, prints a sign-in link with it, and listens on 127.0.0.1 only.
    */
   oneTimeToken: boolean;
+  /**
+   * Which peers' X-Forwarded-For to believe (SWEEP_CONSOLE_TRUST_PROXY): false, the peer is
+   * the client; a hop count; or addresses and CIDRs of the ingress. Behind an ingress
+   * without it, every client shares the ingress's address, and the sign-in throttle with it.
+   */
+  trustProxy: false | number | string[];
 }
 
 export const DEFAULT_CONSOLE_HOST = '127.0.0.1';
@@ -61,8 +68,39 @@ export function getConsoleConfig(env: Record<string, string | undefined>, flags:
   } else {
     tokens = parseTokens(rawTokens, problems);
   }
+  const trustProxy = parseTrustProxy(env.SWEEP_CONSOLE_TRUST_PROXY, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { host, port, tokens, oneTimeToken };
+  return { host, port, tokens, oneTimeToken, trustProxy };
+}
+
+/** proxy-addr's names for address ranges (fastify's trustProxy), beside addresses and CIDRs. */
+const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(raw: string | undefined, problems: string[]): ConsoleConfig['trustProxy'] {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops >= 1 && hops <= 10) return hops;
+    problems.push(`SWEEP_CONSOLE_TRUST_PROXY ${value}: a hop count is 1 to 10`);
+    return false;
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => !RANGE_NAMES.has(entry) && !isAddressOrCidr(entry));
+  if (bad !== undefined) {
+    problems.push(`SWEEP_CONSOLE_TRUST_PROXY: '${bad.slice(0, 60)}' is not an address, a CIDR (10.0.0.0/8), loopback, linklocal `
+      + 'or uniquelocal; or give a hop count (1 for one ingress)');
+    return false;
+  }
+  return entries;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function parseTokens(raw: string, problems: string[]): ConsoleToken[] {

@@ -37,6 +37,8 @@ export interface ConsoleDependencies {
   jobs: AnyNotificationJob[];
   logger: Logger;
   auth: Authenticator;
+  /** Whose X-Forwarded-For to believe for the client's address (SWEEP_CONSOLE_TRUST_PROXY); default none. */
+  trustProxy?: false | number | string[];
   /** Sees every route as it is added (fastify's onRoute hook): the OpenAPI test checks each is documented. */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -59,6 +61,10 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
     // One line per request of our own (onResponse), with the route's pattern rather than the URL.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1_048_576,
+    // request.ip, which the sign-in throttle counts by: the peer, unless the proxy in front is named.
+    // (as string: fastify's overloads pick the http2 server for a union; proxy-addr takes either form.)
+    // A hop count as proxy-addr reads a number (fastify's types take no number): the n nearest hops are proxies.
+    trustProxy: typeof deps.trustProxy === 'number' ? hopsTrusted(deps.trustProxy) : deps.trustProxy ?? false,
     // Every error is `{ error }`, with fastify's own validation texts ("body must have required property 'reason'").
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
@@ -200,4 +206,8 @@ function checkSameOrigin(request: FastifyRequest): void {
   if (site !== undefined ? site !== 'same-origin' : origin === undefined || (origin !== own && origin !== forwarded)) {
     throw new HttpError(403, 'a change with a session cookie must come from the console\'s own pages (another origin sent it)');
   }
+}
+
+function hopsTrusted(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
 }

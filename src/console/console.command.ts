@@ -16,7 +16,7 @@ interface ConsoleOptions {
 /**
  * `sweep console`: the operator console and its JSON API, from one process, on the jobs'
  * database. Serves until SIGTERM or SIGINT, then closes the server (requests in flight
- * finish) and the runner closes the database.
+ * finish), the runner closes the database, and it exits 0: that is how it is stopped.
  */
 export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleOptions>({
   name: 'console',
@@ -26,6 +26,7 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
     new Option('--port <n>', 'port to listen on (env SWEEP_CONSOLE_PORT, default 8080; 0: any free port)'),
   ],
   database: 'schema',
+  servesUntilSignal: true,
   recordsRun: () => false,
   async run({ config, db, logger, env, terminal, signal }, options): Promise<JobResult> {
     const settings = getConsoleConfig(env, options, config.database);
@@ -37,7 +38,7 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
     // Loaded here, not with the registry: fastify and its plugins cost every other command
     // about 0.4 s of start-up.
     const { buildConsoleServer } = await import('./console-server.js');
-    const app = await buildConsoleServer({ db, jobs, logger, auth: createAuthenticator(tokens) });
+    const app = await buildConsoleServer({ db, jobs, logger, auth: createAuthenticator(tokens), trustProxy: settings.trustProxy });
     let address: string;
     try {
       address = await app.listen({ host: settings.host, port: settings.port });

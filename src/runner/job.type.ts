@@ -75,6 +75,11 @@ export interface JobDefinition<Options = Record<string, unknown>> {
    * are bounded by what is left of it.
    */
   graceSeconds?: (options: Options) => number;
+  /**
+   * A service (the console): it serves until SIGTERM or SIGINT, and that signal is its
+   * normal end, exit 0, where a sweep stopped by one exits 128 + its number.
+   */
+  servesUntilSignal?: boolean;
   /** Whether this invocation gets a row in job_runs (a dry run does not). */
   recordsRun: (options: Options) => boolean;
   /**

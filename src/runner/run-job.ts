@@ -85,7 +85,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
       config, logger, db: db as Knex, runId, signal: io.signal ?? new AbortController().signal,
       printer, output: io.stdout, metrics, env: io.env, terminal: io.stderr,
     }, options);
-    const interruptedBy = io.signal?.aborted ? String(io.signal.reason) : undefined;
+    const interruptedBy = io.signal?.aborted && !job.servesUntilSignal ? String(io.signal.reason) : undefined;
     const exitCode = interruptedBy ? signalExitCode(interruptedBy)
       : result.outcome === 'partial' ? ExitCode.TEMPFAIL : ExitCode.OK;
     const durationMs = Math.round(performance.now() - startedAt);

@@ -5,7 +5,7 @@ describe('parseBenchOptions', () => {
   it('has the issue\'s defaults: 20,000 todos, 200 workspaces, 20 ms, C = 64, one runner, the compiled build', () => {
     expect(parseBenchOptions([])).toEqual({
       todos: 20_000, workspaces: 200, latencyMs: 20, concurrencies: [64], runners: 1, repeat: 1, pageSize: 500,
-      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, futureTodos: 0, outDir: 'bench-results', help: false,
+      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, futureTodos: 0, console: undefined, outDir: 'bench-results', help: false,
     });
   });
 
@@ -29,7 +29,17 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions(['--history', '0', '--future-todos', '180000']).futureTodos).toBe(180_000);
   });
 
+  it('reads --console with the issue\'s ledger by default: 10,000,000 deliveries, 100,000 runs, 40 requests a route', () => {
+    expect(parseBenchOptions(['--console']).console).toEqual({ deliveries: 10_000_000, runs: 100_000, requests: 40 });
+    expect(parseBenchOptions(['--console', '--deliveries', '50000', '--runs', '300', '--requests', '5']).console)
+      .toEqual({ deliveries: 50_000, runs: 300, requests: 5 });
+  });
+
   it.each([
+    [['--console', '--history', '0'], /--console and --history are two modes/],
+    [['--deliveries', '5000'], /--deliveries goes with --console/],
+    [['--console', '--deliveries', '4999'], /--deliveries must be an integer from 5000 to 20000000/],
+    [['--console', '--runs', '2'], /--runs must be an integer from 3 to 1000000/],
     [['--todos', '0'], /--todos must be an integer from 1 to 1000000/],
     [['--todos', '10', '--workspaces', '11'], /--workspaces 11 is more than --todos 10/],
     [['--concurrency', '8,x'], /--concurrency must be an integer/],

@@ -38,6 +38,11 @@ export interface BenchOptions {
    * run reads but not delayed.
    */
   futureTodos: number;
+  /**
+   * The console mode (--console): a ledger of `deliveries` deliveries and `runs` runs, the
+   * console started on it as deployed, and every page and API call timed `requests` times.
+   */
+  console: { deliveries: number; runs: number; requests: number } | undefined;
   /** Where results.jsonl and chart.svg go (--out, default bench-results/). */
   outDir: string;
   help: boolean;
@@ -78,6 +83,11 @@ export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL:
                       one --concurrency; --repeat applies to the rerun and the new todos' sweep
   --future-todos N    with --history: also write N todos due 1 to 30 days after the run date with the
                       new ones, a live service's other writes (default 0; at most 1000000)
+  --console           the console mode: load --deliveries deliveries and --runs runs, start
+                      \`sweep console\` on them and time every page and API call (p50, p95, max)
+  --deliveries N      with --console: deliveries in the ledger (default 10000000; 5000 to ${MAX_HISTORY})
+  --runs N            with --console: runs in job_runs (default 100000; 3 to 1000000)
+  --requests N        with --console: timed requests per route, one at a time (default 40; 1 to 1000)
   --out DIR           results.jsonl, and chart.svg for several concurrencies (default bench-results/)
 
 A dedicated database sweep_bench_<pid> is created on DATABASE_URL's server and dropped
@@ -104,6 +114,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         'node-flags': { type: 'string' },
         history: { type: 'string' },
         'future-todos': { type: 'string' },
+        console: { type: 'boolean' },
+        deliveries: { type: 'string' },
+        runs: { type: 'string' },
+        requests: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -144,6 +158,15 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   }
   const futureTodos = integer('future-todos', 0, 0, 1_000_000);
   if (futureTodos > 0 && history === undefined) throw new BenchUsageError('--future-todos goes with --history');
+  let consoleMode: BenchOptions['console'];
+  if (values.console === true) {
+    if (history !== undefined) throw new BenchUsageError('--console and --history are two modes: choose one');
+    consoleMode = { deliveries: integer('deliveries', 10_000_000, 5000, MAX_HISTORY), runs: integer('runs', 100_000, 3, 1_000_000),
+      requests: integer('requests', 40, 1, 1000) };
+  } else {
+    const stray = ['deliveries', 'runs', 'requests'].find((name) => values[name] !== undefined);
+    if (stray) throw new BenchUsageError(`--${stray} goes with --console`);
+  }
   return {
     todos,
     workspaces,
@@ -157,6 +180,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     build,
     history,
     futureTodos,
+    console: consoleMode,
     outDir: out,
     help: values.help === true,
   };

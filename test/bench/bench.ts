@@ -13,7 +13,9 @@ import { connectAdmin, createBenchDatabase } from './bench-database.js';
 import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
 import { renderChart } from './chart.js';
 import { PROJECT_ROOT, spawnTracked, stopChildren } from './child-processes.js';
+import { loadConsoleLedger } from './load-console-ledger.js';
 import { loadTodos } from './load-todos.js';
+import { consoleRequests, CONSOLE_P95_TARGET_MS, formatConsoleTable, peakRssMb, startConsoleProcess, timeConsoleRequests } from './measure-console.js';
 import { measureConcurrency } from './measure-concurrency.js';
 import { HISTORY_RERUN_TARGET_SECONDS, measureHistory, RESUMABLE_SCANS_MIGRATION, type HistoryEnvironment, type HistoryResult } from './measure-history.js';
 import { medianRows } from './medians.js';
@@ -89,6 +91,7 @@ async function runBench(options: BenchOptions, adminUrl: string, outDir: string)
   }
   owned.admin = connectAdmin(adminUrl);
   const name = `sweep_bench_${process.pid}`;
+  if (options.console) return runConsoleBench(options, options.console, adminUrl, outDir, owned.admin, name, startedAt);
   if (options.history) return runHistoryBench(options, options.history, adminUrl, outDir, owned.admin, name, startedAt);
   const database = await createBenchDatabase(owned.admin, adminUrl, name, () => {
     owned.databaseName = name;
@@ -197,6 +200,46 @@ async function runHistoryBench(options: BenchOptions, histories: number[], admin
   say(`wrote ${file}`);
   const failed = results.some((r) => r.measurements.some((m) => m.verdict.startsWith('FAILED')));
   return failed ? 1 : 0;
+}
+
+/**
+ * --console: a ledger of the given size, the console started on it as the Deployment runs
+ * it, every page and API call timed one at a time; the issue's p95 bound per route.
+ */
+async function runConsoleBench(options: BenchOptions, sizes: NonNullable<BenchOptions['console']>, adminUrl: string, outDir: string,
+  admin: Knex, name: string, startedAt: string): Promise<number> {
+  const database = await createBenchDatabase(admin, adminUrl, name, () => {
+    owned.databaseName = name;
+  });
+  say(`PostgreSQL ${database.serverVersion.split(' ')[0]}: created and migrated database ${name} (dropped at the end); `
+    + `loading ${sizes.deliveries} deliveries and ${sizes.runs} runs ...`);
+  const ledger = await database.use((db) => loadConsoleLedger(db, { ...sizes, workspaces: options.workspaces }, (done, seconds) => {
+    if (done % 5_000_000 === 0 || done === sizes.deliveries) say(`  ${done} deliveries in ${seconds.toFixed(0)} s`);
+  }));
+  say(`loaded in ${ledger.loadSeconds.toFixed(1)} s + VACUUM ANALYZE ${ledger.vacuumSeconds.toFixed(1)} s; deliveries ${ledger.deliveriesMb.toFixed(0)} MB`);
+  owned.logDir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
+  const server = await startConsoleProcess({ databaseUrl: database.url, build: options.build, nodeFlags: options.nodeFlags, logDir: owned.logDir });
+  say(`console (pid ${server.child.pid}) at ${server.url}; ${sizes.requests} timed requests per route, one at a time ...`);
+  const timings = await timeConsoleRequests(server, consoleRequests(ledger.sample), sizes.requests);
+  const rssMb = peakRssMb(server.child.pid);
+  process.stdout.write([
+    '',
+    `sweep console over ${sizes.deliveries} deliveries (${ledger.deliveriesMb.toFixed(0)} MB with indexes) and ${sizes.runs} runs; `
+      + `PostgreSQL ${database.serverVersion.split(' ')[0]} (autovacuum ${database.autovacuum}); console via ${options.build}`
+      + `${options.nodeFlags.length > 0 ? ` with node ${options.nodeFlags.join(' ')}` : ''}; ${availableParallelism()} CPUs; `
+      + `${sizes.requests} requests per route after 3 warm-ups, one at a time; peak RSS ${rssMb === undefined ? '?' : rssMb.toFixed(0)} MB`,
+    '',
+    formatConsoleTable(timings),
+    '',
+    `time to the whole body, measured by the bench's client over loopback; the bound is p95 <= ${CONSOLE_P95_TARGET_MS} ms per route`,
+    '',
+  ].join('\n'));
+  const context: BenchContext = { startedAt, postgres: database.serverVersion, autovacuum: database.autovacuum, sweepBuild: options.build,
+    nodeFlags: options.nodeFlags, loadSeconds: ledger.loadSeconds, cpus: availableParallelism() };
+  const file = join(outDir, 'results.jsonl');
+  writeFileSync(file, `${JSON.stringify({ context, console: { ...sizes, deliveriesMb: ledger.deliveriesMb, peakRssMb: rssMb, timings } })}\n`, { flag: 'a' });
+  say(`wrote ${file}`);
+  return timings.some((timing) => timing.status >= 400 || timing.p95Ms > CONSOLE_P95_TARGET_MS) ? 1 : 0;
 }
 
 /** Once, whoever asks first: the normal end, a failure or a signal. */

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import knexModule from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REARM_CAP } from '../../src/console/api.routes.js';
 import { insertOwedDeliveries } from '../support/delivery-fixtures.js';
@@ -163,6 +165,20 @@ describe('the console API', () => {
     expect((await api('/api/v1/deliveries?status=lost', VIEWER.token)).status).toBe(400);
   });
 
+  it('shows one delivery in full with the run that last handled it; an unknown key is 404', async () => {
+    const [{ key }] = await insertOwedDeliveries(db(), 1, { last_error: '<img src=x onerror=alert(1)>' });
+    const runId = randomUUID();
+    await db()('job_runs').insert({ id: runId, job: SEND, status: 'partial', started_at: new Date(), finished_at: new Date() });
+    await db()('deliveries').where({ key }).update({ run_id: runId });
+
+    const shown = await api(`/api/v1/deliveries/${encodeURIComponent(key)}`, VIEWER.token);
+
+    expect(shown).toMatchObject({ status: 200, body: { delivery: { key, status: 'dead', attempts: 5, last_status: 500,
+      last_error: '<img src=x onerror=alert(1)>', message: expect.stringContaining('is delayed') }, run: { id: runId, status: 'partial' } } });
+    const unknown = await api(`/api/v1/deliveries/${encodeURIComponent(`${SEND}:nothing:2026-01-01`)}`, VIEWER.token);
+    expect(unknown).toMatchObject({ status: 404, body: { error: expect.stringContaining('no delivery with key') } });
+  });
+
   it('counts what each job\'s ledger owes and how old the oldest owed notification is', async () => {
     await insertOwedDeliveries(db(), 2, { status: 'retry' });
     await insertOwedDeliveries(db(), 1);
@@ -192,6 +208,67 @@ describe('failed sign-ins', () => {
       expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
     } finally {
       await server.close();
+    }
+  });
+
+  const failThrice = async (url: string, forwardedFor: string) => {
+    for (let i = 0; i < 3; i += 1) {
+      expect((await call(`${url}/api/v1/jobs`, `wrong-token-${i}-xxxxxxxxxxxxxxxxxxxx`, 'GET', undefined, { 'x-forwarded-for': forwardedFor })).status).toBe(401);
+    }
+  };
+
+  it('behind a trusted proxy, count per client of X-Forwarded-For: one client\'s failures do not lock out the next', async () => {
+    const server = await startTestConsole(testbed.database.db, { auth: { maxFailures: 3 }, trustProxy: ['127.0.0.1'] });
+    try {
+      await failThrice(server.url, '198.51.100.7');
+      expect((await call(`${server.url}/api/v1/jobs`, OPERATOR.token, 'GET', undefined, { 'x-forwarded-for': '198.51.100.7' })).status).toBe(429);
+      expect((await call(`${server.url}/api/v1/jobs`, OPERATOR.token, 'GET', undefined, { 'x-forwarded-for': '198.51.100.8' })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('without one, or from a peer not named, count per peer: a forged X-Forwarded-For does not escape the throttle', async () => {
+    for (const trustProxy of [undefined, ['10.0.0.0/8']]) {
+      const server = await startTestConsole(testbed.database.db, { auth: { maxFailures: 3 }, trustProxy });
+      try {
+        await failThrice(server.url, '198.51.100.7');
+        const next = await call(`${server.url}/api/v1/jobs`, OPERATOR.token, 'GET', undefined, { 'x-forwarded-for': '198.51.100.9' });
+        expect(next.status).toBe(429);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it('with a hop count, believe that many proxies in front', async () => {
+    const server = await startTestConsole(testbed.database.db, { auth: { maxFailures: 3 }, trustProxy: 1 });
+    try {
+      await failThrice(server.url, '203.0.113.5, 198.51.100.7');
+      expect((await call(`${server.url}/api/v1/jobs`, OPERATOR.token, 'GET', undefined, { 'x-forwarded-for': '198.51.100.7' })).status).toBe(429);
+      expect((await call(`${server.url}/api/v1/jobs`, OPERATOR.token, 'GET', undefined, { 'x-forwarded-for': '203.0.113.5' })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('readiness', () => {
+  it('answers /readyz with 503 when the database does not answer, and /healthz with 200 all the same', async () => {
+    // A port of 127.0.0.1 nobody listens on: refused at once.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const db = knexModule.knex({ client: 'pg', connection: { host: '127.0.0.1', port, user: 'nobody', database: 'none' }, pool: { min: 0, max: 1 },
+      acquireConnectionTimeout: 2000, log: { error: () => undefined, warn: () => undefined } });
+    const server = await startTestConsole(db);
+    try {
+      expect(await call(`${server.url}/readyz`, undefined)).toMatchObject({ status: 503, body: { error: 'the database does not answer' } });
+      expect(await call(`${server.url}/healthz`, undefined)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    } finally {
+      await server.close();
+      await db.destroy();
     }
   });
 });

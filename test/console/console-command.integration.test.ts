@@ -43,7 +43,7 @@ describe('sweep console', () => {
   const dirs: Array<{ remove: () => void }> = [];
   afterEach(() => { for (const dir of dirs.splice(0)) dir.remove(); });
 
-  it('serves until SIGTERM, then closes the server and exits', async () => {
+  it('serves until SIGTERM, then closes the server and exits 0: a signal is how a service is stopped', async () => {
     const started = startConsoleCommand(['--port', '0'], { ...testbed.database.env, SWEEP_CONSOLE_TOKENS: `ops:operator:${TOKEN}` },
       testbed.database.injected);
     const url = await started.url;
@@ -51,9 +51,10 @@ describe('sweep console', () => {
 
     started.stop();
 
-    expect(await started.exit).toBe(143);
+    expect(await started.exit).toBe(0);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
     expect(started.stdout()).toContain('the console stops: closing the server');
+    expect(started.stdout()).not.toContain('interrupted');
     expect(started.stdout()).not.toContain(TOKEN);
   });
 
@@ -95,7 +96,7 @@ describe('sweep console', () => {
     expect(signedIn.status).toBe(303);
     expect(started.stdout()).not.toContain(link![1]);
     started.stop();
-    expect(await started.exit).toBe(143);
+    expect(await started.exit).toBe(0);
   });
 
   it('says in one line which process holds the embedded database', async () => {

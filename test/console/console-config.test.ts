@@ -20,8 +20,22 @@ describe('getConsoleConfig', () => {
   it('reads name:role:token entries, the port from the environment, and defaults to 127.0.0.1', () => {
     const config = getConsoleConfig({ SWEEP_CONSOLE_TOKENS: `alice:operator:${TOKEN}, bob:viewer:${'b'.repeat(30)}:with:colons`,
       SWEEP_CONSOLE_PORT: '9090' }, {}, POSTGRES);
-    expect(config).toEqual({ host: '127.0.0.1', port: 9090, oneTimeToken: false, tokens: [
+    expect(config).toEqual({ host: '127.0.0.1', port: 9090, oneTimeToken: false, trustProxy: false, tokens: [
       { name: 'alice', role: 'operator', token: TOKEN }, { name: 'bob', role: 'viewer', token: `${'b'.repeat(30)}:with:colons` }] });
+  });
+
+  it('reads SWEEP_CONSOLE_TRUST_PROXY as a hop count or addresses and CIDRs, none by default', () => {
+    const tokens = { SWEEP_CONSOLE_TOKENS: `a:viewer:${TOKEN}` };
+    expect(getConsoleConfig(tokens, {}, POSTGRES).trustProxy).toBe(false);
+    expect(getConsoleConfig({ ...tokens, SWEEP_CONSOLE_TRUST_PROXY: '1' }, {}, POSTGRES).trustProxy).toBe(1);
+    expect(getConsoleConfig({ ...tokens, SWEEP_CONSOLE_TRUST_PROXY: '10.0.0.0/8, fd00::/8,192.168.1.4,loopback' }, {}, POSTGRES).trustProxy)
+      .toEqual(['10.0.0.0/8', 'fd00::/8', '192.168.1.4', 'loopback']);
+    expect(problemsOf(() => getConsoleConfig({ ...tokens, SWEEP_CONSOLE_TRUST_PROXY: '0' }, {}, POSTGRES)))
+      .toEqual(['SWEEP_CONSOLE_TRUST_PROXY 0: a hop count is 1 to 10']);
+    expect(problemsOf(() => getConsoleConfig({ ...tokens, SWEEP_CONSOLE_TRUST_PROXY: '10.0.0.0/33' }, {}, POSTGRES))[0])
+      .toMatch(/^SWEEP_CONSOLE_TRUST_PROXY: '10.0.0.0\/33' is not an address, a CIDR/);
+    expect(problemsOf(() => getConsoleConfig({ ...tokens, SWEEP_CONSOLE_TRUST_PROXY: 'true' }, {}, POSTGRES))[0])
+      .toMatch(/'true' is not an address/);
   });
 
   it('takes --port over SWEEP_CONSOLE_PORT, 8080 by default', () => {
