@@ -24,11 +24,15 @@ interface LastRunRow { id: string; job: string; status: string; started_at: Date
 /** Every notification job: its last run, last success, live runners, pause and what its ledger owes; five statements in all. */
 export async function getJobOverviews(db: Knex, jobs: AnyNotificationJob[], now = Date.now()): Promise<JobOverview[]> {
   const names = jobs.map((job) => job.name);
+  // Per job, newest first down job_runs' (job, started_at) index: a look at one end of it,
+  // however long the history (a DISTINCT ON or a max() over the runs reads them all).
   const [lastRuns, successes, live, pauses, owed] = await Promise.all([
-    db.raw<{ rows: LastRunRow[] }>(`select distinct on (job) id, job, status, started_at, finished_at from job_runs
-      where job = any(?::text[]) order by job, started_at desc`, [names as unknown as Knex.RawBinding]),
-    db.raw<{ rows: Array<{ job: string; at: Date }> }>(`select job, max(finished_at) as at from job_runs
-      where job = any(?::text[]) and status = 'succeeded' group by job`, [names as unknown as Knex.RawBinding]),
+    db.raw<{ rows: LastRunRow[] }>(`select r.id, j.job, r.status, r.started_at, r.finished_at from unnest(?::text[]) as j(job),
+      lateral (select id, status, started_at, finished_at from job_runs where job = j.job order by started_at desc limit 1) as r`,
+    [names as unknown as Knex.RawBinding]),
+    db.raw<{ rows: Array<{ job: string; at: Date }> }>(`select j.job, r.finished_at as at from unnest(?::text[]) as j(job),
+      lateral (select finished_at from job_runs where job = j.job and status = 'succeeded' order by started_at desc limit 1) as r`,
+    [names as unknown as Knex.RawBinding]),
     db.raw<{ rows: Array<{ job: string; n: number }> }>(`select job, count(*)::int as n from job_runs
       where status = 'running' and lease_expires_at >= now() group by job`),
     getPauses(db),

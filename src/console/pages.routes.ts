@@ -4,6 +4,7 @@ import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rea
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
 import { getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
 import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
+import type { LedgerOwed, LedgerStatus } from '../ledger/due-deliveries.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
 import type { ApiDependencies } from './api.routes.js';
 import { deliveryFilterOf, parseList, REARM_CAP, requireSelector } from './api.routes.js';
@@ -95,9 +96,9 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
         <td>${job.liveRunners}</td>
         <td>${renderRunChart(recent.get(job.job) ?? [])}</td>
         <td>${job.oldestOwed ? html`${formatAge(job.oldestOwed.ageSeconds)} (item ${job.oldestOwed.itemDate})` : 'none'}</td>
-        <td><a href="/deliveries${queryString({ job: job.job, status: 'retry,pending' })}">${job.ledger.retry + job.ledger.pending} owed</a>,
-          <a href="/deliveries${queryString({ job: job.job, status: 'dead,failed' })}">${job.ledger.dead} dead, ${job.ledger.failed} failed</a>,
-          ${job.ledger.superseded} superseded</td>
+        <td><a href="/deliveries${queryString({ job: job.job, status: 'retry,pending' })}">${counted(job.ledger, 'retry', 'pending')} owed</a>,
+          <a href="/deliveries${queryString({ job: job.job, status: 'dead,failed' })}">${counted(job.ledger, 'dead')} dead, ${counted(job.ledger, 'failed')} failed</a>,
+          ${counted(job.ledger, 'superseded')} superseded</td>
         ${operator ? html`<td>${actionForm(job.job, job.paused ? 'resume' : 'pause', request.session?.csrf)}</td>` : ''}
       </tr>`);
       return sendPage(reply, 'Jobs', request, html`
@@ -286,6 +287,12 @@ function sendPage(reply: FastifyReply, title: string, request: FastifyRequest | 
 /** Only a path of this console: a sign-in never sends a person to another site. */
 function safeNext(next: string | undefined): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/jobs';
+}
+
+/** A ledger count as a person reads it: "100,000+" where counting stopped at the cap. */
+function counted(ledger: Omit<LedgerOwed, 'oldestOwedItemDate'>, ...statuses: LedgerStatus[]): string {
+  const total = statuses.reduce((sum, status) => sum + ledger[status], 0);
+  return `${total.toLocaleString('en-US')}${statuses.some((status) => ledger.atLeast.includes(status)) ? '+' : ''}`;
 }
 
 function formatAge(seconds: number): string {

@@ -75,32 +75,50 @@ export async function getWaitingDeliveries(db: Knex, job: string): Promise<Waiti
   return { backingOff: row?.backing_off ?? 0, heldElsewhere: row?.held ?? 0, oldestItemDate: row?.oldest ?? undefined };
 }
 
-/** What a job's ledger holds by status, for the statuses that are not settled-and-sent: exact counts off the status index. */
+/** What a job's ledger holds by status, for the statuses that are not settled-and-sent. */
 export interface LedgerOwed {
   pending: number;
   retry: number;
   failed: number;
   dead: number;
   superseded: number;
+  /** Statuses whose count reached LEDGER_COUNT_CAP: the figure is a lower bound ("100,000+"). */
+  atLeast: LedgerStatus[];
   /** The oldest item date (YYYY-MM-DD) among the deliveries still owed (retry or pending), or null. */
   oldestOwedItemDate: string | null;
 }
 
+export const LEDGER_STATUSES = ['pending', 'retry', 'failed', 'dead', 'superseded'] as const;
+export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
+
+/**
+ * Counts stop here: beyond it an operator learns nothing more from the exact figure, and
+ * counting a million dead deliveries on every page view would read them all.
+ */
+export const LEDGER_COUNT_CAP = 100_000;
+
 /**
  * Per job, what its ledger owes (retry, pending), what it gave up on (failed, dead) and
- * what it superseded; read through the (status, job) index, never the sent bulk.
+ * what it superseded, each count capped at LEDGER_COUNT_CAP. Each status is its own
+ * subquery with the status written out, so that each reads the partial index holding
+ * that status's rows (attention, pending claims, superseded), never the sent bulk: one
+ * statement with all five statuses in one list reads the whole ledger (2 s at 10,000,000).
  */
-export async function getLedgerOwed(db: Knex, jobs: string[]): Promise<Map<string, LedgerOwed>> {
-  const result = await db.raw<{ rows: Array<{ job: string; status: keyof LedgerOwed; n: number; oldest: string | null }> }>(
-    `select job, status, count(*)::int as n, min(item_date) filter (where status in ('retry', 'pending')) as oldest
-       from deliveries where status in ('pending', 'retry', 'failed', 'dead', 'superseded') and job = any(?::text[])
-      group by job, status`, [jobs as unknown as Knex.RawBinding]);
-  const byJob = new Map(jobs.map((job): [string, LedgerOwed] =>
-    [job, { pending: 0, retry: 0, failed: 0, dead: 0, superseded: 0, oldestOwedItemDate: null }]));
+export async function getLedgerOwed(db: Knex, jobs: string[], cap = LEDGER_COUNT_CAP): Promise<Map<string, LedgerOwed>> {
+  const counted = (status: LedgerStatus) => `(select count(*) from (select 1 from deliveries d
+      where d.status = '${status}' and d.job = j.job limit ${Math.trunc(cap)}) as capped)::int as ${status}`;
+  const oldest = (status: 'retry' | 'pending') => `(select min(d.item_date) from deliveries d where d.status = '${status}' and d.job = j.job)`;
+  const result = await db.raw<{ rows: Array<Record<LedgerStatus, number> & { job: string; oldest: string | null }> }>(
+    `select j.job, ${LEDGER_STATUSES.map(counted).join(', ')},
+            to_char(least(${oldest('retry')}, ${oldest('pending')}), 'YYYY-MM-DD') as oldest
+       from unnest(?::text[]) as j(job)`, [jobs as unknown as Knex.RawBinding]);
+  const byJob = new Map<string, LedgerOwed>();
   for (const row of result.rows) {
-    const owed = byJob.get(row.job)!;
-    (owed[row.status] as number) = row.n;
-    if (row.oldest && (owed.oldestOwedItemDate === null || row.oldest < owed.oldestOwedItemDate)) owed.oldestOwedItemDate = row.oldest;
+    byJob.set(row.job, {
+      pending: row.pending, retry: row.retry, failed: row.failed, dead: row.dead, superseded: row.superseded,
+      atLeast: LEDGER_STATUSES.filter((status) => row[status] >= cap),
+      oldestOwedItemDate: row.oldest,
+    });
   }
   return byJob;
 }

@@ -166,7 +166,7 @@ describe('the console API', () => {
   });
 
   it('shows one delivery in full with the run that last handled it; an unknown key is 404', async () => {
-    const [{ key }] = await insertOwedDeliveries(db(), 1, { last_error: '<img src=x onerror=alert(1)>' });
+    const { key } = (await insertOwedDeliveries(db(), 1, { last_error: '<img src=x onerror=alert(1)>' }))[0]!;
     const runId = randomUUID();
     await db()('job_runs').insert({ id: runId, job: SEND, status: 'partial', started_at: new Date(), finished_at: new Date() });
     await db()('deliveries').where({ key }).update({ run_id: runId });

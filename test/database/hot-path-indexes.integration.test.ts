@@ -14,7 +14,8 @@ describe('migration 20251127000000_deliveries_hot_path_indexes', () => {
   afterAll(() => database?.destroy());
 
   it('rolls back to the earlier indexes and forward again', async () => {
-    const current = ['deliveries_attention_idx', 'deliveries_pending_key_idx', 'deliveries_pkey', 'deliveries_superseded_idx'];
+    const current = ['deliveries_attention_idx', 'deliveries_attention_run_idx', 'deliveries_item_id_idx', 'deliveries_pending_key_idx',
+      'deliveries_pkey', 'deliveries_superseded_idx'];
     expect(await indexesOfDeliveries(database)).toEqual(current);
 
     // Down to just before this migration: the ones after it first.
