@@ -71,9 +71,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
   }, async (request) => {
     const { job, status, limit, cursor } = request.query;
     const statuses = parseList(status, RUN_STATUSES, 'status') as RunStatus[] | undefined;
-    const before = cursor === undefined ? undefined : decodeCursor<RunCursor>(cursor, (value) =>
-      typeof value.startedAt === 'string' && typeof value.id === 'string' && new RegExp(UUID).test(value.id)
-        && !Number.isNaN(Date.parse(value.startedAt)));
+    const before = runCursorOf(cursor);
     const result = await getJobRunsPage(db, { job: knownJob(job), statuses }, { before, limit });
     return { runs: result.runs, nextCursor: result.next ? encodeCursor(result.next) : null };
   });
@@ -105,7 +103,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
       },
     }, async (request) => {
       const { limit, cursor } = request.query;
-      const afterKey = cursor === undefined ? undefined : decodeCursor<{ key: string }>(cursor, (value) => typeof value.key === 'string').key;
+      const afterKey = deliveryCursorOf(cursor);
       const deliveries = await getDeliveriesPage(db, deliveryFilter(request.query), { afterKey, limit });
       const last = deliveries.at(-1);
       return { deliveries, nextCursor: last && deliveries.length === limit ? encodeCursor({ key: last.key }) : null };
@@ -194,8 +192,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
     },
   }, async (request) => {
     const { job, limit, cursor } = request.query;
-    const beforeId = cursor === undefined ? undefined
-      : decodeCursor<{ id: string }>(cursor, (value) => typeof value.id === 'string' && /^\d{1,19}$/.test(value.id)).id;
+    const beforeId = auditCursorOf(cursor);
     const entries = await getAuditPage(db, { job: knownJob(job), beforeId, limit });
     const last = entries.at(-1);
     return { entries, nextCursor: last && entries.length === limit ? encodeCursor({ id: last.id }) : null };
@@ -235,6 +232,22 @@ export function parseList(raw: string | undefined, allowed: readonly string[], n
   const values = raw.split(',').map((value) => value.trim());
   if (values.some((value) => !allowed.includes(value))) throw new HttpError(400, `${name} must be one or more of ${allowed.join(', ')}, comma-separated`);
   return values;
+}
+
+/** Where the previous page of runs ended (its nextCursor), for the API and the pages alike; a malformed one is 400. */
+export function runCursorOf(cursor: string | undefined): RunCursor | undefined {
+  return cursor === undefined || cursor === '' ? undefined : decodeCursor<RunCursor>(cursor, (value) =>
+    typeof value.startedAt === 'string' && typeof value.id === 'string' && new RegExp(UUID).test(value.id)
+      && !Number.isNaN(Date.parse(value.startedAt)));
+}
+
+export function deliveryCursorOf(cursor: string | undefined): string | undefined {
+  return cursor === undefined || cursor === '' ? undefined : decodeCursor<{ key: string }>(cursor, (value) => typeof value.key === 'string').key;
+}
+
+export function auditCursorOf(cursor: string | undefined): string | undefined {
+  return cursor === undefined || cursor === '' ? undefined
+    : decodeCursor<{ id: string }>(cursor, (value) => typeof value.id === 'string' && /^\d{1,19}$/.test(value.id)).id;
 }
 
 export function encodeCursor(value: object): string {

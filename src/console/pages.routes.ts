@@ -7,7 +7,7 @@ import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
 import type { LedgerOwed, LedgerStatus } from '../ledger/due-deliveries.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
 import type { ApiDependencies } from './api.routes.js';
-import { deliveryFilterOf, parseList, REARM_CAP, requireSelector } from './api.routes.js';
+import { auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf } from './api.routes.js';
 import { HttpError, SESSION_COOKIE } from './console-server.js';
 import { CONSOLE_SCRIPT } from './console-script.js';
 import { CONSOLE_CSS, html, queryString, type SafeHtml } from './html.js';
@@ -131,15 +131,15 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
       querystring: { type: 'object', properties: { job: { type: 'string', maxLength: 200 }, status: { type: 'string', maxLength: 200 },
         cursor: { type: 'string', maxLength: 1000 } } } },
   }, async (request, reply) => {
-    const { job, status } = request.query;
+    const { job, status, cursor } = request.query;
     const statuses = parseList(status, RUN_STATUSES, 'status') as RunStatus[] | undefined;
-    const { runs } = await getJobRunsPage(db, { job: job || undefined, statuses }, { limit: PAGE });
+    const { runs, next } = await getJobRunsPage(db, { job: job || undefined, statuses }, { before: runCursorOf(cursor), limit: PAGE });
     return sendPage(reply, 'Runs', request, html`
       ${filterForm('/runs', { job: job ?? '', status: status ?? '' })}
       <table><thead><tr><th>started</th><th>job</th><th>status</th><th>counts</th><th>error</th></tr></thead><tbody>
       ${runs.map((run) => html`<tr><td><a href="/runs/${run.id}">${run.started_at}</a></td><td>${run.job}</td><td>${run.status}</td>
         <td>${Object.entries(run.counts ?? {}).map(([name, n]) => `${name} ${n}`).join(', ')}</td><td class="error">${run.error ?? ''}</td></tr>`)}
-      </tbody></table><p>The newest ${PAGE}; the API pages further (GET /api/v1/runs).</p>`);
+      </tbody></table>${pager('/runs', { job, status }, cursor, next && encodeCursor(next), 'Older runs')}`);
   });
 
   app.get<{ Params: { id: string } }>('/runs/:id', {
@@ -159,14 +159,15 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
       <h2>Failures (${failures.length})</h2>${deliveryTable(failures)}`);
   });
 
-  app.get<{ Querystring: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string } }>('/deliveries', {
+  app.get<{ Querystring: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string; cursor?: string } }>('/deliveries', {
     config: pageConfig('viewer'),
     schema: { ...pageSchema('The ledger, filtered (status=dead,failed: the dead-letter view)'),
-      querystring: { type: 'object', properties: Object.fromEntries(['job', 'status', 'workspace', 'key', 'itemId']
-        .map((name) => [name, { type: 'string', maxLength: 300 }])) } },
+      querystring: { type: 'object', properties: { ...Object.fromEntries(['job', 'status', 'workspace', 'key', 'itemId']
+        .map((name) => [name, { type: 'string', maxLength: 300 }])), cursor: { type: 'string', maxLength: 1000 } } } },
   }, async (request, reply) => {
-    const { job, status, workspace, key, itemId } = request.query;
-    const deliveries = await getDeliveriesPage(db, deliveryFilterOf(request.query, jobNames), { limit: PAGE });
+    const { job, status, workspace, key, itemId, cursor } = request.query;
+    const deliveries = await getDeliveriesPage(db, deliveryFilterOf(request.query, jobNames), { afterKey: deliveryCursorOf(cursor), limit: PAGE });
+    const last = deliveries.at(-1);
     const filters = { job: job ?? '', status: status ?? '', workspace: workspace ?? '', key: key ?? '', itemId: itemId ?? '' };
     const operator = request.principal?.role === 'operator';
     return sendPage(reply, 'Deliveries', request, html`
@@ -175,7 +176,8 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
         <input type="hidden" name="_csrf" value="${request.session?.csrf ?? ''}">
         ${Object.entries(filters).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
         <button type="submit">Preview a re-arm of this filter</button></form>` : ''}
-      ${deliveryTable(deliveries)}<p>The first ${PAGE} in key order; the API pages further (GET /api/v1/deliveries).</p>`);
+      ${deliveryTable(deliveries)}${pager('/deliveries', { job, status, workspace, key, itemId }, cursor,
+        last && deliveries.length === PAGE ? encodeCursor({ key: last.key }) : undefined, 'Next deliveries (key order)')}`);
   });
 
   app.get<{ Querystring: { key: string } }>('/delivery', {
@@ -231,17 +233,19 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
       ${result.notStanding.map((row) => html`<li>${row.key}: ${row.reason}</li>`)}</ul>` : ''}<p><a href="/audit">The audit</a></p>`);
   });
 
-  app.get<{ Querystring: { job?: string } }>('/audit', {
+  app.get<{ Querystring: { job?: string; cursor?: string } }>('/audit', {
     config: pageConfig('viewer'),
     schema: { ...pageSchema('What operators changed, newest first'),
-      querystring: { type: 'object', properties: { job: { type: 'string', maxLength: 200 } } } },
+      querystring: { type: 'object', properties: { job: { type: 'string', maxLength: 200 }, cursor: { type: 'string', maxLength: 1000 } } } },
   }, async (request, reply) => {
-    const entries = await getAuditPage(db, { job: request.query.job || undefined, limit: PAGE });
+    const { job, cursor } = request.query;
+    const entries = await getAuditPage(db, { job: job || undefined, beforeId: auditCursorOf(cursor), limit: PAGE });
+    const last = entries.at(-1);
     return sendPage(reply, 'Audit', request, html`
       <table><thead><tr><th>at</th><th>who</th><th>from</th><th>what</th><th>job</th><th>reason</th><th>deliveries</th></tr></thead><tbody>
       ${entries.map((entry) => html`<tr><td>${entry.at}</td><td>${entry.actor}</td><td>${entry.source}</td><td>${entry.action}</td>
         <td>${entry.job ?? ''}</td><td class="error">${entry.reason ?? ''}</td><td>${entry.deliveriesTouched}</td></tr>`)}
-      </tbody></table>`);
+      </tbody></table>${pager('/audit', { job }, cursor, last && entries.length === PAGE ? encodeCursor({ id: last.id }) : undefined, 'Older changes')}`);
   });
 }
 
@@ -250,6 +254,17 @@ function actionForm(job: string, action: 'pause' | 'resume', csrf: string | unde
     <input type="hidden" name="_csrf" value="${csrf ?? ''}">
     <input type="text" name="reason" required placeholder="why (recorded)" aria-label="reason to ${action} ${job}">
     <button type="submit">${action}</button></form>`;
+}
+
+/**
+ * Keyset paging for a list page: a link to the page after this one (its cursor), and one
+ * back to the first, with the filters kept; never OFFSET, so page 1,000 costs what page 1 does.
+ */
+function pager(path: string, filters: Record<string, string | undefined>, cursor: string | undefined, next: string | undefined,
+  nextLabel: string): SafeHtml {
+  const kept = Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined && value !== ''));
+  return html`<nav class="pager">${cursor ? html`<a href="${path}${queryString(kept)}">First page</a>` : ''}
+    ${next ? html`<a rel="next" href="${path}${queryString({ ...kept, cursor: next })}">${nextLabel} →</a>` : html`<span>The end of the list.</span>`}</nav>`;
 }
 
 function filterForm(action: string, fields: Record<string, string>): SafeHtml {

@@ -2,10 +2,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { insertOwedDeliveries } from '../support/delivery-fixtures.js';
 import { OPERATOR, startTestConsole, VIEWER, type TestConsole } from '../support/console-server.js';
-import { useTestDatabase } from '../support/testbed.js';
+import { delayNotifications } from '../support/job-fixtures.js';
+import { FAST_HTTP_ENV, runSweep } from '../support/run-sweep.js';
+import { startSweepProcess, waitFor } from '../support/sweep-process.js';
+import { useTestbed } from '../support/testbed.js';
 
 const SEND = 'send-delay-notifications';
 /** Debian's chromium (apt-get install -y chromium); CHROMIUM_PATH for another one. */
@@ -19,7 +22,7 @@ if (!available) console.log(`skipping the console's browser tests: no Chromium a
 
 /** The console in a real headless Chromium: what a person sees and can do, as a viewer and as an operator. */
 describe.skipIf(!available)('the console in a browser', () => {
-  const testbed = useTestDatabase(['deliveries', 'job_runs', 'job_pauses', 'todos', 'console_audit']);
+  const testbed = useTestbed();
   const db = () => testbed.database.db;
   let server: TestConsole;
   let browser: Browser;
@@ -117,6 +120,51 @@ describe.skipIf(!available)('the console in a browser', () => {
     expect(rows.map((row) => row.status)).toEqual(['retry', 'retry']);
     await page.goto(`${server.url}/audit`);
     expect(await page.locator('tbody tr').first().innerText()).toContain('notify service fixed');
+  });
+
+  it.skipIf(inject('testDatabase').kind !== 'postgres')(
+    'pauses a job from the page while a real runner sends: the runner stops within seconds, the rest left for later', async () => {
+      await delayNotifications.seed(db(), 300, 3);
+      testbed.mock.configure({ latencyMs: 200 });
+      const runner = startSweepProcess([SEND, ...delayNotifications.args, '--concurrency', '4', '--page-size', '20'],
+        { ...testbed.database.env, ...FAST_HTTP_ENV, SERVICES_URL: testbed.mock.url });
+      try {
+        await waitFor(() => runner.logs().some((line) => /fetched a token/.test(line.msg)), 20_000, 'the runner sending');
+        const page = await signedIn(OPERATOR.token);
+        const form = page.locator(`form[action="/jobs/${SEND}/pause"]`);
+        await form.locator('input[name=reason]').fill('wrong text in the notifications, INC-77');
+        await form.locator('button').click();
+        const pausedAt = Date.now();
+
+        expect(await runner.exited).toBe(75);
+        expect(Date.now() - pausedAt).toBeLessThan(5000);
+        expect(await db()('job_runs').where({ job: SEND }).pluck('status')).toEqual(['paused']);
+        expect(runner.logs().some((line) => line.pausedBy === 'olivia' && line.level === 'warn')).toBe(true);
+        const sent = await db()('deliveries').where({ status: 'sent' }).count<{ n: string }[]>({ n: '*' });
+        expect(Number(sent[0]!.n)).toBeLessThan(300);
+      } finally {
+        runner.child.kill('SIGKILL');
+        testbed.mock.configure({ latencyMs: 0 });
+      }
+    });
+
+  it('re-arms a dead delivery from the page, and the next run sends it once', async () => {
+    const [dead] = await insertOwedDeliveries(db(), 1);
+    const page = await signedIn(OPERATOR.token);
+    await page.goto(`${server.url}/deliveries?key=${encodeURIComponent(dead!.key)}`);
+    await page.click('form[action="/deliveries/rearm/preview"] button');
+    await page.fill('form[action="/deliveries/rearm"] input[name=reason]', 'the workspace has a channel now');
+    await page.click('form[action="/deliveries/rearm"] button');
+    await page.waitForURL(`${server.url}/deliveries/rearm`);
+    expect(await page.locator('.notice').innerText()).toContain('Re-armed 1 delivery(ies)');
+
+    const sweep = () => runSweep([SEND, ...delayNotifications.args], { database: testbed.database, servicesUrl: testbed.mock.url });
+    expect((await sweep()).exitCode).toBe(0);
+    expect((await sweep()).exitCode).toBe(0);
+
+    const requested = testbed.mock.journal().filter((entry) => entry.endpoint === 'notify').map((entry) => entry.key);
+    expect(requested).toEqual([dead!.key]);
+    expect(await db()('deliveries').where({ key: dead!.key }).first()).toMatchObject({ status: 'sent' });
   });
 
   it('refreshes a list page by itself, one request at a time, until the switch is turned off', async () => {

@@ -40,6 +40,44 @@ describe('the console pages', () => {
     expect(html).toContain('no run in the last day');
   });
 
+  it('pages runs, deliveries and the audit with keyset links that keep the filters, to the end and back to the first page', async () => {
+    const started = Date.parse('2026-11-01T00:00:00Z');
+    const runs = Array.from({ length: 130 }, (_, i) => ({ id: randomUUID(), job: SEND, status: 'succeeded', parameters: '{}',
+      started_at: new Date(started + i * 60_000) }));
+    await db()('job_runs').insert(runs);
+    await db()('job_runs').insert({ id: randomUUID(), job: 'send-workspace-digests', status: 'succeeded', parameters: '{}', started_at: new Date(started) });
+    const { cookie } = await signIn(server.url, VIEWER.token);
+    const runIds = (html: string) => [...html.matchAll(/<a href="\/runs\/([0-9a-f-]{36})">/g)].map((match) => match[1]);
+    const nextOf = (html: string) => /<a rel="next" href="([^"]+)">/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+
+    const first = await page(`/runs?job=${SEND}`, cookie);
+    const second = await page(nextOf(first.html)!, cookie);
+
+    expect(nextOf(first.html)).toMatch(new RegExp(`^/runs\\?job=${SEND}&cursor=`));
+    const newestFirst = runs.map((run) => run.id).reverse();
+    expect(runIds(first.html)).toEqual(newestFirst.slice(0, 100));
+    expect(runIds(second.html)).toEqual(newestFirst.slice(100));
+    expect(nextOf(second.html)).toBeUndefined();
+    expect(second.html).toContain('The end of the list.');
+    expect(second.html).toContain(`<a href="/runs?job=${SEND}">First page</a>`);
+    expect((await page('/runs?cursor=not-a-cursor', cookie)).status).toBe(400);
+
+    const owed = await insertOwedDeliveries(db(), 101);
+    const keys = owed.map(({ key }) => key).sort();
+    const deliveries = await page(`/deliveries?job=${SEND}&status=dead`, cookie);
+    const rest = await page(nextOf(deliveries.html)!, cookie);
+    const shownKeys = (html: string) => [...html.matchAll(/<a href="\/delivery\?key=([^"]+)">/g)].map((match) => decodeURIComponent(match[1]!));
+    expect([...shownKeys(deliveries.html), ...shownKeys(rest.html)]).toEqual(keys);
+    expect(nextOf(rest.html)).toBeUndefined();
+
+    await db()('console_audit').insert(Array.from({ length: 105 }, (_, i) => ({ actor: `actor-${i}`, source: 'cli', action: 'pause', job: SEND })));
+    const audit = await page('/audit', cookie);
+    const older = await page(nextOf(audit.html)!, cookie);
+    expect(older.html).toContain('actor-0<');
+    expect(audit.html).not.toContain('actor-0<');
+    expect(audit.html).toContain('actor-104<');
+  });
+
   it('renders hostile text from the database as text, on every page that shows it', async () => {
     const { key } = (await insertOwedDeliveries(db(), 1, { last_error: HOSTILE }))[0]!;
     const runId = randomUUID();
