@@ -12,7 +12,7 @@ import { HttpError, SESSION_COOKIE } from './console-server.js';
 import { CONSOLE_SCRIPT } from './console-script.js';
 import { CONSOLE_CSS, html, queryString, type SafeHtml } from './html.js';
 import { getJobOverviews } from './job-overview.js';
-import { getRecentRuns, renderRunChart } from './run-chart.js';
+import { getRecentRuns, getRunsByDay, renderRunChart, renderWeekChart } from './run-chart.js';
 
 const SESSION_SECONDS = 12 * 3600;
 const PAGE = 100;
@@ -84,7 +84,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
 
   app.get('/jobs', { config: pageConfig('viewer'), schema: pageSchema('Every notification job: last run, pause, backlog; pause/resume for operators') },
     async (request, reply) => {
-      const [overviews, recent] = await Promise.all([getJobOverviews(db, jobs), getRecentRuns(db, jobNames)]);
+      const [overviews, recent, week] = await Promise.all([getJobOverviews(db, jobs), getRecentRuns(db, jobNames), getRunsByDay(db, jobNames)]);
       const operator = request.principal?.role === 'operator';
       const rows = overviews.map((job) => html`<tr>
         <td><a href="/runs${queryString({ job: job.job })}">${job.job}</a></td>
@@ -95,6 +95,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
         <td>${job.secondsSinceLastSuccess === null ? 'never' : formatAge(job.secondsSinceLastSuccess)}</td>
         <td>${job.liveRunners}</td>
         <td>${renderRunChart(recent.get(job.job) ?? [])}</td>
+        <td>${renderWeekChart(week.get(job.job) ?? [])}</td>
         <td>${job.oldestOwed ? html`${formatAge(job.oldestOwed.ageSeconds)} (item ${job.oldestOwed.itemDate})` : 'none'}</td>
         <td><a href="/deliveries${queryString({ job: job.job, status: 'retry,pending' })}">${counted(job.ledger, 'retry', 'pending')} owed</a>,
           <a href="/deliveries${queryString({ job: job.job, status: 'dead,failed' })}">${counted(job.ledger, 'dead')} dead, ${counted(job.ledger, 'failed')} failed</a>,
@@ -103,7 +104,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
       </tr>`);
       return sendPage(reply, 'Jobs', request, html`
         <table><thead><tr><th>job</th><th>state</th><th>last run</th><th>since last success</th><th>live runners</th>
-          <th>last day: sent, failed, duration</th><th>oldest owed</th><th>ledger</th>${operator ? html`<th>action</th>` : ''}</tr></thead>
+          <th>last day: sent, failed, duration per run</th><th>last 7 days, per day</th><th>oldest owed</th><th>ledger</th>${operator ? html`<th>action</th>` : ''}</tr></thead>
         <tbody>${rows}</tbody></table>`);
     });
 

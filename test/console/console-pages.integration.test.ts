@@ -30,7 +30,7 @@ describe('the console pages', () => {
     expect((await page('/jobs', cookie)).html).toContain('victor (viewer)');
   });
 
-  it('draws each job\'s runs of the last day as an inline SVG, no script', async () => {
+  it('draws each job\'s runs of the last day, and of the last week per day, as inline SVGs, no script', async () => {
     await db()('job_runs').insert({ id: randomUUID(), job: SEND, status: 'succeeded', parameters: '{}',
       counts: JSON.stringify({ sent: 7, failedPermanently: 1, failedTransiently: 2 }), started_at: db().raw(`now() - interval '1 hour'`),
       finished_at: db().raw(`now() - interval '1 hour' + interval '3 seconds'`) });
@@ -38,6 +38,7 @@ describe('the console pages', () => {
     const { html } = await page('/jobs', cookie);
     expect(html).toContain('aria-label="1 runs in the last day: 7 sent, 3 failed; longest 3.0 s"');
     expect(html).toContain('no run in the last day');
+    expect(html).toContain('aria-label="1 runs in the last 7 days: 7 sent, 3 failed; longest 3.0 s"');
   });
 
   it('pages runs, deliveries and the audit with keyset links that keep the filters, to the end and back to the first page', async () => {
