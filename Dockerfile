@@ -32,7 +32,7 @@ FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 # A sweep's live heap stays near 20 MB (65 MB at --concurrency 1024 --page-size 10000),
 # but with no limit V8 lets garbage reach about 100 MB before a full collection: peak RSS
-# 180 MB where 120 MB does (npm run bench, README "Performance"). 256 MB is a ceiling
+# 180 MB where 120 MB does (npm run bench, docs/performance.md). 256 MB is a ceiling
 # for the garbage, not a budget the sweep needs; the pod's env can override it.
 ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app

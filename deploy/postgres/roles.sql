@@ -1,4 +1,4 @@
--- The sweep's two roles, least privilege (README, "Database roles").
+-- The sweep's two roles, least privilege (docs/deployment.md, "Database roles").
 --
 --   sweep_migrator  runs `sweep migrate`: owns the sweep's tables (deliveries, job_runs, console_audit,
 --                   job_pauses, job_positions, knex_migrations*) and the trigger function

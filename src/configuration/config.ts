@@ -12,7 +12,7 @@ export { redactUrl, secretsOfUrl } from './url-secrets.js';
  */
 export interface Config {
   database: DatabaseConfig;
-  /** The bounds every transaction on a PostgreSQL server runs with (SWEEP_*_MS; see README, Configuration). */
+  /** The bounds every transaction on a PostgreSQL server runs with (SWEEP_*_MS; see docs/running-jobs.md, Configuration). */
   statements: TransactionSettings;
   /** Base URL of the auth and notify services (SERVICES_URL). */
   servicesUrl: string;

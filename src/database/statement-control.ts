@@ -66,7 +66,7 @@ export class StatementControl {
     return [
       // Keys and dates are read as text: YYYY-MM-DD whatever the server's or the role's DateStyle.
       `set local datestyle = 'ISO, YMD'`,
-      // A sweep's statements read a page, a batch or a key: no workers, no JIT (README, Performance).
+      // A sweep's statements read a page, a batch or a key: no workers, no JIT (docs/performance.md).
       `set local max_parallel_workers_per_gather = ${options.long ? 2 : 0}`,
       'set local jit = off',
       `set local lock_timeout = ${lockMs}`,
