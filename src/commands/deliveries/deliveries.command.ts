@@ -33,7 +33,7 @@ function parseUuid(raw: string): string {
  */
 export const deliveriesCommand = (jobs: AnyNotificationJob[]) => defineJob<DeliveriesOptions>({
   name: 'deliveries',
-  description: 'Lists deliveries by status, job, workspace or key; `deliveries retry` re-arms failed, dead and superseded ones.',
+  description: 'Lists deliveries by status, job, workspace, key or item; `deliveries retry` re-arms failed, dead and superseded ones.',
   arguments: () => [new Argument('[action]', 'list, or retry: make the matching failed/dead/superseded deliveries due again')
     .choices(['list', 'retry']).default('list')],
   options: () => [
@@ -41,6 +41,7 @@ export const deliveriesCommand = (jobs: AnyNotificationJob[]) => defineJob<Deliv
     new Option('--job <name>', 'only this job\'s deliveries'),
     new Option('--workspace <id>', 'only this workspace\'s deliveries').argParser(parseUuid),
     new Option('--key <key>', 'one delivery, by its Idempotency-Key'),
+    new Option('--item <id>', 'only this item\'s deliveries (a todo\'s id; a workspace\'s for digests): was it notified?'),
     new Option('--limit <n>', 'list at most this many, most recently changed first').argParser(integerBetween(1, 100_000)).default(50),
     new Option('--json', 'one JSON object a line instead of a table').default(false),
     new Option('--force', 'retry: also re-arm those whose item no longer stands (a todo deleted, a due date moved); '
@@ -52,10 +53,11 @@ export const deliveriesCommand = (jobs: AnyNotificationJob[]) => defineJob<Deliv
   writesData: true,
   recordsRun: () => false,
   async run({ db, logger, output }, options): Promise<JobResult> {
-    const filter: DeliveryFilter = { statuses: options.status, job: options.job, workspaceId: options.workspace, key: options.key };
+    const filter: DeliveryFilter = { statuses: options.status, job: options.job, workspaceId: options.workspace, key: options.key,
+      itemId: options.item };
     if (options.args?.[0] === 'retry') {
-      if (!filter.statuses && !filter.job && !filter.workspaceId && !filter.key) {
-        throw new UsageError('deliveries retry needs --key, --status, --workspace or --job: it will not re-arm everything by accident');
+      if (!filter.statuses && !filter.job && !filter.workspaceId && !filter.key && !filter.itemId) {
+        throw new UsageError('deliveries retry needs --key, --item, --status, --workspace or --job: it will not re-arm everything by accident');
       }
       const force = options.force;
       const { rearmed, notStanding } = await rearmDeliveriesAudited(db, jobs,
@@ -66,7 +68,7 @@ export const deliveriesCommand = (jobs: AnyNotificationJob[]) => defineJob<Deliv
       }
       if (notStanding.length > LISTED) output.write(`… and ${notStanding.length - LISTED} more whose item no longer stands\n`);
       // forJob, not job: the logger's job is this command's, and a line must not carry two.
-      logger.info({ statuses: filter.statuses, forJob: filter.job, workspaceId: filter.workspaceId, key: filter.key, rearmed,
+      logger.info({ statuses: filter.statuses, forJob: filter.job, workspaceId: filter.workspaceId, key: filter.key, itemId: filter.itemId, rearmed,
         noLongerStanding: notStanding.length, force },
       `re-armed ${rearmed} delivery(ies): the next run of their job sends them`
         + (notStanding.length === 0 ? '' : force ? `; ${notStanding.length} of them forced although their item no longer stands`

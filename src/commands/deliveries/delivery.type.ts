@@ -33,6 +33,7 @@ export interface DeliveriesOptions {
   job?: string;
   workspace?: string;
   key?: string;
+  item?: string;
   limit: number;
   json: boolean;
   /** retry: re-arm those whose item no longer stands too. */

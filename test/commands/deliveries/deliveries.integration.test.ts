@@ -57,6 +57,16 @@ it('lists as JSON lines, filtered by workspace or key', async () => {
   expect(JSON.parse(byKey.output)).toMatchObject({ key: keyOf(todos[3]!), status: 'dead', attempts: 1, last_status: 500, item_id: todos[3]!.id });
 });
 
+it('lists an item\'s deliveries (was this todo notified?), and re-arms by item', async () => {
+  const byItem = await sweep(['deliveries', '--item', todos[1]!.id, '--json']);
+  expect(byItem.output.trim().split('\n').map((line) => JSON.parse(line))).toMatchObject([{ key: keyOf(todos[1]!), status: 'sent', item_id: todos[1]!.id }]);
+
+  const retry = await sweep(['deliveries', 'retry', '--item', todos[3]!.id, '--reason', 'customer asked']);
+  expect(retry.exitCode).toBe(0);
+  expect(await database.db('deliveries').where({ item_id: todos[3]!.id }).pluck('status')).toEqual(['retry']);
+  expect(await database.db('deliveries').where({ item_id: todos[2]!.id }).pluck('status')).toEqual(['failed']);
+});
+
 it('re-arms dead and failed deliveries by status, and the next run sends them', async () => {
   const retry = await sweep(['deliveries', 'retry', '--status', 'dead,failed']);
 
@@ -80,7 +90,7 @@ it('re-arms one delivery by key and never touches sent ones', async () => {
 it('refuses to re-arm without a selector, and rejects an unknown status, with exit 64', async () => {
   const bare = await sweep(['deliveries', 'retry']);
   expect(bare.exitCode).toBe(64);
-  expect(bare.stderr).toMatch(/needs --key, --status, --workspace or --job/);
+  expect(bare.stderr).toMatch(/needs --key, --item, --status, --workspace or --job/);
 
   const unknown = await sweep(['deliveries', '--status', 'lost']);
   expect(unknown.exitCode).toBe(64);
