@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnv, PROJECT_ROOT, spawnTracked, type TrackedChild } from './child-processes.js';
 import { CONSOLE_BENCH_JOBS, type ConsoleLedger } from './load-console-ledger.js';
+import { freePort } from './mock-process.js';
 
 /** One route the console bench times: what a person's browser or a script asks for. */
 export interface ConsoleRequest {
@@ -153,15 +153,4 @@ export function peakRssMb(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

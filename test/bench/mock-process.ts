@@ -72,8 +72,8 @@ async function waitUntilListening(mock: TrackedChild, url: string): Promise<void
   throw new Error('mockserver did not answer /health within 30 s');
 }
 
-/** A port free right now on 127.0.0.1 (the mock binds it a moment later). */
-function freePort(): Promise<number> {
+/** A port free right now on 127.0.0.1 (the mock, or the console, binds it a moment later). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
