@@ -95,17 +95,21 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
       security: [{ bearer: [] }, { session: [] }],
     },
   });
+  // Before the reference page registers its routes (awaited registers add them at once):
+  // the page and its assets are for signed-in people, viewers included, like the document it shows.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/docs')) route.config = { ...route.config, access: 'viewer' };
+  });
   await app.register(fastifySwaggerUi, {
     routePrefix: '/api/docs', staticCSP: true, uiConfig: { validatorUrl: null },
-    // Served over plain http on 127.0.0.1 too: upgrading its assets to https would break the page.
-    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+    // Served over plain http on 127.0.0.1 too: upgrading its assets to https would break the
+    // page. And its assets are all the process's own: no font, style or image from any other
+    // host (the plugin's default allows https: and the public validator), no framing.
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, '').replaceAll(' https:', '')
+      .replace(' validator.swagger.io', '').replace("frame-ancestors 'self'", "frame-ancestors 'none'"),
   });
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
-  app.addHook('onRoute', (route) => {
-    // The reference page and its assets: for signed-in people, like the document it shows.
-    if (route.url.startsWith('/api/docs')) route.config = { ...route.config, access: 'viewer' };
-  });
   app.addHook('onRequest', (request, reply) => checkAccess(deps.auth, request, reply));
   // After the body is parsed: a form's CSRF token travels in it.
   app.addHook('preHandler', async (request) => {

@@ -26,6 +26,18 @@ describe('the console\'s OpenAPI document', () => {
     expect(result.valid).toBe(true);
   });
 
+  it('serves the reference page to a viewer, from the process alone: its CSP names no other host', async () => {
+    const page = await call(`${server.url}/api/docs/`, VIEWER.token);
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toMatch(/https:|http:|swagger\.io|upgrade-insecure-requests/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect((await call(`${server.url}/api/docs/static/swagger-ui.css`, VIEWER.token)).status).toBe(200);
+    expect((await call(`${server.url}/api/docs/json`, VIEWER.token)).status).toBe(200);
+    expect((await call(`${server.url}/api/docs/`, undefined)).status).toBe(401);
+  });
+
   it('has every route the server serves, but the reference page\'s own assets', async () => {
     // fastify's onRoute hook sees every route as it is added: build a second server to watch it.
     const watched = await buildConsoleServer({ db: testbed.database.db, jobs: notificationJobs,
