@@ -80,6 +80,26 @@ describe('prune never makes a job send twice', () => {
     expect(await db()('deliveries').pluck('key')).toEqual([keyOf(late!)]);
   });
 
+  it('keeps everything a run just started could read: it has not read its position yet (no changes_after)', async () => {
+    await insertTodos(db(), [buildTodo({ due_date: '2021-01-01' })]);
+    await sweep([SEND, '--date', '2022-06-03']);
+    const [late] = await insertTodos(db(), [buildTodo({ due_date: '2020-05-05' })]);
+    await sweep([SEND, '--date', '2022-06-03']);
+    await age(150);
+    const starting = randomUUID();
+    // As startRun writes it a moment ago: no lease yet, its position not read, so it may read anything changed.
+    await db()('job_runs').insert({ id: starting, job: SEND, status: 'running', parameters: '{}', started_at: db().fn.now(),
+      heartbeat_at: db().fn.now() });
+
+    const kept = await sweep(['prune', '--older-than', '1h']);
+    await db()('job_runs').where({ id: starting }).update({ status: 'interrupted', finished_at: db().fn.now() });
+    const pruned = await sweep(['prune', '--older-than', '1h']);
+
+    expect(kept.summary).toMatchObject({ deliveriesDeleted: 0 });
+    expect(pruned.summary).toMatchObject({ deliveriesDeleted: 2 });
+    expect(await db()('deliveries').where({ key: keyOf(late!) }).first()).toBeUndefined();
+  });
+
   describe.each([
     // A zone whose date differs from UTC's now: Kiritimati (UTC+14) from 10:00 UTC, Pago Pago
     // (UTC-11) before 11:00 UTC; otherwise a POSIX zone 47 hours off, whose date always does.
