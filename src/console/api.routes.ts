@@ -164,23 +164,25 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
     return { previewId: preview.id, count: keys.length, expiresAt: new Date(preview.expiresAt).toISOString(), deliveries: keys };
   });
 
-  app.post<{ Body: { previewId: string; reason: string } }>('/api/v1/deliveries/rearm', {
+  app.post<{ Body: { previewId: string; reason: string; force?: boolean } }>('/api/v1/deliveries/rearm', {
     config: { access: 'operator' },
     schema: {
-      summary: 'Re-arms exactly the deliveries of a preview that are still failed, dead, superseded or waiting (as `sweep deliveries retry`)',
+      summary: 'Re-arms exactly the deliveries of a preview that are still failed, dead, superseded or waiting (as `sweep deliveries retry`); '
+        + 'one whose item no longer stands is left and listed, unless force',
       tags: ['deliveries'],
-      body: { ...reasonBody, required: ['previewId', 'reason'], properties: { ...reasonBody.properties, previewId: { type: 'string', pattern: UUID } } },
-      response: { 200: { type: 'object', properties: { rearmed: { type: 'integer' }, notStanding: { type: 'array', items: anyObject } } },
+      body: { ...reasonBody, required: ['previewId', 'reason'], properties: { ...reasonBody.properties, previewId: { type: 'string', pattern: UUID },
+        force: { type: 'boolean', default: false, description: 'Also re-arm those whose item no longer stands (as `deliveries retry --force`): sent as first meant' } } },
+      response: { 200: { type: 'object', properties: { rearmed: { type: 'integer' }, forced: { type: 'boolean' }, notStanding: { type: 'array', items: anyObject } } },
         ...errors(400, 403, 404, ...AUTH_ERRORS) },
     },
   }, async (request) => {
     const preview = deps.previews.take(request.body.previewId.toLowerCase());
     if (!preview) throw new HttpError(404, 'no such preview: it expired (15 minutes), was applied already, or the console restarted; preview again');
     const result = await rearmDeliveriesAudited(db, jobs, {
-      filter: { keys: preview.keys }, force: false, actor: { name: request.principal!.name, source: 'console' },
+      filter: { keys: preview.keys }, force: request.body.force === true, actor: { name: request.principal!.name, source: 'console' },
       reason: request.body.reason.trim(), details: { previewId: preview.id, previewFilter: preview.filter, previewedBy: preview.createdBy },
     });
-    return { rearmed: result.rearmed, notStanding: result.notStanding };
+    return { rearmed: result.rearmed, forced: request.body.force === true, notStanding: result.notStanding };
   });
 
   app.get<{ Querystring: { job?: string; limit: number; cursor?: string } }>('/api/v1/audit', {

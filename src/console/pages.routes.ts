@@ -209,24 +209,26 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
         <input type="hidden" name="_csrf" value="${request.session?.csrf ?? ''}">
         <input type="hidden" name="previewId" value="${preview.id}">
         <label>Reason <input type="text" name="reason" required placeholder="why (recorded)"></label>
+        <label><input type="checkbox" name="force" value="yes"> also those whose item no longer stands (a todo deleted or
+          moved): send them as first meant</label>
         <button type="submit">Re-arm ${keys.length} delivery(ies)</button></form>
       <table><thead><tr><th>key</th><th>job</th><th>status</th></tr></thead><tbody>
       ${keys.slice(0, PAGE).map((row) => html`<tr><td>${row.key}</td><td>${row.job}</td><td>${row.status}</td></tr>`)}</tbody></table>
       ${keys.length > PAGE ? html`<p>… and ${keys.length - PAGE} more.</p>` : ''}`);
   });
 
-  app.post<{ Body: { previewId?: string; reason?: string } }>('/deliveries/rearm', {
+  app.post<{ Body: { previewId?: string; reason?: string; force?: string } }>('/deliveries/rearm', {
     config: pageConfig('operator'),
     schema: { ...pageSchema('The re-arm confirmation form (as POST /api/v1/deliveries/rearm)'),
       body: { type: 'object', properties: { previewId: { type: 'string', maxLength: 100 }, reason: { type: 'string', maxLength: 1000 },
-        _csrf: { type: 'string', maxLength: 200 } } } },
+        force: { type: 'string', maxLength: 10 }, _csrf: { type: 'string', maxLength: 200 } } } },
   }, async (request, reply) => {
     const reason = request.body?.reason?.trim();
     if (!reason) throw new HttpError(400, 'a re-arm needs a reason');
     const preview = deps.previews.take(request.body?.previewId ?? '');
     if (!preview) throw new HttpError(404, 'no such preview: it expired, was applied already, or the console restarted; preview again');
     const result = await rearmDeliveriesAudited(db, jobs, {
-      filter: { keys: preview.keys }, force: false, actor: { name: request.principal!.name, source: 'console' }, reason,
+      filter: { keys: preview.keys }, force: request.body?.force === 'yes', actor: { name: request.principal!.name, source: 'console' }, reason,
       details: { previewId: preview.id, previewFilter: preview.filter, previewedBy: preview.createdBy },
     });
     return sendPage(reply, 'Re-armed', request, html`<p class="notice">Re-armed ${result.rearmed} delivery(ies); the next run of their job

@@ -94,6 +94,22 @@ describe('the console API', () => {
     expect((await api(`/api/v1/jobs/${SEND}/pause`, null, 'POST', { reason: 'x' }, { cookie: plain.cookie, origin: server.url })).status).toBe(403);
   });
 
+  it('leaves a delivery whose todo is gone and lists why, unless the operator forces it, as deliveries retry --force', async () => {
+    const [gone, stands] = await insertOwedDeliveries(db(), 2);
+    await db()('todos').where({ id: gone!.todo.id }).delete();
+    const preview = async () => (await api('/api/v1/deliveries/rearm/preview', OPERATOR.token, 'POST', { job: SEND, status: 'dead' })).body.previewId;
+
+    const plain = await api('/api/v1/deliveries/rearm', OPERATOR.token, 'POST', { previewId: await preview(), reason: 'service fixed' });
+    expect(plain).toMatchObject({ status: 200, body: { rearmed: 1, forced: false, notStanding: [{ key: gone!.key }] } });
+    expect(await db()('deliveries').where({ key: gone!.key }).first()).toMatchObject({ status: 'dead' });
+    expect(await db()('deliveries').where({ key: stands!.key }).first()).toMatchObject({ status: 'retry' });
+
+    const forced = await api('/api/v1/deliveries/rearm', OPERATOR.token, 'POST', { previewId: await preview(), reason: 'send it anyway', force: true });
+    expect(forced).toMatchObject({ status: 200, body: { rearmed: 1, forced: true } });
+    expect(await db()('deliveries').where({ key: gone!.key }).first()).toMatchObject({ status: 'retry', forced: true });
+    expect((await audit()).at(-1)).toMatchObject({ reason: 'send it anyway', details: { force: true } });
+  });
+
   it('re-arms exactly the previewed deliveries, not what matches the filter by then, once, with an audit row', async () => {
     const first = await insertOwedDeliveries(db(), 3);
     const preview = await api('/api/v1/deliveries/rearm/preview', OPERATOR.token, 'POST', { job: SEND, status: 'dead' });
