@@ -53,6 +53,10 @@ describe.skipIf(!available)('the console in a browser', () => {
         parameters: '{}', counts: JSON.stringify({ sent: 40 + ((i * 37) % 60), failedTransiently: i >= 20 && i < 24 ? 30 : 0 }),
         started_at: db().raw(`now() - ? * interval '15 minutes'`, [40 - i]),
         finished_at: db().raw(`now() - ? * interval '15 minutes' + ? * interval '1 second'`, [40 - i, 20 + ((i * 13) % 40)]) })),
+      // and one run a day on the six days before, for the week's chart.
+      ...Array.from({ length: 6 }, (_, i) => ({ id: randomUUID(), job: SEND, status: 'succeeded', parameters: '{}',
+        counts: JSON.stringify({ sent: 900 + ((i * 311) % 700) }),
+        started_at: db().raw(`now() - ? * interval '1 day'`, [i + 2]), finished_at: db().raw(`now() - ? * interval '1 day' + interval '50 seconds'`, [i + 2]) })),
       { id: randomUUID(), job: 'send-workspace-digests', status: 'partial', parameters: '{}', counts: JSON.stringify({ sent: 3, failedPermanently: 2 }),
         started_at: db().raw(`now() - interval '3 hours'`), finished_at: db().raw(`now() - interval '3 hours' + interval '42 seconds'`) },
     ]);
@@ -67,7 +71,7 @@ describe.skipIf(!available)('the console in a browser', () => {
     if (process.env.UPDATE_SCREENSHOT === '1') {
       const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
       mkdirSync(docs, { recursive: true });
-      await page.setViewportSize({ width: 1400, height: 420 });
+      await page.setViewportSize({ width: 1500, height: 420 });
       await page.screenshot({ path: `${docs}console.png`, fullPage: true });
     }
   });
