@@ -34,7 +34,7 @@ export function createHttpClient(options: HttpClientOptions): AxiosInstance {
     // Proxies from the environment would be a second, unreviewed path for our tokens
     // (the transport refuses a proxy and never reads HTTP(S)_PROXY).
     proxy: false,
-    // axios' own http adapter costs about twice the CPU per request (issue #19).
+    // axios' own http adapter costs about 1.5 times the CPU per request (issue #19, docs/performance.md).
     adapter: nodeTransport,
   });
   const { onRequestDone } = options;
