@@ -178,6 +178,15 @@ describe('the total deadline and the stop signal', { timeout: 15_000 }, () => {
     await until(() => server.closed === 1);
   });
 
+  it('cuts a streamed body nobody reads at the deadline, and nothing is thrown unheard', async () => {
+    const server = await serve((_, res) => trickleForever(res));
+    const response = await client(server.url, 300).get<Readable>('/slow', STREAMED);
+
+    expect(response.status).toBe(200);
+    await until(() => server.closed === 1);
+    expect(response.data.destroyed).toBe(true);
+  });
+
   it('ends a request the server never answers at the deadline', async () => {
     const server = await serve(() => undefined);
     const started = performance.now();
