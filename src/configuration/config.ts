@@ -133,8 +133,9 @@ function parseHttpUrl(raw: string): string {
 }
 
 /**
- * The services' base URL, without credentials: axios would turn user:password@ into a
- * Basic header on every notification, in place of the workspace's Bearer token.
+ * The services' base URL, without credentials: they would go as a Basic header on every
+ * notification, in place of the workspace's Bearer token (axios' own adapter did that;
+ * the sweep's transport refuses such a URL, but only at the first request).
  */
 function parseServicesUrl(raw: string): string {
   const url = parseHttpUrl(raw);

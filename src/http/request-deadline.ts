@@ -1,6 +1,6 @@
 import { AxiosError, type CancelToken, type InternalAxiosRequestConfig } from 'axios';
 
-/** A cancel token never settles its promise: axios' http adapter only subscribes. */
+/** A cancel token never settles its promise: the transport (node-transport.ts) only subscribes. */
 const NEVER = new Promise<never>(() => undefined);
 
 /**
@@ -9,7 +9,7 @@ const NEVER = new Promise<never>(() => undefined);
  * arrives, so an answer that trickles in a byte at a time would hold a request (and a
  * token fetch a whole workspace waits for) for as long as the service likes.
  *
- * It reaches axios as a cancel token: axios subscribes to it for as long as the request
+ * It reaches the transport as a cancel token: node-transport.ts subscribes to it for as long as the request
  * runs, a streamed answer's body included, and unsubscribes once the request is over,
  * which stops the clock. (An AbortSignal per request would do the same, but Node 20
  * spends about 10 µs on the first listener of each new AbortSignal: 3% of what a
@@ -43,7 +43,7 @@ export function attachDeadline(config: InternalAxiosRequestConfig, timeoutMs: nu
   config.cancelToken = token as unknown as CancelToken;
 }
 
-/** Stops the clock of a request that failed before axios subscribed to its deadline. */
+/** Stops the clock of a request that failed before the transport subscribed to its deadline. */
 export function endDeadline(config: InternalAxiosRequestConfig | undefined): void {
   (config?.cancelToken as { end?: () => void } | undefined)?.end?.();
 }

@@ -26,6 +26,7 @@ const COLUMNS: Column[] = [
   { title: 'job/s', value: (m) => ifMeasured(m, fixed(0)(m.jobRatePerSecond)) },
   { title: 'wall s', value: (m) => fixed(2)(m.wallSeconds) },
   { title: 'RSS MB', value: (m) => fixed(0)(m.peakRssMb) },
+  { title: 'CPU us/n', value: (m) => ifMeasured(m, fixed(0)(cpuMicrosPerNotification(m))) },
   { title: 'RT/1k', value: (m) => fixed(1)(m.roundTripsPer1000) },
   { title: 'PG CPU %', value: (m) => fixed(0)(m.pgCpuPercentOfSweep) },
   { title: 'tokens', value: (m) => m.tokenFetches },
@@ -33,6 +34,12 @@ const COLUMNS: Column[] = [
   { title: 'limit/s', value: (m) => (m.kind === 'sweep' ? m.maxRate ?? '-' : '-') },
   { title: 'verdict', value: (m) => m.verdict, left: true },
 ];
+
+/** The sender's CPU per todo sent; a rerun sends nothing, so it has none. */
+function cpuMicrosPerNotification(m: Measurement): number | null {
+  if ((m.kind !== 'sweep' && m.kind !== 'ceiling') || m.todos <= 0) return null;
+  return (m.clientCpuSeconds * 1e6) / m.todos;
+}
 
 /** One row per measurement, columns padded to their widest cell. */
 export function formatTable(measurements: Measurement[]): string {
@@ -54,6 +61,8 @@ export function describeColumns(ideal: { latencyMs: number }): string {
     `round trips). PG CPU %: CPU of all postgres processes on this machine / CPU of the runners. tokens: the runners'`,
     `tokenFetches. mock req/acc/dup: notification requests, accepted keys, 409 duplicates counted by the mockserver.`,
     `job/s: todos / the longest runner's own durationMs (start-up excluded). limit/s: --max-rate x K; a sweep over it FAILS.`,
+    `CPU us/n: CPU microseconds per todo sent, of the runners (utime+stime of the reaped processes: node start-up, database`,
+    `and logging included) or, for the ceiling, of the bench process over its HTTP work; none for a rerun.`,
   ].join('\n');
 }
 
