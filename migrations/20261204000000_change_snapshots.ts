@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { createIndexConcurrently } from '../src/database/concurrent-index.js';
+import { waitedTooLongForLock } from '../src/database/statement-errors.js';
 
 /**
  * What a run could not see, said exactly. A todo's change was stamped with the time its
@@ -29,7 +30,6 @@ export const config = { transaction: false };
 
 /** How long the switch may wait for its lock on todos at one try; writers wait at most this long behind it. */
 const SWITCH_LOCK_TIMEOUT = '2s';
-const LOCK_NOT_AVAILABLE = '55P03';
 
 export async function up(knex: Knex): Promise<void> {
   const seen = new Set<string>();
@@ -50,8 +50,10 @@ export async function up(knex: Knex): Promise<void> {
       });
       break;
     } catch (error) {
-      // A writer came between: wait for it too, and try again.
-      if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+      // A writer came between, or a reader holds todos: wait for the writers again, and try
+      // again. (Through the sweep's pg client the error is its StatementTimeoutError, not
+      // PostgreSQL's 55P03: a check of the code alone failed the migration here.)
+      if (!waitedTooLongForLock(error)) throw error;
     }
   }
   // Holding the lock meant no writer was left: every row of the old trigger is committed.

@@ -37,6 +37,11 @@ export function isLockTimeout(error: unknown): boolean {
   return (error as { code?: string })?.code === LOCK_NOT_AVAILABLE;
 }
 
+/** A statement gave up waiting for a lock: PostgreSQL's own error, or ours made of it by pg-client.ts. */
+export function waitedTooLongForLock(error: unknown): boolean {
+  return isLockTimeout(error) || (error instanceof StatementTimeoutError && error.bound === 'lock_timeout');
+}
+
 /** statement_timeout and a cancel request both end a statement with 57014; the message tells them apart. */
 export function isStatementTimeout(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
