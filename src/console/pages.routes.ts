@@ -4,13 +4,13 @@ import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rea
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
 import { getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
 import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
-import type { LedgerOwed, LedgerStatus } from '../ledger/due-deliveries.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
 import type { ApiDependencies } from './api.routes.js';
 import { auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf } from './api.routes.js';
 import { HttpError, SESSION_COOKIE } from './console-server.js';
 import { CONSOLE_SCRIPT } from './console-script.js';
-import { CONSOLE_CSS, html, queryString, type SafeHtml } from './html.js';
+import { CONSOLE_CSS, html, queryString } from './html.js';
+import { actionForm, counted, deliveryTable, filterForm, formatAge, pager, safeNext, sendPage } from './page-parts.js';
 import { getJobOverviews } from './job-overview.js';
 import { getRecentRuns, getRunsByDay, renderRunChart, renderWeekChart } from './run-chart.js';
 
@@ -250,72 +250,4 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
         <td>${entry.job ?? ''}</td><td class="error">${entry.reason ?? ''}</td><td>${entry.deliveriesTouched}</td></tr>`)}
       </tbody></table>${pager('/audit', { job }, cursor, last && entries.length === PAGE ? encodeCursor({ id: last.id }) : undefined, 'Older changes')}`);
   });
-}
-
-function actionForm(job: string, action: 'pause' | 'resume', csrf: string | undefined): SafeHtml {
-  return html`<form class="inline" method="post" action="/jobs/${encodeURIComponent(job)}/${action}">
-    <input type="hidden" name="_csrf" value="${csrf ?? ''}">
-    <input type="text" name="reason" required placeholder="why (recorded)" aria-label="reason to ${action} ${job}">
-    <button type="submit">${action}</button></form>`;
-}
-
-/**
- * Keyset paging for a list page: a link to the page after this one (its cursor), and one
- * back to the first, with the filters kept; never OFFSET, so page 1,000 costs what page 1 does.
- */
-function pager(path: string, filters: Record<string, string | undefined>, cursor: string | undefined, next: string | undefined,
-  nextLabel: string): SafeHtml {
-  const kept = Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined && value !== ''));
-  return html`<nav class="pager">${cursor ? html`<a href="${path}${queryString(kept)}">First page</a>` : ''}
-    ${next ? html`<a rel="next" href="${path}${queryString({ ...kept, cursor: next })}">${nextLabel} →</a>` : html`<span>The end of the list.</span>`}</nav>`;
-}
-
-function filterForm(action: string, fields: Record<string, string>): SafeHtml {
-  return html`<form class="filters" method="get" action="${action}">
-    ${Object.entries(fields).map(([name, value]) => html`<label>${name} <input type="text" name="${name}" value="${value}"></label>`)}
-    <button type="submit">filter</button></form>`;
-}
-
-function deliveryTable(rows: Array<{ key: string; status: string; attempts: number; last_status: number | null; last_error: string | null;
-  updated_at: Date; workspace_id: string }>): SafeHtml {
-  return html`<table><thead><tr><th>status</th><th>attempts</th><th>last</th><th>updated</th><th>workspace</th><th>key</th><th>last error</th></tr></thead>
-    <tbody>${rows.map((row) => html`<tr><td>${row.status}</td><td>${row.attempts}</td><td>${row.last_status ?? ''}</td><td>${row.updated_at}</td>
-      <td>${row.workspace_id}</td><td><a href="/delivery${queryString({ key: row.key })}">${row.key}</a></td>
-      <td class="error">${row.last_error ?? ''}</td></tr>`)}</tbody></table>`;
-}
-
-/** Pages that list what changes by itself; they get the auto-refresh switch. */
-const REFRESHED = new Set(['/jobs', '/runs', '/deliveries', '/audit']);
-
-function sendPage(reply: FastifyReply, title: string, request: FastifyRequest | undefined, body: SafeHtml) {
-  const principal = request?.principal;
-  const refreshed = request?.method === 'GET' && REFRESHED.has(request.routeOptions.url ?? '');
-  const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} · sweep console</title>
-    <link rel="stylesheet" href="/console.css">${refreshed ? html`<script src="/console.js" defer></script>` : ''}</head><body>
-    <header><strong>sweep console</strong>${principal ? html`<a href="/jobs">Jobs</a><a href="/runs">Runs</a>
-      <a href="/deliveries?status=dead,failed">Dead letters</a><a href="/audit">Audit</a><a href="/api/docs">API</a>
-      ${refreshed ? html`<label class="refresh"><input type="checkbox" id="auto-refresh" data-interval-ms="5000"> auto-refresh</label>` : ''}
-      <span class="who">${principal.name} (${principal.role})</span>
-      <form class="inline" method="post" action="/logout"><input type="hidden" name="_csrf" value="${request?.session?.csrf ?? ''}">
-      <button type="submit">sign out</button></form>` : ''}</header>
-    <main><h1>${title}</h1>${body}</main></body></html>`;
-  return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
-}
-
-/** Only a path of this console: a sign-in never sends a person to another site. */
-function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/jobs';
-}
-
-/** A ledger count as a person reads it: "100,000+" where counting stopped at the cap. */
-function counted(ledger: Omit<LedgerOwed, 'oldestOwedItemDate'>, ...statuses: LedgerStatus[]): string {
-  const total = statuses.reduce((sum, status) => sum + ledger[status], 0);
-  return `${total.toLocaleString('en-US')}${statuses.some((status) => ledger.atLeast.includes(status)) ? '+' : ''}`;
-}
-
-function formatAge(seconds: number): string {
-  if (seconds < 120) return `${Math.round(seconds)} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86_400)} d`;
 }
