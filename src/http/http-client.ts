@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import axios, { Axios, type AxiosError, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { nodeTransport } from './node-transport.js';
 import { attachDeadline, endDeadline } from './request-deadline.js';
 
@@ -21,9 +21,17 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * redirects followed, bounded bodies, and every status handed back for us to classify.
  * TLS verification stays on: nothing here or in the configuration turns it off.
  */
-export function createHttpClient(options: HttpClientOptions): AxiosInstance {
+export function createHttpClient(options: HttpClientOptions): Axios {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
-  const client = axios.create({
+  // An Axios of its own, not axios.create(): create() copies axios' global defaults into
+  // the instance (XSRF names, FormData and Blob classes, transitional flags, a header
+  // group per HTTP method) and axios deep-merges every one of them into each request's
+  // config, a quarter of what a notification request allocated (issue #19). What the
+  // sweep relies on is set here: axios' own JSON transforms and Accept header.
+  const client = new Axios({
+    headers: { Accept: 'application/json, text/plain, */*' },
+    transformRequest: axios.defaults.transformRequest,
+    transformResponse: axios.defaults.transformResponse,
     baseURL: options.baseURL,
     maxRedirects: 0,
     maxContentLength: MAX_BODY_BYTES,
@@ -62,7 +70,7 @@ export function createHttpClient(options: HttpClientOptions): AxiosInstance {
 }
 
 /** Frees the keep-alive sockets so the process can exit at once. */
-export function closeHttpClient(client: AxiosInstance): void {
+export function closeHttpClient(client: Axios): void {
   (client.defaults.httpAgent as http.Agent | undefined)?.destroy();
   (client.defaults.httpsAgent as https.Agent | undefined)?.destroy();
 }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { AxiosInstance, AxiosResponse } from 'axios';
+import type { Axios, AxiosResponse } from 'axios';
 import { discardBody, ERROR_BODY_BYTES, readBody, STREAMED } from './response-body.js';
 import { withRetry, type FailedAttempt, type RetryOptions } from './retry.js';
 import { classifyRequestError, classifyStatus, errorFromResponse, ServiceError } from './service-error.js';
@@ -39,7 +39,7 @@ export interface NotificationClient {
  * retries with backoff for what is transient.
  */
 export function createNotificationClient(deps: {
-  http: AxiosInstance;
+  http: Axios;
   tokens: TokenCache;
   retry: RetryOptions;
   /** Paces every request, retries included (--max-rate). */
@@ -48,7 +48,11 @@ export function createNotificationClient(deps: {
   const post = async (notification: Notification, token: string, signal?: AbortSignal): Promise<AxiosResponse<Readable>> => {
     await deps.rateLimiter?.take(signal);
     try {
-      return await deps.http.post<Readable>(PATH, { message: notification.message }, {
+      // request(), not post(): post() merges its arguments into a config of their own first.
+      return await deps.http.request<Readable>({
+        method: 'post',
+        url: PATH,
+        data: { message: notification.message },
         ...STREAMED,
         signal,
         headers: {

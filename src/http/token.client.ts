@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { AxiosInstance } from 'axios';
+import type { Axios } from 'axios';
 import { ERROR_BODY_BYTES, readBody, STREAMED } from './response-body.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import { registerSecret } from '../logging/secret-registry.js';
@@ -33,7 +33,7 @@ export interface TokenFetchOptions {
 
 /** OAuth 2.0 client credentials (RFC 6749 §4.4) for one workspace's scope. */
 export async function fetchWorkspaceToken(
-  http: AxiosInstance,
+  http: Axios,
   credentials: ClientCredentials,
   workspaceId: string,
   options: TokenFetchOptions = {},
@@ -43,7 +43,7 @@ export async function fetchWorkspaceToken(
   return withRetry(() => requestToken(http, credentials, workspaceId, signal), { ...retry, signal });
 }
 
-async function requestToken(http: AxiosInstance, credentials: ClientCredentials, workspaceId: string, signal?: AbortSignal): Promise<IssuedToken> {
+async function requestToken(http: Axios, credentials: ClientCredentials, workspaceId: string, signal?: AbortSignal): Promise<IssuedToken> {
   const body = new URLSearchParams({ grant_type: 'client_credentials', scope: `workspace:${workspaceId}` });
   let response;
   let answer;

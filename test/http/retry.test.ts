@@ -137,3 +137,65 @@ describe('withRetry', () => {
     expect(failures).toEqual([{ error, attemptNumber: 1, willRetry: true }]);
   });
 });
+
+describe('withRetry: backoff', () => {
+  it('waits base, then twice, then four times as long (each x1 to x2), before the retries', async () => {
+    const times: number[] = [];
+    const attempt = async () => {
+      times.push(performance.now());
+      if (times.length <= 3) throw transient();
+      return 'sent';
+    };
+
+    expect(await withRetry(attempt, { retries: 3, baseMs: 40, maxMs: 10_000 })).toBe('sent');
+
+    const gaps = times.slice(1).map((time, i) => time - (times[i] as number));
+    expect(gaps).toHaveLength(3);
+    // Lower bounds are exact (timers never fire early, but may round down by 1 ms); the
+    // upper ones leave room for a loaded machine.
+    expect(gaps[0]).toBeGreaterThanOrEqual(39);
+    expect(gaps[1]).toBeGreaterThanOrEqual(79);
+    expect(gaps[2]).toBeGreaterThanOrEqual(159);
+    expect(gaps[0]).toBeLessThan(80 + 200);
+    expect(gaps[1]).toBeLessThan(160 + 200);
+  });
+
+  it('caps each backoff at maxMs', async () => {
+    const times: number[] = [];
+    const attempt = async () => {
+      times.push(performance.now());
+      if (times.length <= 3) throw transient();
+      return 'sent';
+    };
+
+    expect(await withRetry(attempt, { retries: 3, baseMs: 200, maxMs: 30 })).toBe('sent');
+
+    const gaps = times.slice(1).map((time, i) => time - (times[i] as number));
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThanOrEqual(29);
+      expect(gap).toBeLessThan(150);
+    }
+  });
+
+  it('stops waiting and rejects with the signal\'s reason when it aborts during a backoff', async () => {
+    const controller = new AbortController();
+    const attempt = async () => {
+      setTimeout(() => controller.abort(new Error('stopping')), 20);
+      throw transient();
+    };
+    const started = performance.now();
+
+    await expect(withRetry(attempt, { retries: 3, baseMs: 5_000, maxMs: 10_000, signal: controller.signal }))
+      .rejects.toThrow();
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('does not try at all when the signal has already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stopped'));
+    const { attempt, calls } = failing();
+
+    await expect(withRetry(attempt, { ...fast, signal: controller.signal })).rejects.toThrow('stopped');
+    expect(calls).toEqual([]);
+  });
+});
