@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import knexModule, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { describeDatabase, type DatabaseConfig } from '../configuration/config.js';
 import type { Logger } from '../logging/logger.js';
 import { AbortRunError } from '../runner/errors.js';
@@ -10,6 +9,11 @@ import { SweepPgClient, type SweepPgConfig } from './pg-client.js';
 import { DEFAULT_TRANSACTION_SETTINGS, StatementControl, type TransactionSettings } from './statement-control.js';
 
 export type { Knex } from 'knex';
+
+// The embedded database is loaded only when it is used: a run against PostgreSQL never
+// needs it, and loading it was a tenth of every run's start-up. Through require, as
+// knex-pglite itself loads PGlite: one copy of it in the process, not an ESM and a CJS one.
+const requireOnDemand = createRequire(import.meta.url);
 
 const DATE_OID = 1082;
 /**
@@ -86,9 +90,11 @@ export function createDatabase(database: DatabaseConfig, options: DatabaseOption
 export function createEmbeddedDatabase(dataDir?: string, options: DatabaseOptions = {}): Knex {
   // One instance, passed as an object: knex calls a connection *function* again on
   // every acquire, which would open a second PGlite on the same directory.
+  const { PGlite, types: pgliteTypes } = requireOnDemand('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+  const ClientPgLite = requireOnDemand('knex-pglite') as typeof Knex.Client;
   const pglite = new PGlite(dataDir ?? 'memory://', { parsers: { [pgliteTypes.DATE]: keepDateAsString } });
   return knexModule.knex({
-    client: ClientPgLite as unknown as typeof Knex.Client,
+    client: ClientPgLite,
     dialect: 'postgres',
     connection: { pglite } as unknown as Knex.StaticConnectionConfig,
     log: knexLog(options.logger),

@@ -1,5 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import { createRequire } from 'node:module';
 import type { LogFormat, LogLevel } from '../configuration/config.js';
 import { redactSecrets } from './secret-registry.js';
 
@@ -39,6 +39,8 @@ export function createLogger(options: LoggerOptions): Logger {
     formatters: { level: (label: string) => ({ level: label }) },
   };
   if (options.format === 'pretty') {
+    // Loaded for a person at a terminal only: the JSON lines a scheduled run writes never need it.
+    const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     const prettify = prettyFactory({
       colorize: options.colorize ?? Boolean(process.stdout.isTTY),
       translateTime: 'SYS:HH:MM:ss.l',
