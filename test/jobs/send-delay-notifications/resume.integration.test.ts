@@ -16,6 +16,9 @@ describe('send-delay-notifications resumes where its runs settled every todo', (
     runSweep([SEND, ...args], { database: testbed.database, servicesUrl: testbed.mock.url });
   const sentKeys = () => testbed.mock.journal().filter((entry) => entry.outcome === 'accepted').map((entry) => entry.key!);
   const position = async () => (await db()('job_positions').where({ job: SEND }).first())?.position as string[] | undefined;
+  /** The xmax of the snapshot the position is remembered with: what the next run reads changes against. */
+  const snapshotXmax = async () => BigInt((await db()('job_positions').where({ job: SEND })
+    .first(db().raw('pg_snapshot_xmax(changes_snapshot)::text as xmax')) as { xmax: string }).xmax);
   /** As if the todos so far had been written long ago: out of reach of the change window. */
   const age = () => db()('todos').update({ changed_at: db().raw(`now() - interval '1 day'`) });
 
@@ -80,6 +83,36 @@ describe('send-delay-notifications resumes where its runs settled every todo', (
     expect(earlier.summary).toMatchObject({ found: 1, sent: 1 });
     expect(sentKeys()).toContain(keyOf(late!));
     expect(await position()).toEqual(settled);
+  });
+
+  it('moves the change snapshot on once every changed todo is claimed, even when the run stops before its scan settles a page', async () => {
+    const history = await insertTodos(db(), buildDelayedTodos(3, 1, '2021-06-01'));
+    await sweep();
+    const settled = await position();
+    const before = await snapshotXmax();
+    const behind = await insertTodos(db(), buildDelayedTodos(10, 2, '2020-01-01'));
+    const ahead = await insertTodos(db(), buildDelayedTodos(5, 1, '2022-01-01'));
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 503 }] });
+
+    // Both pages of changes are claimed at once (C = 1, batches of 5); the scan's first
+    // page waits for five of them to finish, and the breaker stops the run before that
+    // (ten tries an item, twenty failures in a row).
+    const stopped = await runSweep([SEND, '--date', '2022-06-03', '--page-size', '5', '--concurrency', '1', '--retry-backoff-seconds', '0'],
+      { database: testbed.database, servicesUrl: testbed.mock.url, env: { HTTP_RETRIES: '9' } });
+
+    expect(stopped.exitCode).toBe(75);
+    const claimed = new Set(await db()('deliveries').where({ job: SEND }).pluck('item_id'));
+    expect(claimed).toEqual(new Set([...history, ...behind].map((todo) => todo.id)));
+    expect(await position()).toEqual(settled);
+    // What the changes were read against moved on: the next run does not read them again.
+    expect(await snapshotXmax()).toBeGreaterThan(before);
+
+    testbed.mock.configure({ rules: [] });
+    const next = await sweep();
+    expect(next.exitCode).toBe(0);
+    const everyKey = [...history, ...behind, ...ahead].map(keyOf);
+    expect(new Set(sentKeys())).toEqual(new Set(everyKey));
+    expect(sentKeys()).toHaveLength(everyKey.length);
   });
 
   it('remembers only the pages a stopped run claimed whole: the next run goes on from there', async () => {
