@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Transform, type Readable } from 'node:stream';
-import { AxiosError, AxiosHeaders, CanceledError, type AxiosResponse, type GenericAbortSignal, type InternalAxiosRequestConfig } from 'axios';
+import { AxiosError, AxiosHeaders, CanceledError, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import { unwatchAbort, watchAbort } from './abort-watchers.js';
 
 /**
  * An axios adapter straight on node:http. axios' own http adapter spends about 390 µs of
@@ -233,31 +234,6 @@ function outgoingHeaders(config: InternalAxiosRequestConfig, body: Buffer | unde
   }
   if (body) headers['Content-Length'] = String(body.length);
   return headers;
-}
-
-/**
- * Every request in flight listens to the run's stop signal. An EventTarget listener per
- * request costs Node about 7 µs to add and remove; here each signal gets one listener,
- * which calls the requests registered with it.
- */
-const abortWatchers = new WeakMap<GenericAbortSignal, Set<() => void>>();
-
-function watchAbort(signal: GenericAbortSignal, onAbort: () => void): void {
-  let watchers = abortWatchers.get(signal);
-  if (!watchers) {
-    const registered = new Set<() => void>();
-    watchers = registered;
-    abortWatchers.set(signal, registered);
-    signal.addEventListener?.('abort', () => {
-      for (const watcher of [...registered]) watcher();
-      registered.clear();
-    }, { once: true });
-  }
-  watchers.add(onAbort);
-}
-
-function unwatchAbort(signal: GenericAbortSignal, onAbort: () => void): void {
-  abortWatchers.get(signal)?.delete(onAbort);
 }
 
 /** The body after axios' transformRequest: a string or bytes, or nothing. */

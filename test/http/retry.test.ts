@@ -138,18 +138,25 @@ describe('withRetry', () => {
   });
 });
 
+/** An attempt that fails transiently `failures` times, then succeeds, and when each try began. */
+function failingTimes(failures: number) {
+  const times: number[] = [];
+  const attempt = async () => {
+    times.push(performance.now());
+    if (times.length <= failures) throw transient();
+    return 'sent';
+  };
+  const gaps = () => times.slice(1).map((time, i) => time - (times[i] as number));
+  return { attempt, gaps };
+}
+
 describe('withRetry: backoff', () => {
   it('waits base, then twice, then four times as long (each x1 to x2), before the retries', async () => {
-    const times: number[] = [];
-    const attempt = async () => {
-      times.push(performance.now());
-      if (times.length <= 3) throw transient();
-      return 'sent';
-    };
+    const { attempt, gaps: gapsBetweenTries } = failingTimes(3);
 
     expect(await withRetry(attempt, { retries: 3, baseMs: 40, maxMs: 10_000 })).toBe('sent');
 
-    const gaps = times.slice(1).map((time, i) => time - (times[i] as number));
+    const gaps = gapsBetweenTries();
     expect(gaps).toHaveLength(3);
     // Lower bounds are exact (timers never fire early, but may round down by 1 ms); the
     // upper ones leave room for a loaded machine.
@@ -161,16 +168,11 @@ describe('withRetry: backoff', () => {
   });
 
   it('caps each backoff at maxMs', async () => {
-    const times: number[] = [];
-    const attempt = async () => {
-      times.push(performance.now());
-      if (times.length <= 3) throw transient();
-      return 'sent';
-    };
+    const { attempt, gaps: gapsBetweenTries } = failingTimes(3);
 
     expect(await withRetry(attempt, { retries: 3, baseMs: 200, maxMs: 30 })).toBe('sent');
 
-    const gaps = times.slice(1).map((time, i) => time - (times[i] as number));
+    const gaps = gapsBetweenTries();
     for (const gap of gaps) {
       expect(gap).toBeGreaterThanOrEqual(29);
       expect(gap).toBeLessThan(150);
