@@ -55,6 +55,8 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     maxBatch: Math.min(options.pageSize, 500),
     onRecorded: ({ notSent }) => {
       for (const row of notSent.filter((r) => r.status === 'dead')) {
+        // Counted as a transient failure when it was sent; out of attempts, no run retries it.
+        counts.failedTransiently -= 1;
         counts.dead += 1;
         logger.error({ ...describe({ key: row.key, workspaceId: row.workspace_id, itemId: row.item_id, itemDate: row.item_date }),
           attempts: row.attempts, lastStatus: row.last_status, lastError: row.last_error },
