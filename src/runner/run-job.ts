@@ -58,7 +58,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   try {
     if (job.database !== 'none') {
       // PGlite takes no lock of its own: two processes on one data directory would corrupt it.
-      if (!io.database && config.database.kind === 'embedded') releaseDataDir = lockDataDir(config.database.dataDir);
+      if (!io.database && config.database.kind === 'embedded') releaseDataDir = await lockDataDir(config.database.dataDir);
       const statements = job.longStatements
         ? { ...config.statements, statementTimeoutMs: config.statements.longStatementTimeoutMs } : config.statements;
       db = io.database ?? createDatabase(config.database, { logger, settings: statements });
