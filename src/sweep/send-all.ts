@@ -10,6 +10,7 @@ import { createDeliveryLedger, type DeliveryLedger } from '../ledger/deliveries.
 import { describePause, type JobPause } from '../ledger/job-pauses.js';
 import { startRunHeartbeat } from '../ledger/run-heartbeat.js';
 import { createOutcomeRecorder } from '../ledger/outcome-recorder.js';
+import { ABANDONED_RUNS_GAUGE } from '../metrics/run-metrics.js';
 import { AbortRunError } from '../runner/errors.js';
 import type { JobContext } from '../runner/job.type.js';
 import type { Backlog } from './backlog.js';
@@ -172,7 +173,16 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
   let finished = false;
   let coordination: { stop(): void } | undefined;
   try {
-    coordination = await startRunCoordination({ db, job: deps.job, logger, onChange: ({ liveRunners, pause }) => {
+    let abandonedSeen = false;
+    coordination = await startRunCoordination({ db, job: deps.job, logger, onChange: ({ liveRunners, pause, abandonedRuns }) => {
+      if (!abandonedSeen) {
+        abandonedSeen = true;
+        context.metrics.setGauge(ABANDONED_RUNS_GAUGE.name, ABANDONED_RUNS_GAUGE.help, abandonedRuns);
+        if (abandonedRuns > 0) {
+          logger.warn({ abandonedRuns }, `${abandonedRuns} run(s) of this job in the last day were left running by a process that `
+            + 'died without recording its end (shown abandoned: sweep runs --status abandoned); what they held passes to a run once their lease is over');
+        }
+      }
       // The job's --max-rate is shared by its live runners, retries included; a lone one has all of it.
       if (rateLimiter && options.maxRate && rateLimiter.perSecond !== options.maxRate / liveRunners) {
         rateLimiter.setRate(options.maxRate / liveRunners);
