@@ -52,8 +52,25 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     job: deps.job, runId, leaseMs, maxAttempts: options.maxAttempts,
     retryBackoffMs: options.retryBackoffSeconds * 1000, retryBackoffMaxMs: 6 * 3600 * 1000,
   });
+  // Set while a write of outcomes is failing: no request starts until it goes through or the run stops.
+  let ledgerTrouble: { wait: Promise<void>; over: () => void } | undefined;
+  const endLedgerTrouble = () => {
+    ledgerTrouble?.over();
+    ledgerTrouble = undefined;
+  };
   const recorder = createOutcomeRecorder(ledger, {
     maxBatch: Math.min(options.pageSize, 500),
+    onLedgerState: (state, error) => {
+      if (state === 'failing') {
+        let over = () => undefined as void;
+        ledgerTrouble ??= { wait: new Promise<void>((resolve) => { over = resolve; }), over: () => over() };
+        logger.warn({ reason: error && describeDatabaseError(error) }, 'cannot write the delivery ledger: trying again; no new request starts meanwhile');
+        return;
+      }
+      // Once it failed for good, nothing new is sent: what is not recorded goes to its lease.
+      if (state === 'failed') stop.stopGracefully('the delivery ledger cannot be written');
+      endLedgerTrouble();
+    },
     onRecorded: ({ notSent }) => {
       for (const row of notSent.filter((r) => r.status === 'dead')) {
         // Counted as a transient failure when it was sent; out of attempts, no run retries it.
@@ -88,7 +105,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
   const stop = createStopControl(context.signal, options.graceSeconds * 1000, (reason) => logger.warn({ reason,
     graceSeconds: options.graceSeconds }, 'stopping: no new claims; requests in flight may finish within the grace period'));
   const deliver = createDeliverer({ client, recorder, logger, counts, stop, breaker: createCircuitBreaker(), describe,
-    onLeftBehind: (notification) => backlog.leftBehind(notification.itemDate) });
+    onLeftBehind: (notification) => backlog.leftBehind(notification.itemDate), ledgerWritable: () => ledgerTrouble?.wait });
   const limit = pLimit(options.concurrency);
   const inFlight = createInFlight();
 
@@ -214,6 +231,10 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     finished = !stop.stopping.aborted;
   } catch (error) {
     failure = error;
+    // A run that fails (the ledger or the items cannot be read or written) starts no request
+    // it could not record; those in flight finish within the grace period.
+    stop.stopGracefully(`the run failed: ${describeDatabaseError(error)}`);
+    endLedgerTrouble();
   } finally {
     await inFlight.waitBelow(1);
     coordination?.stop();

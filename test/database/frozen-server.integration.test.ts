@@ -106,6 +106,34 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres' || !postgresBinDir())
     await expectEveryKeyOnceAfterRerun(expected);
   });
 
+  it('a server that dies mid-run: once the ledger cannot be written, no new request starts', async () => {
+    const expected = await delayNotifications.seed(db, 3000, 10);
+    mock.configure({ latencyMs: 5 });
+    const run = start(['--concurrency', '8', '--page-size', '200', '--grace-seconds', '2']);
+    await waitFor(() => accepted().length >= 200, 30_000, 'the first notifications');
+
+    server.crash();
+    const diedAt = Date.now();
+    const exitCode = await run.exited;
+    const notifyRequests = mock.journal().filter((entry) => entry.endpoint === 'notify');
+    // Answered after the death: the requests in flight then, and those started before the run
+    // learnt of it (its next write, at most the recorder's 250 ms later).
+    const after = notifyRequests.filter((entry) => Date.parse(entry.at) > diedAt).length;
+    // The first word of trouble from the database: the run knows from then on.
+    const learnt = run.logs().find((line) => ['warn', 'error'].includes(line.level) && /database|ledger/.test(line.msg));
+    const learntAt = Date.parse(String(learnt?.time));
+    const startedAfterLearning = notifyRequests.filter((entry) => Date.parse(entry.at) > learntAt + 5 + 50).length;
+    console.info(`requests answered after the database died: ${after}; after the run learnt it: ${startedAfterLearning}`);
+
+    expect([1, 75]).toContain(exitCode);
+    expect(learnt).toBeDefined();
+    // Only the ones in flight when it learnt (at most --concurrency) may still be answered.
+    expect(startedAfterLearning).toBeLessThanOrEqual(8);
+
+    server.start();
+    await expectEveryKeyOnceAfterRerun(expected);
+  });
+
   it('a run started on a frozen server fails within its connect timeout, and SIGTERM ends even that wait', async () => {
     server.freeze();
     const run = start(['--grace-seconds', '1']);

@@ -14,6 +14,9 @@ export interface PrivatePostgres {
   /** Stops every process of the cluster where it is: connections stay open, nothing answers. */
   freeze(): void;
   thaw(): void;
+  /** Stops the server at once (as a crash: backends end, connections are reset); `start` brings it back. */
+  crash(): void;
+  start(): void;
   stop(): void;
 }
 
@@ -39,9 +42,12 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const data = join(dir, 'data');
   const port = await freePort();
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-  run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o',
+  const start = () => run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o',
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off`, 'start']);
+  start();
   const processes = () => {
+    // None while it is stopped (crash).
+    if (!existsSync(join(data, 'postmaster.pid'))) return [];
     const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
     return [postmaster, ...childrenOf(postmaster)];
   };
@@ -58,6 +64,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     freeze: () => signalAll('SIGSTOP'),
     thaw: () => signalAll('SIGCONT'),
+    crash: () => run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
+    start,
     stop() {
       signalAll('SIGCONT');
       try {
