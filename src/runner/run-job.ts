@@ -207,6 +207,13 @@ function reportError(logger: Logger, config: Config, error: unknown): ExitCodeVa
     // it: the database is busy or stalled, nothing recorded is lost, and the next run retries (exit 75).
     return findCause(error, StatementTimeoutError) || findCause(error, DatabaseUnresponsiveError) ? ExitCode.TEMPFAIL : error.exitCode;
   }
+  const sqlState = (error as { code?: unknown })?.code;
+  if (typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState)) {
+    // The database ended a statement (a connection killed, a constraint, a failover): its
+    // one line, which names the statement's operation and tables, never its SQL.
+    logger.error({ sqlState, ...(debug ? { err: error } : {}) }, `run aborted by a database error: ${(error as Error).message} [${sqlState}]`);
+    return ExitCode.ABORTED;
+  }
   logger.error(debug ? { err: error } : {}, `run aborted by an unexpected error: ${(error as Error)?.message ?? String(error)}`);
   return ExitCode.ABORTED;
 }
