@@ -30,14 +30,16 @@ describe('parseBenchOptions', () => {
   });
 
   it('reads --console with the issue\'s ledger by default: 10,000,000 deliveries, 100,000 runs, 40 requests a route', () => {
-    expect(parseBenchOptions(['--console']).console).toEqual({ deliveries: 10_000_000, runs: 100_000, requests: 40 });
+    expect(parseBenchOptions(['--console']).console).toEqual({ deliveries: 10_000_000, runs: 100_000, requests: 40, prune: false });
     expect(parseBenchOptions(['--console', '--deliveries', '50000', '--runs', '300', '--requests', '5']).console)
-      .toEqual({ deliveries: 50_000, runs: 300, requests: 5 });
+      .toEqual({ deliveries: 50_000, runs: 300, requests: 5, prune: false });
+    expect(parseBenchOptions(['--console', '--prune']).console).toMatchObject({ prune: true });
   });
 
   it.each([
     [['--console', '--history', '0'], /--console and --history are two modes/],
     [['--deliveries', '5000'], /--deliveries goes with --console/],
+    [['--prune'], /--prune goes with --console/],
     [['--console', '--deliveries', '4999'], /--deliveries must be an integer from 5000 to 20000000/],
     [['--console', '--runs', '2'], /--runs must be an integer from 3 to 1000000/],
     [['--todos', '0'], /--todos must be an integer from 1 to 1000000/],
