@@ -1,0 +1,34 @@
+import { SweepError } from '../runner/errors.js';
+import { ExitCode } from '../runner/exit-codes.js';
+
+/**
+ * The connection failures a retry would meet again: the database refused who we are or
+ * what we asked for. Configuration errors, exit 64, so a CronJob fails at once instead of
+ * retrying for hours; a database that is unreachable or restarting is not among them.
+ */
+const CONFIGURATION_CODES: Readonly<Record<string, string>> = {
+  // invalid_password: a wrong password, or a password where the server wants another method.
+  '28P01': 'check the user and password in DATABASE_URL',
+  // invalid_authorization_specification: an unknown role, no pg_hba.conf entry, a role without LOGIN.
+  '28000': 'check the user in DATABASE_URL, and that pg_hba.conf lets it in from here',
+  // invalid_catalog_name: the database does not exist.
+  '3D000': 'check the database name in DATABASE_URL',
+};
+
+/** pg's own error when the server answers an SSLRequest with no (sslmode=require and stricter). */
+const TLS_REFUSED = /server does not support SSL connections/i;
+
+/** What to do about a connection error that is a configuration error; undefined for any other. */
+export function configurationAdvice(error: unknown): string | undefined {
+  const e = error as { code?: string; message?: string };
+  if (e?.code && CONFIGURATION_CODES[e.code]) return CONFIGURATION_CODES[e.code];
+  if (TLS_REFUSED.test(e?.message ?? '')) return 'the server refused TLS: enable ssl on it, or drop sslmode from DATABASE_URL';
+  return undefined;
+}
+
+/** The database refused the configured connection: one line, exit 64. */
+export class DatabaseConfigurationError extends SweepError {
+  constructor(message: string, context: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, ExitCode.USAGE, context, options);
+  }
+}
