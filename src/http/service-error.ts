@@ -2,7 +2,7 @@ import { redactSecrets } from '../logging/secret-registry.js';
 
 /**
  * How a call to another team's service ended, mapped in this one place from HTTP
- * statuses and socket errors, as ../shared/notify-service.md prescribes.
+ * statuses and socket errors, as the contract prescribes (docs/services-contract.md).
  * - permanent: the request is wrong or refused; retrying cannot help.
  * - transient: the service or the network had a bad moment; retry with backoff.
  * - unauthorized: the token was refused (401); refresh it once and try again.
