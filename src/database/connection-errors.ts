@@ -17,12 +17,18 @@ const CONFIGURATION_CODES: Readonly<Record<string, string>> = {
 
 /** pg's own error when the server answers an SSLRequest with no (sslmode=require and stricter). */
 const TLS_REFUSED = /server does not support SSL connections/i;
+/** Node's codes for a server certificate that does not verify (sslmode=verify-ca / verify-full, or an sslrootcert). */
+const CERTIFICATE_CODES = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
 /** What to do about a connection error that is a configuration error; undefined for any other. */
 export function configurationAdvice(error: unknown): string | undefined {
   const e = error as { code?: string; message?: string };
   if (e?.code && CONFIGURATION_CODES[e.code]) return CONFIGURATION_CODES[e.code];
   if (TLS_REFUSED.test(e?.message ?? '')) return 'the server refused TLS: enable ssl on it, or drop sslmode from DATABASE_URL';
+  if (e?.code && CERTIFICATE_CODES.has(e.code)) {
+    return 'the server\'s certificate does not verify: give its CA in DATABASE_URL (sslrootcert=…), or fix the certificate';
+  }
   return undefined;
 }
 

@@ -112,7 +112,7 @@ export async function checkConnection(db: Knex, database: DatabaseConfig): Promi
   } catch (error) {
     const advice = configurationAdvice(error);
     if (advice) {
-      throw new DatabaseConfigurationError(`the database refused the connection (${describeDatabase(database)}): `
+      throw new DatabaseConfigurationError(`cannot use the database (${describeDatabase(database)}): `
         + `${describeDatabaseError(error)}: ${advice}`, { database: describeDatabase(database) }, { cause: error });
     }
     throw new AbortRunError(`cannot reach the database (${describeDatabase(database)}): ${describeDatabaseError(error)}`,
