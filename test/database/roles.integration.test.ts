@@ -175,6 +175,22 @@ describe.runIf(inject('testDatabase').kind === 'postgres')('the roles in deploy/
     }
   });
 
+  it('the console as a role without the audit\'s grants refuses to start, exit 64, naming both GRANTs', async () => {
+    await admin.raw(`revoke insert on console_audit from ${names.runner}`);
+    await admin.raw(`revoke usage on sequence console_audit_id_seq from ${names.runner}`);
+    try {
+      const run = await sweep(names.runner, ['console', '--port', '0']);
+      expect(run.exitCode).toBe(64);
+      expect(run.logs.filter((line) => line.level === 'error').map((line) => line.msg)).toEqual([
+        `the role ${names.runner} lacks INSERT on console_audit, USAGE on console_audit_id_seq: GRANT INSERT ON console_audit TO ${names.runner}; `
+        + `GRANT USAGE ON SEQUENCE console_audit_id_seq TO ${names.runner}; (see deploy/postgres/roles.sql)`,
+      ]);
+    } finally {
+      await admin.raw(`grant insert on console_audit to ${names.runner}`);
+      await admin.raw(`grant usage on sequence console_audit_id_seq to ${names.runner}`);
+    }
+  });
+
   it('names every missing grant at once', async () => {
     await admin.raw(`revoke insert, update on job_runs from ${names.runner}`);
     try {
