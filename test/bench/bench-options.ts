@@ -42,7 +42,7 @@ export interface BenchOptions {
    * The console mode (--console): a ledger of `deliveries` deliveries and `runs` runs, the
    * console started on it as deployed, and every page and API call timed `requests` times.
    */
-  console: { deliveries: number; runs: number; requests: number } | undefined;
+  console: { deliveries: number; runs: number; requests: number; prune: boolean } | undefined;
   /** Where results.jsonl and chart.svg go (--out, default bench-results/). */
   outDir: string;
   help: boolean;
@@ -88,6 +88,8 @@ export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL:
   --deliveries N      with --console: deliveries in the ledger (default 10000000; 5000 to ${MAX_HISTORY})
   --runs N            with --console: runs in job_runs (default 100000; 3 to 1000000)
   --requests N        with --console: timed requests per route, one at a time (default 40; 1 to 1000)
+  --prune             with --console: instead of the console's routes, time \`sweep prune --older-than 1h\`
+                      over that ledger, its --dry-run first (every delivery's item is gone: all go)
   --out DIR           results.jsonl, and chart.svg for several concurrencies (default bench-results/)
 
 A dedicated database sweep_bench_<pid> is created on DATABASE_URL's server and dropped
@@ -118,6 +120,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         deliveries: { type: 'string' },
         runs: { type: 'string' },
         requests: { type: 'string' },
+        prune: { type: 'boolean' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -162,9 +165,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   if (values.console === true) {
     if (history !== undefined) throw new BenchUsageError('--console and --history are two modes: choose one');
     consoleMode = { deliveries: integer('deliveries', 10_000_000, 5000, MAX_HISTORY), runs: integer('runs', 100_000, 3, 1_000_000),
-      requests: integer('requests', 40, 1, 1000) };
+      requests: integer('requests', 40, 1, 1000), prune: values.prune === true };
   } else {
-    const stray = ['deliveries', 'runs', 'requests'].find((name) => values[name] !== undefined);
+    const stray = ['deliveries', 'runs', 'requests', 'prune'].find((name) => values[name] !== undefined);
     if (stray) throw new BenchUsageError(`--${stray} goes with --console`);
   }
   return {

@@ -14,6 +14,7 @@ import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './
 import { renderChart } from './chart.js';
 import { PROJECT_ROOT, spawnTracked, stopChildren } from './child-processes.js';
 import { loadConsoleLedger } from './load-console-ledger.js';
+import { timePrune } from './measure-prune.js';
 import { loadTodos } from './load-todos.js';
 import { consoleRequests, CONSOLE_P95_TARGET_MS, formatConsoleTable, peakRssMb, startConsoleProcess, timeConsoleRequests } from './measure-console.js';
 import { measureConcurrency } from './measure-concurrency.js';
@@ -217,6 +218,7 @@ async function runConsoleBench(options: BenchOptions, sizes: NonNullable<BenchOp
     if (done % 5_000_000 === 0 || done === sizes.deliveries) say(`  ${done} deliveries in ${seconds.toFixed(0)} s`);
   }));
   say(`loaded in ${ledger.loadSeconds.toFixed(1)} s + VACUUM ANALYZE ${ledger.vacuumSeconds.toFixed(1)} s; deliveries ${ledger.deliveriesMb.toFixed(0)} MB`);
+  if (sizes.prune) return runPruneBench(options, sizes, database.url, outDir, startedAt, database.serverVersion, ledger.loadSeconds);
   owned.logDir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
   const server = await startConsoleProcess({ databaseUrl: database.url, build: options.build, nodeFlags: options.nodeFlags, logDir: owned.logDir });
   say(`console (pid ${server.child.pid}) at ${server.url}; ${sizes.requests} timed requests per route, one at a time ...`);
@@ -240,6 +242,25 @@ async function runConsoleBench(options: BenchOptions, sizes: NonNullable<BenchOp
   writeFileSync(file, `${JSON.stringify({ context, console: { ...sizes, deliveriesMb: ledger.deliveriesMb, peakRssMb: rssMb, timings } })}\n`, { flag: 'a' });
   say(`wrote ${file}`);
   return timings.some((timing) => timing.status >= 400 || timing.p95Ms > CONSOLE_P95_TARGET_MS) ? 1 : 0;
+}
+
+/** --console --prune: prune's dry run, then prune, over the loaded ledger; each must finish within its statements' bounds. */
+async function runPruneBench(options: BenchOptions, sizes: NonNullable<BenchOptions['console']>, databaseUrl: string, outDir: string,
+  startedAt: string, serverVersion: string, loadSeconds: number): Promise<number> {
+  const timings = [];
+  for (const args of [['--older-than', '1h', '--dry-run'], ['--older-than', '1h']]) {
+    say(`timing sweep prune ${args.join(' ')} over ${sizes.deliveries} deliveries ...`);
+    const timing = await timePrune({ databaseUrl, build: options.build, args });
+    timings.push(timing);
+    process.stdout.write(`${timing.command}: exit ${timing.exitCode} in ${timing.seconds.toFixed(1)} s, ${timing.batches} batches; `
+      + `${JSON.stringify(timing.counts)}\n`);
+  }
+  const context: BenchContext = { startedAt, postgres: serverVersion, autovacuum: 'as the server has it', sweepBuild: options.build,
+    nodeFlags: options.nodeFlags, loadSeconds, cpus: availableParallelism() };
+  const file = join(outDir, 'results.jsonl');
+  writeFileSync(file, `${JSON.stringify({ context, prune: { ...sizes, timings } })}\n`, { flag: 'a' });
+  say(`wrote ${file}`);
+  return timings.every((timing) => timing.exitCode === 0) ? 0 : 1;
 }
 
 /** Once, whoever asks first: the normal end, a failure or a signal. */

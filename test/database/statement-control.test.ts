@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DEFAULT_TRANSACTION_SETTINGS, describeStatement, StatementControl, type StatementInFlight } from '../../src/database/statement-control.js';
+import { ABANDON_AFTER_GRACE_MS, CLIENT_MARGIN_MS, DEFAULT_TRANSACTION_SETTINGS, describeOperation, describeStatement, StatementControl,
+  type StatementInFlight } from '../../src/database/statement-control.js';
+import { DatabaseUnresponsiveError } from '../../src/database/statement-errors.js';
 
 const entry = (statement = 'a statement on todos'): StatementInFlight & { cancel: ReturnType<typeof vi.fn<() => void>> } =>
   ({ statement, startedAt: Date.now(), cancelReason: undefined, cancel: vi.fn<() => void>() });
@@ -19,6 +21,16 @@ describe('describeStatement', () => {
     const text = describeStatement(`select ${'x, '.repeat(200)} 1 from todos`);
     expect(text.length).toBeLessThan(140);
     expect(text).toMatch(/…\)$/);
+  });
+});
+
+describe('describeOperation', () => {
+  it('names a statement by its operation and tables only: no text, no parameters, no comments', () => {
+    expect(describeOperation(`/* claim */ with claimed as (insert into deliveries (key) select v.key from unnest(?::text[]) as v(key)
+      returning key) select key from claimed`)).toBe('insert on deliveries');
+    expect(describeOperation('select "t"."id" from "todos" as "t" where "t"."id" = ? -- page')).toBe('select on todos');
+    expect(describeOperation('update "job_runs" set "heartbeat_at" = now() where "id" = ?')).toBe('update on job_runs');
+    expect(describeOperation('select 1')).toBe('select');
   });
 });
 
@@ -69,6 +81,56 @@ describe('StatementControl', () => {
       expect(warn).toHaveBeenCalledWith(expect.objectContaining({ statement: 'a statement on todos (select …)' }),
         expect.stringMatching(/^still waiting for the database after 5 s/));
       done();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('abandons every statement in flight once one has no answer 2 s past its bound, and refuses the ones after', () => {
+    vi.useFakeTimers();
+    try {
+      const error = vi.fn();
+      const control = new StatementControl({ ...DEFAULT_TRANSACTION_SETTINGS, slowStatementMs: 60_000 }, { error, warn: vi.fn() } as never);
+      const abandoned: DatabaseUnresponsiveError[] = [];
+      const track = (boundMs: number, statement: string) => control.track({ ...entry(statement), boundMs, abandon: (e) => abandoned.push(e) });
+      track(1000, 'a statement on deliveries (insert …)');
+      track(60_000, 'a statement on job_runs (update …)');
+      vi.advanceTimersByTime(1000 + CLIENT_MARGIN_MS - 1);
+      expect(abandoned).toEqual([]);
+      vi.advanceTimersByTime(1);
+
+      expect(abandoned.map((e) => [e.statement, e.exitCode])).toEqual([
+        ['a statement on deliveries (insert …)', 75], ['a statement on job_runs (update …)', 75]]);
+      expect(abandoned[0]!.message).toMatch(/^the database stopped answering: no answer to a statement on deliveries .* within 3\.0 s, past its server-side bound/);
+      expect(error).toHaveBeenCalledTimes(1);
+      expect(control.unresponsive).toBe(abandoned[0]);
+      expect(() => control.refuseIfUnresponsive('a statement on todos')).toThrow(DatabaseUnresponsiveError);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('on stop, abandons half a second after the grace period what a cancel did not end, and bounds a wait for a connection the same way', async () => {
+    vi.useFakeTimers();
+    try {
+      const control = new StatementControl({ ...DEFAULT_TRANSACTION_SETTINGS, slowStatementMs: 60_000 });
+      const abandoned: DatabaseUnresponsiveError[] = [];
+      const frozen = { ...entry(), boundMs: 120_000, abandon: (e: DatabaseUnresponsiveError) => abandoned.push(e) };
+      control.track(frozen);
+      const connection = control.waitBound('a connection from the pool');
+      const given = connection.given.catch((e: unknown) => e);
+      control.stop('stopped by SIGTERM', 2000);
+      expect(frozen.cancel).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(2000);
+      expect(frozen.cancel).toHaveBeenCalledTimes(1);
+      expect(abandoned).toEqual([]);
+      vi.advanceTimersByTime(ABANDON_AFTER_GRACE_MS);
+
+      expect(abandoned).toHaveLength(1);
+      expect(abandoned[0]!.message).toMatch(/of a stopping run's grace period/);
+      expect(await given).toBeInstanceOf(DatabaseUnresponsiveError);
+      expect(String(await given)).toMatch(/no connection from the pool within/);
+      control.dispose();
     } finally {
       vi.useRealTimers();
     }

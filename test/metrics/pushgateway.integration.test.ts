@@ -109,6 +109,21 @@ it.skipIf(!hasPushgateway)('pushes a run\'s metrics to the Pushgateway, and a fa
   expect(held2020).toBeLessThan((Date.now() - Date.parse('2020-05-31T00:00:00Z')) / 1000);
 });
 
+it.skipIf(!hasPushgateway)('pushes how many runs of the job a dead process left running, once their lease is over', async () => {
+  const env = { PUSHGATEWAY_URL: gatewayUrl };
+  const dead = { job: SEND, parameters: '{}', status: 'running', heartbeat_at: database.db.raw(`now() - interval '10 minutes'`) };
+  await database.db('job_runs').insert([
+    { ...dead, id: '00000000-0000-4000-8000-0000000000a1', lease_expires_at: database.db.raw(`now() - interval '5 minutes'`) },
+    // Its lease is not over: a live run as far as anyone can tell.
+    { ...dead, id: '00000000-0000-4000-8000-0000000000a2', lease_expires_at: database.db.raw(`now() + interval '5 minutes'`) },
+  ]);
+
+  await runSweep([SEND, '--date', '2022-06-03'], { database, servicesUrl: mock.url, env });
+
+  expect(sample(await pushedMetrics(), 'sweep_abandoned_runs')).toBe(1);
+  await database.db('job_runs').whereIn('id', ['00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000a2']).del();
+});
+
 it.skipIf(!hasPushgateway)('logs a failed push and finishes the run as if nothing happened', async () => {
   const unreachable = `http://127.0.0.1:${await freePort()}`;
 

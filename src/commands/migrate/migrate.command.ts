@@ -9,6 +9,7 @@ export const migrateJob = defineJob<Record<string, never>>({
   // A migration may fill a column or build an index over a whole table.
   longStatements: true,
   recordsRun: () => false,
+  interruptedNote: 'the migration in progress was rolled back (or, for an index built concurrently, may be left invalid); run sweep migrate again',
   async run({ db, logger, signal }) {
     // Any number may start at once: one migrates, the others wait for it, then find nothing to do.
     const done = await withMigrateLock(db, { logger, signal }, async () => {
