@@ -43,6 +43,10 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 # src/cli.ts reads the version from here (two levels above dist/src/cli.js).
 COPY package.json ./
+# `sweep` on the PATH, so the runbooks' commands (sweep runs, sweep deliveries retry …) run
+# as written in a pod: kubectl exec <pod> -- sweep runs. A link to bin/sweep.js (mode
+# 755, #!/usr/bin/env node); node resolves it, so bin/sweep.js still finds ../dist.
+RUN ln -s /app/bin/sweep.js /usr/local/bin/sweep
 # Numeric on purpose: the kubelet can only enforce runAsNonRoot on a numeric user.
 # 1000 is the image's own `node` user.
 USER 1000:1000

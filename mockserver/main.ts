@@ -32,7 +32,7 @@ function describeStartup(server: MockServer, database: string): string {
   return [
     `mockserver listening on ${server.url}`,
     '',
-    'services (shared/notify-service.md):',
+    'services (docs/services-contract.md):',
     `  POST ${server.url}/auth/token              client ${s.clientId}`,
     `  POST ${server.url}/notify/notifications`,
     '',

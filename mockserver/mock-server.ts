@@ -20,7 +20,7 @@ export type {
 export { defaultMockSettings, MockSettingsError } from './mock-settings.js';
 
 /**
- * Starts the mock of the token and notify services (shared/notify-service.md) on
+ * Starts the mock of the token and notify services (docs/services-contract.md) on
  * `host` (default 127.0.0.1) and `port` (default 0: a free one, read it from `url`).
  * Rejects with MockSettingsError on bad settings, and when the port cannot be bound.
  */

@@ -1,5 +1,5 @@
 /**
- * The mockserver plays two services of another team (contract: shared/notify-service.md):
+ * The mockserver plays two services of another team (contract: docs/services-contract.md):
  * the token service (POST /auth/token) and the notify service (POST /notify/notifications).
  *
  * Terminology

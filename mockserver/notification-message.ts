@@ -1,7 +1,7 @@
 import type { NotificationKind } from './mock-server.type.js';
 
 /**
- * The three notifications of shared/notify-service.md, told apart by the form of their
+ * The three notifications of docs/services-contract.md, told apart by the form of their
  * message. The field names are those of JournalEntry, so a parse spreads into an entry.
  */
 export type NotificationMessage =

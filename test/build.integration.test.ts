@@ -65,6 +65,21 @@ describe('the production build', () => {
     expect(stdout.trim()).toBe(packageJson.version);
   });
 
+  it('runs as `sweep` from the PATH, through a link to bin/sweep.js as the image makes it, from any directory', async () => {
+    const pathDir = mkdtempSync(join(tmpdir(), 'sweep-path-'));
+    try {
+      symlinkSync(join(app, 'bin', 'sweep.js'), join(pathDir, 'sweep'));
+      const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile('sweep', ['--version'], { cwd: tmpdir(), env: { PATH: `${pathDir}:${process.env.PATH ?? ''}`, NODE_ENV: 'production' } },
+          (error, out) => resolve({ code: error ? 1 : 0, stdout: out }));
+      });
+      expect(code).toBe(0);
+      expect(stdout.trim()).toBe(packageJson.version);
+    } finally {
+      rmSync(pathDir, { recursive: true, force: true });
+    }
+  });
+
   it('applies every migration, compiled, to the embedded database', async () => {
     const expected = readdirSync(join(root, 'migrations')).filter((file) => extname(file) === '.ts')
       .map((file) => file.slice(0, -'.ts'.length)).sort();

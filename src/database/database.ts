@@ -5,6 +5,7 @@ import pg from 'pg';
 import { describeDatabase, type DatabaseConfig } from '../configuration/config.js';
 import type { Logger } from '../logging/logger.js';
 import { AbortRunError } from '../runner/errors.js';
+import { configurationAdvice, DatabaseConfigurationError } from './connection-errors.js';
 import { SweepPgClient, type SweepPgConfig } from './pg-client.js';
 import { DEFAULT_TRANSACTION_SETTINGS, StatementControl, type TransactionSettings } from './statement-control.js';
 
@@ -129,11 +130,19 @@ export async function closeDatabase(db: Knex): Promise<void> {
   if (!closed) control?.closeConnections();
 }
 
-/** Fails fast, as one line, when the database cannot be reached. */
+/**
+ * Fails fast, as one line, when the database cannot be reached (exit 1), or refuses the
+ * configured user, password, database or TLS (exit 64: connection-errors.ts).
+ */
 export async function checkConnection(db: Knex, database: DatabaseConfig): Promise<void> {
   try {
     await db.raw('select 1');
   } catch (error) {
+    const advice = configurationAdvice(error);
+    if (advice) {
+      throw new DatabaseConfigurationError(`cannot use the database (${describeDatabase(database)}): `
+        + `${describeDatabaseError(error)}: ${advice}`, { database: describeDatabase(database) }, { cause: error });
+    }
     throw new AbortRunError(`cannot reach the database (${describeDatabase(database)}): ${describeDatabaseError(error)}`,
       { database: describeDatabase(database) }, { cause: error });
   }

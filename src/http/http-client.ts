@@ -2,6 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { Axios, type AxiosError, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { nodeTransport } from './node-transport.js';
+import { ProxyRoutes } from './proxy-routes.js';
+import type { ProxySettings } from './proxy-settings.js';
 import { attachDeadline, endDeadline } from './request-deadline.js';
 
 export interface HttpClientOptions {
@@ -10,6 +12,8 @@ export interface HttpClientOptions {
   timeoutMs: number;
   /** Sockets per host: at least the run's concurrency, so requests never queue for a socket. */
   maxSockets: number;
+  /** The egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY); none: every request goes straight to the service. */
+  proxy?: ProxySettings;
   /** Told each request's endpoint, outcome (status class or error code) and latency, for metrics. */
   onRequestDone?: (endpoint: string, outcome: string, seconds: number) => void;
 }
@@ -39,12 +43,15 @@ export function createHttpClient(options: HttpClientOptions): Axios {
     validateStatus: () => true,
     httpAgent: new http.Agent(agentOptions),
     httpsAgent: new https.Agent({ ...agentOptions, rejectUnauthorized: true }),
-    // Proxies from the environment would be a second, unreviewed path for our tokens
-    // (the transport refuses a proxy and never reads HTTP(S)_PROXY).
+    // axios' own proxy handling stays off: the transport takes the proxy from proxyRoutes only.
     proxy: false,
     // axios' own http adapter costs about 1.5 times the CPU per request (issue #19, docs/performance.md).
     adapter: nodeTransport,
   });
+  if (options.proxy && (options.proxy.https || options.proxy.http)) {
+    // A class instance: axios' config merge passes it by reference to every request.
+    Object.assign(client.defaults, { proxyRoutes: new ProxyRoutes(options.proxy, agentOptions, options.timeoutMs) });
+  }
   const { onRequestDone } = options;
   const started = new WeakMap<object, number>();
   // synchronous: axios then skips a promise chain per request for this interceptor.
@@ -73,4 +80,5 @@ export function createHttpClient(options: HttpClientOptions): Axios {
 export function closeHttpClient(client: Axios): void {
   (client.defaults.httpAgent as http.Agent | undefined)?.destroy();
   (client.defaults.httpsAgent as https.Agent | undefined)?.destroy();
+  (client.defaults as { proxyRoutes?: ProxyRoutes }).proxyRoutes?.destroy();
 }

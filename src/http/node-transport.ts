@@ -3,6 +3,7 @@ import https from 'node:https';
 import { Transform, type Readable } from 'node:stream';
 import { AxiosError, AxiosHeaders, CanceledError, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { unwatchAbort, watchAbort } from './abort-watchers.js';
+import { ProxyError, type ProxyRoutes } from './proxy-routes.js';
 
 /**
  * An axios adapter straight on node:http. axios' own http adapter spends about 390 µs of
@@ -19,7 +20,11 @@ import { unwatchAbort, watchAbort } from './abort-watchers.js';
  * - socket errors keep their code (ECONNREFUSED, ECONNRESET…), which the retry
  *   classification reads.
  *
- * What it drops: proxies (a proxy in the config is refused, HTTP(S)_PROXY is never read),
+ * - the egress proxy of HTTPS_PROXY / HTTP_PROXY / NO_PROXY when the client was made with
+ *   it (config.proxyRoutes, proxy-routes.ts): CONNECT tunnels for https, absolute-form
+ *   requests for http; a failure on the way names the proxy.
+ *
+ * What it drops: axios' own proxy option (refused: proxies come from proxyRoutes only),
  * response decompression (Accept-Encoding is not sent, so services answer uncompressed),
  * URL params, credentials in the URL, streamed request bodies, progress and rate hooks.
  */
@@ -31,14 +36,15 @@ const USER_AGENT = 'sweep';
 
 function send(config: InternalAxiosRequestConfig, resolve: (response: AxiosResponse) => void, reject: (reason: unknown) => void): void {
   const refused = (message: string, code: string = AxiosError.ERR_BAD_OPTION_VALUE) => reject(new AxiosError(message, code, config));
-  // A proxy would be a second, unreviewed path for our tokens; none is ever read from the environment.
-  if (config.proxy) return refused('proxies are not supported by sweep\'s HTTP transport (config.proxy must be false or unset)');
+  // axios' proxy option is a second way in, beside the environment's: refused.
+  if (config.proxy) return refused('config.proxy is not supported by sweep\'s HTTP transport: the proxy comes from HTTPS_PROXY / HTTP_PROXY');
   if (config.params && Object.keys(config.params as object).length > 0) return refused('config.params is not supported: put the query in the URL');
 
   const url = parseUrl(config);
   if (typeof url === 'string') return refused(url);
   const secure = url.protocol === 'https:';
-  const agent = (secure ? config.httpsAgent : config.httpAgent) as http.Agent | undefined;
+  const route = (config as { proxyRoutes?: ProxyRoutes }).proxyRoutes?.route(url);
+  const agent = (route?.agent ?? (secure ? config.httpsAgent : config.httpAgent)) as http.Agent | undefined;
   // Agent options win over request options in node, so the agent itself is checked.
   if (secure && (agent as { options?: { rejectUnauthorized?: unknown } } | undefined)?.options?.rejectUnauthorized === false) {
     return refused('TLS verification cannot be turned off (the https agent has rejectUnauthorized: false)');
@@ -64,6 +70,14 @@ function send(config: InternalAxiosRequestConfig, resolve: (response: AxiosRespo
     insecureHTTPParser: false,
   };
   if (secure) options.rejectUnauthorized = true;
+  if (route && !secure) {
+    // Plain http through the proxy: the request in absolute form, to the proxy.
+    options.hostname = route.proxy.url.hostname.replace(/^\[|\]$/g, '');
+    options.port = route.proxy.url.port || 80;
+    options.path = url.href;
+    headers.Host = url.host;
+    if (route.proxy.authorization) headers['Proxy-Authorization'] = route.proxy.authorization;
+  }
 
   let req: http.ClientRequest;
   try {
@@ -114,6 +128,11 @@ function send(config: InternalAxiosRequestConfig, resolve: (response: AxiosRespo
 
   req.on('error', (error: Error) => {
     if (settled) return;
+    if (route && !(error instanceof ProxyError) && !res) {
+      // Before any answer, through the proxy: the proxy is what could not be reached (http), or the tunnel broke.
+      error.message = `${error.message} (through the proxy ${route.proxy.shown}, ${route.proxy.variable})`;
+      Object.assign(error, { proxy: route.proxy.shown });
+    }
     fail(AxiosError.from(error, undefined, config, req));
   });
 

@@ -34,7 +34,7 @@ export interface NotificationClient {
 }
 
 /**
- * POST /notify/notifications as ../shared/notify-service.md defines it: the
+ * POST /notify/notifications as docs/services-contract.md defines it: the
  * workspace's own token, the Idempotency-Key on every try, one token refresh on 401,
  * retries with backoff for what is transient.
  */

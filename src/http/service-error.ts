@@ -2,7 +2,7 @@ import { redactSecrets } from '../logging/secret-registry.js';
 
 /**
  * How a call to another team's service ended, mapped in this one place from HTTP
- * statuses and socket errors, as ../shared/notify-service.md prescribes.
+ * statuses and socket errors, as the contract prescribes (docs/services-contract.md).
  * - permanent: the request is wrong or refused; retrying cannot help.
  * - transient: the service or the network had a bad moment; retry with backoff.
  * - unauthorized: the token was refused (401); refresh it once and try again.
@@ -46,6 +46,8 @@ export function classifyStatus(status: number): StatusClass {
 const TRANSIENT_CODES = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'EAI_AGAIN',
   'ENETUNREACH', 'EHOSTUNREACH', 'ENOTFOUND', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET',
+  // The egress proxy refused or could not open the way (proxy-routes.ts): a network failure, retried as one.
+  'EPROXY',
 ]);
 
 /** Classifies an error thrown before any answer arrived (axios sets `code`). */
@@ -58,6 +60,12 @@ export function classifyRequestError(error: unknown, endpoint: string): ServiceE
   if (code === 'ERR_CANCELED') {
     // Our own signal ended it (the run stopping): nothing is known about the request.
     return new ServiceError(`request to ${endpoint} was cancelled`, 'transient', { endpoint, code });
+  }
+  // The transport marks a failure on the way through the proxy; AxiosError.from keeps it as the cause.
+  const through = e as { proxy?: string; cause?: { proxy?: string } };
+  if (through.proxy ?? through.cause?.proxy) {
+    // The proxy's own words (which proxy, what it refused): the way out, not the service, failed.
+    return new ServiceError(`connection to ${endpoint} failed (${code}): ${sanitize(e.message ?? '')}`, 'transient', { endpoint, code });
   }
   if (TRANSIENT_CODES.has(code) || /socket hang up/i.test(e.message ?? '')) {
     return new ServiceError(`connection to ${endpoint} failed (${code})`, 'transient', { endpoint, code });

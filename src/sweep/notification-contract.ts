@@ -2,9 +2,9 @@ import type { Notification } from './notification-job.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-/** The notify contract's limits (shared/notify-service.md). */
-const MAX_KEY_LENGTH = 255;
-const MAX_MESSAGE_LENGTH = 1000;
+/** The notify contract's limits (docs/services-contract.md). */
+export const MAX_KEY_LENGTH = 255;
+export const MAX_MESSAGE_LENGTH = 1000;
 
 /**
  * Why a notification cannot go out as the contract asks, or undefined when it can. A row

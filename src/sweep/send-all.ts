@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { describeDatabaseError } from '../database/database.js';
 import { createCircuitBreaker } from '../http/circuit-breaker.js';
 import { closeHttpClient, createHttpClient } from '../http/http-client.js';
+import { useProxySettings } from '../http/proxy-use.js';
 import { createNotificationClient } from '../http/notification.client.js';
 import { createRateLimiter } from '../http/rate-limiter.js';
 import { createTokenCache } from '../http/token-cache.js';
@@ -48,6 +49,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
   const { options, counts, backlog, describe } = deps;
   const runId = context.runId ?? '';
   const leaseMs = options.leaseSeconds * 1000;
+  const proxy = useProxySettings(context.env, config.servicesUrl, logger);
   const ledger = createDeliveryLedger(db, {
     job: deps.job, runId, leaseMs, maxAttempts: options.maxAttempts,
     retryBackoffMs: options.retryBackoffSeconds * 1000, retryBackoffMaxMs: 6 * 3600 * 1000,
@@ -86,7 +88,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     throw ledgerUnwritable(error);
   });
   const http = createHttpClient({
-    baseURL: config.servicesUrl, timeoutMs: config.http.timeoutMs, maxSockets: options.concurrency,
+    baseURL: config.servicesUrl, timeoutMs: config.http.timeoutMs, maxSockets: options.concurrency, proxy,
     onRequestDone: (endpoint, outcome, seconds) => context.metrics.requestDuration.observe({ endpoint, outcome }, seconds),
   });
   const tokens = createTokenCache({

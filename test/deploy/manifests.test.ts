@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Option } from 'commander';
@@ -535,6 +535,18 @@ describe('Dockerfile', () => {
     expect(finalStage).toContainEqual({ instruction: 'ENTRYPOINT', value: '["node", "bin/sweep.js"]' });
     expect(finalStage).toContainEqual({ instruction: 'CMD', value: '["--help"]' });
     expect(finalStage).toContainEqual({ instruction: 'ENV', value: 'NODE_ENV=production' });
+  });
+
+  it('puts sweep on the PATH of the final image: a link to bin/sweep.js, which runs as a program', () => {
+    const workdir = finalStage.filter(({ instruction }) => instruction === 'WORKDIR').at(-1)?.value;
+    expect(workdir).toBe('/app');
+    expect(finalStage).toContainEqual({ instruction: 'RUN', value: 'ln -s /app/bin/sweep.js /usr/local/bin/sweep' });
+    // Before USER: the link is root's, in a directory the runner cannot write.
+    const run = finalStage.findIndex(({ value }) => value.includes('/usr/local/bin/sweep'));
+    expect(run).toBeLessThan(finalStage.findIndex(({ instruction }) => instruction === 'USER'));
+    // COPY keeps a file's mode: the link is a program only if bin/sweep.js is one, with its interpreter line.
+    expect(statSync(join(root, 'bin/sweep.js')).mode & 0o111).toBe(0o111);
+    expect(readFileSync(join(root, 'bin/sweep.js'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
   it('sets the node flags the benchmark measures, in the image and in the crontab', () => {

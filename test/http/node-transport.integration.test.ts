@@ -12,7 +12,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeHttpClient, createHttpClient } from '../../src/http/http-client.js';
 import { nodeTransport } from '../../src/http/node-transport.js';
 import { readBody, STREAMED } from '../../src/http/response-body.js';
+import { ProxyRoutes } from '../../src/http/proxy-routes.js';
+import { getProxySettings } from '../../src/http/proxy-settings.js';
 import { classifyRequestError, errorFromResponse } from '../../src/http/service-error.js';
+import { startForwardProxy, type ForwardProxy } from '../support/forward-proxy.js';
 
 /** What a loaded machine may add to a deadline: scheduling, not a second timeout. */
 const MARGIN_MS = 1000;
@@ -418,8 +421,8 @@ describe('network errors keep their code, for the retry classification', () => {
   });
 });
 
-describe('proxies are never used', () => {
-  it('refuses a proxy in the config', async () => {
+describe('axios\' own proxy option', () => {
+  it('is refused: the proxy comes from HTTPS_PROXY / HTTP_PROXY only', async () => {
     const proxy = await serve((_, res) => json(res, 200, { proxied: true }));
     const target = await serve((_, res) => json(res, 200, {}));
     const http = axios.create({ adapter: nodeTransport, proxy: { protocol: 'http', host: '127.0.0.1', port: proxy.port } });
@@ -430,7 +433,7 @@ describe('proxies are never used', () => {
     expect(proxy.connections + target.connections).toBe(0);
   });
 
-  it('ignores HTTP_PROXY and http_proxy in the environment', async () => {
+  it('the transport alone never reads HTTP_PROXY from process.env: the run hands it its settings', async () => {
     const proxy = await serve((_, res) => json(res, 200, { proxied: true }));
     const target = await serve((_, res) => json(res, 200, { direct: true }));
     const saved = { upper: process.env.HTTP_PROXY, lower: process.env.http_proxy, no: process.env.NO_PROXY, noLower: process.env.no_proxy };
@@ -450,5 +453,125 @@ describe('proxies are never used', () => {
     }
     expect(proxy.connections).toBe(0);
     expect(target.hits).toEqual(['/x']);
+  });
+});
+
+describe('through the egress proxy (a real forward proxy on 127.0.0.1)', { timeout: 15_000 }, () => {
+  let dir: string;
+  let cert: Buffer;
+  let key: Buffer;
+  const proxies: ForwardProxy[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sweep-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    cert = readFileSync(join(dir, 'cert.pem'));
+    key = readFileSync(join(dir, 'key.pem'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => { await Promise.all(proxies.splice(0).map((proxy) => proxy.close())); });
+
+  const forwardProxy = async (options?: Parameters<typeof startForwardProxy>[0]) => {
+    const proxy = await startForwardProxy(options);
+    proxies.push(proxy);
+    return proxy;
+  };
+  const proxied = (baseURL: string, env: Record<string, string>, timeoutMs = 5000) => {
+    const http = createHttpClient({ baseURL, timeoutMs, maxSockets: 4, proxy: getProxySettings(env) });
+    clients.push(http);
+    return http;
+  };
+  const httpsServer = () => serve((_, res) => json(res, 200, { ok: true }), createHttpsServer({ cert, key }));
+  /** A client whose tunnels trust the test's certificate as a CA (the run's use the system's CAs). */
+  const trusting = (env: Record<string, string>) => axios.create({ adapter: nodeTransport,
+    proxyRoutes: new ProxyRoutes(getProxySettings(env), { ca: cert, keepAlive: true }, 5000) } as object);
+
+  it('sends an http request to the proxy in absolute form, its credentials in Proxy-Authorization only', async () => {
+    const proxy = await forwardProxy();
+    const target = await serve((_, res) => json(res, 200, { through: 'proxy' }));
+    const response = await proxied(target.url, { HTTP_PROXY: `http://egress:pa55-w0rd@127.0.0.1:${proxy.port}` }).post('/notify', { a: 1 });
+
+    expect(response.data).toEqual({ through: 'proxy' });
+    expect(proxy.journal).toEqual([{ method: 'POST', target: `${target.url}/notify`,
+      authorization: `Basic ${Buffer.from('egress:pa55-w0rd').toString('base64')}` }]);
+    expect(target.requests[0]!.headers['proxy-authorization']).toBeUndefined();
+    expect(target.requests[0]!.headers.host).toBe(`127.0.0.1:${target.port}`);
+  });
+
+  it('reaches an https service through a CONNECT tunnel and still refuses a certificate it does not trust', async () => {
+    const proxy = await forwardProxy();
+    const server = await httpsServer();
+    const error = await rejectionOf(proxied(server.url, { HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` }).get('/x'));
+
+    expect(error.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+    expect(proxy.journal).toEqual([{ method: 'CONNECT', target: `127.0.0.1:${server.port}`, authorization: undefined }]);
+    expect(server.hits).toEqual([]);
+  });
+
+  it('verifies the service\'s certificate inside the tunnel and keeps the tunnel alive for the next request', async () => {
+    const proxy = await forwardProxy();
+    const server = await httpsServer();
+    const http = trusting({ https_proxy: `127.0.0.1:${proxy.port}` });
+    expect((await http.get(`${server.url}/a`)).data).toEqual({ ok: true });
+    expect((await http.get(`${server.url}/b`)).data).toEqual({ ok: true });
+
+    expect(server.hits).toEqual(['/a', '/b']);
+    expect(proxy.journal.map((entry) => entry.method)).toEqual(['CONNECT']);
+    ((http.defaults as { proxyRoutes?: ProxyRoutes }).proxyRoutes)?.destroy();
+  });
+
+  it('goes straight to a host NO_PROXY names', async () => {
+    const proxy = await forwardProxy();
+    const target = await serve((_, res) => json(res, 200, { direct: true }));
+    const response = await proxied(target.url, { HTTP_PROXY: `http://127.0.0.1:${proxy.port}`, NO_PROXY: 'localhost,127.0.0.0/8' }).get('/x');
+
+    expect(response.data).toEqual({ direct: true });
+    expect(proxy.journal).toEqual([]);
+  });
+
+  it('a CONNECT the proxy refuses fails with EPROXY, transient, naming the proxy without its password', async () => {
+    const proxy = await forwardProxy({ connectAnswer: 407 });
+    const server = await httpsServer();
+    const error = await rejectionOf(proxied(server.url, { HTTPS_PROXY: `http://egress:pa55-w0rd@127.0.0.1:${proxy.port}` }).get('/x'));
+
+    expect(error.code).toBe('EPROXY');
+    expect(error.message).toBe(`the proxy http://egress:***@127.0.0.1:${proxy.port} (HTTPS_PROXY) refused CONNECT 127.0.0.1:${server.port}: 407 Refused by policy`);
+    const classified = classifyRequestError(error, 'GET /x');
+    expect(classified).toMatchObject({ kind: 'transient' });
+    expect(classified.message).toContain(`the proxy http://egress:***@127.0.0.1:${proxy.port} (HTTPS_PROXY) refused CONNECT`);
+  });
+
+  it('a proxy that cannot be reached is named as such, for https and for http', async () => {
+    const closed = await forwardProxy();
+    await closed.close();
+    const server = await httpsServer();
+    const tunnel = await rejectionOf(proxied(server.url, { HTTPS_PROXY: `http://127.0.0.1:${closed.port}` }).get('/x'));
+    expect(tunnel.code).toBe('EPROXY');
+    expect(tunnel.message).toMatch(new RegExp(`^the proxy http://127.0.0.1:${closed.port} \\(HTTPS_PROXY\\) cannot be reached: .*ECONNREFUSED`));
+
+    const target = await serve((_, res) => json(res, 200, {}));
+    const plain = await rejectionOf(proxied(target.url, { HTTP_PROXY: `http://127.0.0.1:${closed.port}` }).get('/x'));
+    expect(plain.code).toBe('ECONNREFUSED');
+    expect(classifyRequestError(plain, 'GET /x').message).toMatch(new RegExp(`through the proxy http://127.0.0.1:${closed.port}, HTTP_PROXY`));
+  });
+
+  it('the deadline ends a request whose CONNECT the proxy never answers', async () => {
+    const proxy = await forwardProxy({ hangConnect: true });
+    const server = await httpsServer();
+    const started = Date.now();
+    const error = await rejectionOf(proxied(server.url, { HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` }, 300).get('/x'));
+
+    expect(classifyRequestError(error, 'GET /x').details.code).toBe('ETIMEDOUT');
+    expect(Date.now() - started).toBeLessThan(300 + MARGIN_MS);
+  });
+
+  it('the stop signal aborts a request waiting on the proxy', async () => {
+    const proxy = await forwardProxy({ hangConnect: true });
+    const server = await httpsServer();
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 100);
+    const error = await rejectionOf(proxied(server.url, { HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` }).get('/x', { signal: stop.signal }));
+
+    expect(isCancel(error)).toBe(true);
   });
 });

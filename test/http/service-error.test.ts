@@ -12,7 +12,7 @@ import {
 const ENDPOINT = 'POST /notify/notifications';
 
 describe('classifyStatus', () => {
-  // One row per line of the table in ../shared/notify-service.md.
+  // One row per line of the answers table in docs/services-contract.md.
   it.each([
     [200, 'ok'],
     [201, 'ok'],
