@@ -3,52 +3,15 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import type { Knex } from 'knex';
-import type { Logger } from '../logging/logger.js';
-import type { AnyNotificationJob } from '../sweep/notification-job.js';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { registerApiRoutes } from './api.routes.js';
-import { sameSecret, type Authenticator, type ConsoleSession, type Principal } from './console-auth.js';
+import { sameSecret, type Authenticator } from './console-auth.js';
+import { SESSION_COOKIE, type ConsoleDependencies } from './console-dependencies.js';
+import { HttpError } from './http-error.js';
 import { registerPageRoutes } from './pages.routes.js';
 import { createRearmPreviews } from './rearm-previews.js';
 
-/** Who may call a route: anyone (health), any signed-in principal, or operators only. */
-export type Access = 'public' | 'viewer' | 'operator';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Operators only unless a route says otherwise: a route that forgets is closed, not open. */
-    access?: Access;
-    /** An HTML page or form: an anonymous visitor is sent to /login, a form must carry the session's CSRF token. */
-    page?: boolean;
-  }
-  interface FastifyRequest {
-    principal?: Principal;
-    /** Set when the principal came from the session cookie rather than a Bearer token. */
-    session?: ConsoleSession;
-  }
-}
-
-export const SESSION_COOKIE = 'sweep_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-export interface ConsoleDependencies {
-  db: Knex;
-  jobs: AnyNotificationJob[];
-  logger: Logger;
-  auth: Authenticator;
-  /** Whose X-Forwarded-For to believe for the client's address (SWEEP_CONSOLE_TRUST_PROXY); default none. */
-  trustProxy?: false | number | string[];
-  /** Sees every route as it is added (fastify's onRoute hook): the OpenAPI test checks each is documented. */
-  onRoute?: (route: RouteOptions) => void;
-}
-
-/** An error the console answers with its status and `{ error }`: a message a person can act on. */
-export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
-    super(message);
-  }
-}
 
 /**
  * The console: one fastify instance with the JSON API, the pages and the OpenAPI document,

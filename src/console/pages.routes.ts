@@ -5,9 +5,9 @@ import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
 import { getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
 import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
-import type { ApiDependencies } from './api.routes.js';
-import { auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf } from './api.routes.js';
-import { HttpError, SESSION_COOKIE } from './console-server.js';
+import { SESSION_COOKIE, type RouteDependencies } from './console-dependencies.js';
+import { HttpError } from './http-error.js';
+import { auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf } from './request-filters.js';
 import { CONSOLE_SCRIPT } from './console-script.js';
 import { CONSOLE_CSS, html, queryString } from './html.js';
 import { actionForm, counted, deliveryTable, filterForm, formatAge, pager, safeNext, sendPage } from './page-parts.js';
@@ -25,7 +25,7 @@ const pageSchema = (summary: string) => ({ summary, tags: ['pages'] });
  * filters in the URL so a link reproduces a view, and forms for operators only, each
  * carrying its session's CSRF token. A form does what its API route does, through the same functions.
  */
-export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependencies): Promise<void> {
+export async function registerPageRoutes(app: FastifyInstance, deps: RouteDependencies): Promise<void> {
   const { db, jobs, auth } = deps;
   const jobNames = jobs.map((job) => job.name);
 

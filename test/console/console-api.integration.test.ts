@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import knexModule from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REARM_CAP } from '../../src/console/api.routes.js';
+import { REARM_CAP } from '../../src/console/request-filters.js';
 import { insertOwedDeliveries } from '../support/delivery-fixtures.js';
 import { call, OPERATOR, signIn, startTestConsole, VIEWER, type TestConsole } from '../support/console-server.js';
 import { useTestDatabase } from '../support/testbed.js';
