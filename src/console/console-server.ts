@@ -8,8 +8,10 @@ import { registerApiRoutes } from './api.routes.js';
 import { sameSecret, type Authenticator } from './console-auth.js';
 import { SESSION_COOKIE, type ConsoleDependencies } from './console-dependencies.js';
 import { HttpError } from './http-error.js';
+import { clientsOf, isForeign } from './request-origin.js';
 import { registerPageRoutes } from './pages.routes.js';
 import { createRearmPreviews } from './rearm-previews.js';
+import { registerSignInRoutes } from './sign-in.routes.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -123,6 +125,7 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
 
   const previews = createRearmPreviews();
   await registerApiRoutes(app, { ...deps, previews });
+  await registerSignInRoutes(app, { ...deps, previews });
   await registerPageRoutes(app, { ...deps, previews });
   return app;
 }
@@ -137,12 +140,13 @@ async function checkAccess(auth: Authenticator, request: FastifyRequest, reply: 
   if (access === 'public') return;
   const header = request.headers.authorization;
   if (header !== undefined) {
-    const wait = auth.retryAfterSeconds(request.ip);
-    if (wait > 0) throw new HttpError(429, `too many failed attempts from this address; try again in ${wait} s`, { 'retry-after': String(wait) });
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const principal = match ? auth.authenticate(match[1]!) : undefined;
     if (!principal) {
-      auth.recordFailure(request.ip);
+      const clients = clientsOf(request);
+      const wait = auth.retryAfterSeconds(clients);
+      if (wait > 0) throw new HttpError(429, `too many failed attempts from this address; try again in ${wait} s`, { 'retry-after': String(wait) });
+      auth.recordFailure(clients);
       throw new HttpError(401, 'the Authorization header holds no known token: send Authorization: Bearer <token>');
     }
     request.principal = principal;
@@ -166,11 +170,7 @@ async function checkAccess(auth: Authenticator, request: FastifyRequest, reply: 
 
 /** A change carried by a cookie must come from this console's own pages, whatever the cookie. */
 function checkSameOrigin(request: FastifyRequest): void {
-  const site = request.headers['sec-fetch-site'];
-  const origin = request.headers.origin;
-  const own = `${request.protocol}://${request.host}`;
-  const forwarded = request.headers['x-forwarded-proto'] === 'https' ? `https://${request.host}` : undefined;
-  if (site !== undefined ? site !== 'same-origin' : origin === undefined || (origin !== own && origin !== forwarded)) {
+  if (isForeign(request, { allowTyped: false, requireOrigin: true })) {
     throw new HttpError(403, 'a change with a session cookie must come from the console\'s own pages (another origin sent it)');
   }
 }

@@ -30,15 +30,16 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
   recordsRun: () => false,
   async run({ config, db, logger, env, terminal, signal }, options): Promise<JobResult> {
     const settings = getConsoleConfig(env, options, config.database);
-    let tokens: ConsoleToken[] = settings.tokens;
-    if (settings.oneTimeToken) tokens = [{ name: 'local-operator', role: 'operator', token: randomBytes(32).toString('base64url') }];
+    const tokens: ConsoleToken[] = settings.tokens;
+    const oneTimeLink: ConsoleToken | undefined = settings.oneTimeToken
+      ? { name: 'local-operator', role: 'operator', token: randomBytes(32).toString('base64url') } : undefined;
     // The log never holds a token, whatever line one might slip into.
-    for (const { token } of tokens) registerSecret(token);
+    for (const { token } of [...tokens, ...(oneTimeLink ? [oneTimeLink] : [])]) registerSecret(token);
 
     // Loaded here, not with the registry: fastify and its plugins cost every other command
     // about 0.4 s of start-up.
     const { buildConsoleServer } = await import('./console-server.js');
-    const app = await buildConsoleServer({ db, jobs, logger, auth: createAuthenticator(tokens), trustProxy: settings.trustProxy });
+    const app = await buildConsoleServer({ db, jobs, logger, auth: createAuthenticator(tokens, { oneTimeLink }), trustProxy: settings.trustProxy });
     let address: string;
     try {
       address = await app.listen({ host: settings.host, port: settings.port });
@@ -50,10 +51,10 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
     }
     const url = address.replace('://[::1]', '://localhost');
     logger.info({ url, tokens: tokens.map(({ name, role }) => ({ name, role })) }, `the console serves ${url}`);
-    if (settings.oneTimeToken) {
+    if (oneTimeLink) {
       // For the person at the terminal only: never the log stream.
-      terminal.write(`\nThe console is at ${url}. Sign in with this link (a one-time token for this process, made because `
-        + `SWEEP_CONSOLE_TOKENS is not set):\n\n    ${url}/login?token=${tokens[0]!.token}\n\n`);
+      terminal.write(`\nThe console is at ${url}. Sign in with this link (it signs in once; made because `
+        + `SWEEP_CONSOLE_TOKENS is not set, restart the console for another):\n\n    ${url}/login?token=${oneTimeLink.token}\n\n`);
     }
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();

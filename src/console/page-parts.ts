@@ -54,11 +54,6 @@ export function sendPage(reply: FastifyReply, title: string, request: FastifyReq
   return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
 }
 
-/** Only a path of this console: a sign-in never sends a person to another site. */
-export function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/jobs';
-}
-
 /** A ledger count as a person reads it: "100,000+" where counting stopped at the cap. */
 export function counted(ledger: Omit<LedgerOwed, 'oldestOwedItemDate'>, ...statuses: LedgerStatus[]): string {
   const total = statuses.reduce((sum, status) => sum + ledger[status], 0);

@@ -1,20 +1,19 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { getDeliveriesPage, getDelivery } from '../commands/deliveries/delivery.dao.js';
 import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
 import { getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
 import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
-import { SESSION_COOKIE, type RouteDependencies } from './console-dependencies.js';
+import type { RouteDependencies } from './console-dependencies.js';
 import { HttpError } from './http-error.js';
 import { auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf } from './request-filters.js';
 import { CONSOLE_SCRIPT } from './console-script.js';
 import { CONSOLE_CSS, html, queryString } from './html.js';
-import { actionForm, counted, deliveryTable, filterForm, formatAge, pager, safeNext, sendPage } from './page-parts.js';
+import { actionForm, counted, deliveryTable, filterForm, formatAge, pager, sendPage } from './page-parts.js';
 import { getJobOverviews } from './job-overview.js';
 import { getRecentRuns, getRunsByDay, renderRunChart, renderWeekChart } from './run-chart.js';
 
-const SESSION_SECONDS = 12 * 3600;
 const PAGE = 100;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pageConfig = (access: 'public' | 'viewer' | 'operator') => ({ access, page: true });
@@ -26,7 +25,7 @@ const pageSchema = (summary: string) => ({ summary, tags: ['pages'] });
  * carrying its session's CSRF token. A form does what its API route does, through the same functions.
  */
 export async function registerPageRoutes(app: FastifyInstance, deps: RouteDependencies): Promise<void> {
-  const { db, jobs, auth } = deps;
+  const { db, jobs } = deps;
   const jobNames = jobs.map((job) => job.name);
 
   app.get('/console.css', { config: { access: 'public' }, schema: pageSchema('The pages\' style sheet') },
@@ -37,50 +36,6 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
 
   app.get('/', { config: pageConfig('viewer'), schema: pageSchema('Goes to the jobs page') },
     async (_request, reply) => reply.redirect('/jobs', 303));
-
-  app.get<{ Querystring: { token?: string; next?: string } }>('/login', {
-    config: pageConfig('public'),
-    schema: { ...pageSchema('The sign-in form; ?token= (the one-time link) signs in at once'),
-      querystring: { type: 'object', properties: { token: { type: 'string', maxLength: 1000 }, next: { type: 'string', maxLength: 2000 } } } },
-  }, async (request, reply) => {
-    if (request.query.token !== undefined) return signIn(request, reply, request.query.token, request.query.next);
-    return sendPage(reply, 'Sign in', undefined, html`
-      <form method="post" action="/login">
-        <p><label>Token <input type="password" name="token" autocomplete="current-password" required autofocus></label></p>
-        <input type="hidden" name="next" value="${safeNext(request.query.next)}">
-        <p><button type="submit">Sign in</button></p>
-      </form>`);
-  });
-
-  app.post<{ Body: { token?: string; next?: string } }>('/login', {
-    config: pageConfig('public'),
-    schema: { ...pageSchema('Signs in with a token: sets the session cookie'),
-      body: { type: 'object', properties: { token: { type: 'string', maxLength: 1000 }, next: { type: 'string', maxLength: 2000 } } } },
-  }, async (request, reply) => {
-    const site = request.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new HttpError(403, 'sign in from the console\'s own page');
-    return signIn(request, reply, request.body?.token ?? '', request.body?.next);
-  });
-
-  app.post('/logout', { config: pageConfig('viewer'), schema: pageSchema('Ends the session') }, async (request, reply) => {
-    auth.endSession(request.session?.id);
-    return reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/login', 303);
-  });
-
-  async function signIn(request: FastifyRequest, reply: FastifyReply, token: string, next: string | undefined) {
-    const wait = auth.retryAfterSeconds(request.ip);
-    if (wait > 0) throw new HttpError(429, `too many failed sign-ins from this address; try again in ${wait} s`, { 'retry-after': String(wait) });
-    const principal = auth.authenticate(token);
-    if (!principal) {
-      auth.recordFailure(request.ip);
-      return sendPage(reply.status(401), 'Sign in', undefined, html`<p class="notice">That token is not known.</p>
-        <p><a href="/login">Try again</a></p>`);
-    }
-    const session = auth.startSession(principal);
-    const secure = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
-    return reply.setCookie(SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'strict', secure, path: '/', maxAge: SESSION_SECONDS })
-      .redirect(safeNext(next), 303);
-  }
 
   app.get('/jobs', { config: pageConfig('viewer'), schema: pageSchema('Every notification job: last run, pause, backlog; pause/resume for operators') },
     async (request, reply) => {
