@@ -175,7 +175,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: RouteDepende
     },
   }, async (request) => {
     const preview = deps.previews.take(request.body.previewId.toLowerCase());
-    if (!preview) throw new HttpError(404, 'no such preview: it expired (15 minutes), was applied already, or the console restarted; preview again');
+    if (!preview) throw new HttpError(404, 'no such preview: it expired (15 minutes), was applied already, newer previews pushed it out, or the console restarted; preview again');
     const result = await rearmDeliveriesAudited(db, jobs, {
       filter: { keys: preview.keys }, force: request.body.force === true, actor: { name: request.principal!.name, source: 'console' },
       reason: request.body.reason.trim(), details: { previewId: preview.id, previewFilter: preview.filter, previewedBy: preview.createdBy },

@@ -181,7 +181,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
     const reason = request.body?.reason?.trim();
     if (!reason) throw new HttpError(400, 'a re-arm needs a reason');
     const preview = deps.previews.take(request.body?.previewId ?? '');
-    if (!preview) throw new HttpError(404, 'no such preview: it expired, was applied already, or the console restarted; preview again');
+    if (!preview) throw new HttpError(404, 'no such preview: it expired, was applied already, newer previews pushed it out, or the console restarted; preview again');
     const result = await rearmDeliveriesAudited(db, jobs, {
       filter: { keys: preview.keys }, force: request.body?.force === 'yes', actor: { name: request.principal!.name, source: 'console' }, reason,
       details: { previewId: preview.id, previewFilter: preview.filter, previewedBy: preview.createdBy },

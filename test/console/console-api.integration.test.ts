@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import knexModule from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REARM_CAP } from '../../src/console/request-filters.js';
+import { registerSecret } from '../../src/logging/secret-registry.js';
 import { insertOwedDeliveries } from '../support/delivery-fixtures.js';
 import { call, OPERATOR, signIn, startTestConsole, VIEWER, type TestConsole } from '../support/console-server.js';
 import { useTestDatabase } from '../support/testbed.js';
@@ -69,6 +70,17 @@ describe('the console API', () => {
     expect(listed.body.entries.map((entry: { action: string }) => entry.action)).toEqual(['resume', 'pause']);
   });
 
+  it('stores a pause\'s reason cleaned of every known secret, as the audit does: every viewer reads it', async () => {
+    registerSecret(OPERATOR.token);
+    const reason = `pasted by mistake: Bearer ${OPERATOR.token} (INC-9)`;
+    await api(`/api/v1/jobs/${SEND}/pause`, OPERATOR.token, 'POST', { reason });
+
+    expect(await db()('job_pauses').select('reason')).toEqual([{ reason: 'pasted by mistake: Bearer [redacted] (INC-9)' }]);
+    const [job] = (await api('/api/v1/jobs', VIEWER.token)).body.jobs;
+    expect(JSON.stringify(job)).not.toContain(OPERATOR.token);
+    expect((await audit())[0].reason).toBe('pasted by mistake: Bearer [redacted] (INC-9)');
+  });
+
   it('refuses a change carried by a session cookie from another origin, whatever the cookie', async () => {
     const { cookie } = await signIn(server.url, OPERATOR.token);
     const pause = (headers: Record<string, string>) => api(`/api/v1/jobs/${SEND}/pause`, null, 'POST', { reason: 'csrf' }, { cookie, ...headers });
@@ -112,7 +124,7 @@ describe('the console API', () => {
 
   it('re-arms exactly the previewed deliveries, not what matches the filter by then, once, with an audit row', async () => {
     const first = await insertOwedDeliveries(db(), 3);
-    const preview = await api('/api/v1/deliveries/rearm/preview', OPERATOR.token, 'POST', { job: SEND, status: 'dead' });
+    const preview = await api('/api/v1/deliveries/rearm/preview', OPERATOR.token, 'POST', { status: 'dead' });
     expect(preview).toMatchObject({ status: 200, body: { count: 3 } });
     const later = await insertOwedDeliveries(db(), 2);
 
@@ -122,8 +134,11 @@ describe('the console API', () => {
     const statuses = Object.fromEntries((await db()('deliveries').select('key', 'status')).map((row) => [row.key, row.status]));
     for (const { key } of first) expect(statuses[key]).toBe('retry');
     for (const { key } of later) expect(statuses[key]).toBe('dead');
-    expect(await audit()).toMatchObject([{ actor: 'olivia', source: 'console', action: 'rearm', reason: 'service fixed', deliveries_touched: 3,
-      details: { keys: 3, previewId: preview.body.previewId } }]);
+    // The row names the job (a filter by status alone: the one job of the keys), each key re-armed, and force.
+    expect(await audit()).toMatchObject([{ actor: 'olivia', source: 'console', action: 'rearm', job: SEND, reason: 'service fixed',
+      deliveries_touched: 3, details: { keys: first.map(({ key }) => key).sort(), keysAsked: 3, jobs: [SEND], force: false,
+        previewId: preview.body.previewId } }]);
+    expect((await api(`/api/v1/audit?job=${SEND}`, VIEWER.token)).body.entries).toMatchObject([{ action: 'rearm', job: SEND }]);
     const again = await api('/api/v1/deliveries/rearm', OPERATOR.token, 'POST', { previewId: preview.body.previewId, reason: 'again' });
     expect(again.status).toBe(404);
     expect((await api('/api/v1/deliveries/rearm', OPERATOR.token, 'POST', { previewId: 'not-a-uuid', reason: 'x' })).status).toBe(400);
