@@ -8,6 +8,7 @@ import { registerApiRoutes } from './api.routes.js';
 import { sameSecret, type Authenticator } from './console-auth.js';
 import { SESSION_COOKIE, type ConsoleDependencies } from './console-dependencies.js';
 import { HttpError } from './http-error.js';
+import { refuseNulBytes } from './input-checks.js';
 import { clientsOf, isForeign } from './request-origin.js';
 import { registerPageRoutes } from './pages.routes.js';
 import { createRearmPreviews } from './rearm-previews.js';
@@ -76,6 +77,10 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   app.addHook('onRequest', (request, reply) => checkAccess(deps.auth, request, reply));
+  // Before the schemas read them: a NUL byte is a 400 whatever the field, never the database's 500.
+  app.addHook('preValidation', async (request) => {
+    refuseNulBytes({ query: request.query, path: request.params, body: request.body });
+  });
   // After the body is parsed: a form's CSRF token travels in it.
   app.addHook('preHandler', async (request) => {
     if (request.session && request.routeOptions.config?.page && !SAFE_METHODS.has(request.method)

@@ -1,6 +1,7 @@
 import type { RunCursor } from '../commands/runs/job-run.dao.js';
 import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryStatus } from '../commands/deliveries/delivery.type.js';
 import { HttpError } from './http-error.js';
+import { isBigintId, isCursorTimestamp } from './input-checks.js';
 
 /**
  * What the API and the pages both read from a request: the delivery filter, the list
@@ -48,17 +49,16 @@ export function parseList(raw: string | undefined, allowed: readonly string[], n
 /** Where the previous page of runs ended (its nextCursor), for the API and the pages alike; a malformed one is 400. */
 export function runCursorOf(cursor: string | undefined): RunCursor | undefined {
   return cursor === undefined || cursor === '' ? undefined : decodeCursor<RunCursor>(cursor, (value) =>
-    typeof value.startedAt === 'string' && typeof value.id === 'string' && UUID.test(value.id)
-      && !Number.isNaN(Date.parse(value.startedAt)));
+    typeof value.startedAt === 'string' && typeof value.id === 'string' && UUID.test(value.id) && isCursorTimestamp(value.startedAt));
 }
 
 export function deliveryCursorOf(cursor: string | undefined): string | undefined {
-  return cursor === undefined || cursor === '' ? undefined : decodeCursor<{ key: string }>(cursor, (value) => typeof value.key === 'string').key;
+  return cursor === undefined || cursor === '' ? undefined : decodeCursor<{ key: string }>(cursor, (value) => typeof value.key === 'string' && !value.key.includes('\u0000')).key;
 }
 
 export function auditCursorOf(cursor: string | undefined): string | undefined {
   return cursor === undefined || cursor === '' ? undefined
-    : decodeCursor<{ id: string }>(cursor, (value) => typeof value.id === 'string' && /^\d{1,19}$/.test(value.id)).id;
+    : decodeCursor<{ id: string }>(cursor, (value) => typeof value.id === 'string' && isBigintId(value.id)).id;
 }
 
 export function encodeCursor(value: object): string {
