@@ -10,6 +10,7 @@ import { SESSION_COOKIE, type ConsoleDependencies } from './console-dependencies
 import { HttpError } from './http-error.js';
 import { refuseNulBytes } from './input-checks.js';
 import { clientsOf, isForeign } from './request-origin.js';
+import { createReadinessProbe } from './readiness.js';
 import { registerPageRoutes } from './pages.routes.js';
 import { createRearmPreviews } from './rearm-previews.js';
 import { registerSignInRoutes } from './sign-in.routes.js';
@@ -110,17 +111,14 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
     schema: { summary: 'The process is up (no database)', tags: ['health'],
       response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
   }, async () => ({ status: 'ok' }));
+  const isReady = createReadinessProbe(deps.db);
   app.get('/readyz', {
     config: { access: 'public' },
     schema: { summary: 'The database answers', tags: ['health'],
       response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, 503: { $ref: 'Error#' } } },
   }, async (_request, reply) => {
-    try {
-      await deps.db.raw('select 1');
-      return { status: 'ready' };
-    } catch {
-      return reply.status(503).send({ error: 'the database does not answer' });
-    }
+    if (await isReady()) return { status: 'ready' };
+    return reply.status(503).send({ error: 'the database does not answer' });
   });
   app.addSchema({ $id: 'Error', type: 'object', required: ['error'], properties: { error: { type: 'string' } } });
   app.get('/api/openapi.json', {

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
+import { statementControlOf } from '../database/database.js';
 import { registerSecret } from '../logging/secret-registry.js';
 import { SweepError } from '../runner/errors.js';
 import { ExitCode } from '../runner/exit-codes.js';
@@ -7,6 +10,12 @@ import { defineJob, type JobResult } from '../runner/job.type.js';
 import type { AnyNotificationJob } from '../sweep/notification-job.js';
 import { createAuthenticator } from './console-auth.js';
 import { getConsoleConfig, type ConsoleToken } from './console-config.js';
+
+/**
+ * How long the requests in flight may take to finish after SIGTERM: within the pod's
+ * terminationGracePeriodSeconds (30), with room for the database to close.
+ */
+const GRACE_MS = 20_000;
 
 interface ConsoleOptions {
   host?: string;
@@ -61,7 +70,28 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
     logger.info({ signal: String(signal.reason) }, 'the console stops: closing the server');
-    await app.close();
+    await closeWithin(app, db, GRACE_MS);
     return { outcome: 'done', counts: {} };
   },
 });
+
+/**
+ * Closes the server: it takes no new request (503 while closing), lets those in flight
+ * finish, and, once `graceMs` is over, cancels their statements and closes their
+ * connections, so that the process ends within the pod's grace whatever the database does.
+ */
+async function closeWithin(app: FastifyInstance, db: Knex, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => {
+    statementControlOf(db)?.stop('the console stops: its grace period is over', 0);
+    app.server.closeAllConnections();
+  }, graceMs);
+  // A keep-alive connection whose request finished after close() began would otherwise
+  // hold the server open until its keep-alive timeout.
+  const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+    clearInterval(idle);
+  }
+}

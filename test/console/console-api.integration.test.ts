@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import knexModule from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REARM_CAP } from '../../src/console/request-filters.js';
@@ -229,6 +229,32 @@ describe('the console API', () => {
 });
 
 describe('readiness', () => {
+  it('answers /readyz with 503 within its own 2 s when the database hangs, and at once while that probe still hangs', async () => {
+    // A "database" on 127.0.0.1 that takes the connection and never says a word, as a frozen server does.
+    const held: Socket[] = [];
+    const frozen = createServer((socket) => { held.push(socket); });
+    await new Promise<void>((resolve) => frozen.listen(0, '127.0.0.1', resolve));
+    const port = (frozen.address() as AddressInfo).port;
+    const db = knexModule.knex({ client: 'pg', connection: { host: '127.0.0.1', port, user: 'nobody', database: 'none' }, pool: { min: 0, max: 1 },
+      acquireConnectionTimeout: 60_000, log: { error: () => undefined, warn: () => undefined } });
+    const server = await startTestConsole(db);
+    try {
+      let started = Date.now();
+      expect(await call(`${server.url}/readyz`, undefined)).toMatchObject({ status: 503, body: { error: 'the database does not answer' } });
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+      started = Date.now();
+      expect((await call(`${server.url}/readyz`, undefined)).status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(await call(`${server.url}/healthz`, undefined)).toMatchObject({ status: 200 });
+    } finally {
+      for (const socket of held) socket.destroy();
+      await server.close();
+      await db.destroy();
+      await new Promise<void>((resolve) => frozen.close(() => resolve()));
+    }
+  }, 15_000);
+
   it('answers /readyz with 503 when the database does not answer, and /healthz with 200 all the same', async () => {
     // A port of 127.0.0.1 nobody listens on: refused at once.
     const probe = createServer();
