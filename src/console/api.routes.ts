@@ -8,6 +8,7 @@ import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
 import type { RouteDependencies } from './console-dependencies.js';
 import { HttpError } from './http-error.js';
+import { renderHealthMetrics } from './health-metrics.js';
 import { getJobOverviews } from './job-overview.js';
 import {
   auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf, UUID_PATTERN,
@@ -53,10 +54,18 @@ export async function registerApiRoutes(app: FastifyInstance, deps: RouteDepende
   app.get('/api/v1/jobs', {
     config: { access: 'viewer' },
     schema: {
-      summary: 'Every notification job: last run, last success, live runners, pause, and what its ledger owes', tags: ['jobs'],
+      summary: 'Every notification job, unhealthy first: its health (state and reason), last run, last success, live runners, pause, and what its ledger owes', tags: ['jobs'],
       response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: anyObject } } }, ...errors(...AUTH_ERRORS) },
     },
   }, async () => ({ jobs: await getJobOverviews(db, jobs) }));
+
+  app.get('/metrics', {
+    config: { access: 'viewer' },
+    schema: { summary: 'The jobs\' health for Prometheus (text exposition format): sweep_job_health{job,state} and more', tags: ['jobs'] },
+  }, async (_request, reply) => {
+    const { contentType, text } = await renderHealthMetrics(await getJobOverviews(db, jobs));
+    return reply.type(contentType).send(text);
+  });
 
   app.get<{ Querystring: { job?: string; status?: string; limit: number; cursor?: string } }>('/api/v1/runs', {
     config: { access: 'viewer' },

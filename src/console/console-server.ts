@@ -10,6 +10,7 @@ import { SESSION_COOKIE, type ConsoleDependencies } from './console-dependencies
 import { HttpError } from './http-error.js';
 import { refuseNulBytes } from './input-checks.js';
 import { clientsOf, isForeign } from './request-origin.js';
+import { sendError } from './error-page.js';
 import { createReadinessProbe } from './readiness.js';
 import { registerPageRoutes } from './pages.routes.js';
 import { createRearmPreviews } from './rearm-previews.js';
@@ -99,12 +100,12 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error, route: request.routeOptions.url }, 'console request failed');
-      return reply.status(500).send({ error: 'the console could not answer; its log says why' });
+      return sendError(request, reply, 500, 'the console could not answer; its log says why');
     }
     if (error.headers) reply.headers(error.headers);
-    return reply.status(status).send({ error: error.message });
+    return sendError(request, reply, status, error.message);
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`));
 
   app.get('/healthz', {
     config: { access: 'public' },

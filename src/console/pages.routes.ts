@@ -10,7 +10,8 @@ import { HttpError } from './http-error.js';
 import { auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf } from './request-filters.js';
 import { CONSOLE_SCRIPT } from './console-script.js';
 import { CONSOLE_CSS, html, queryString } from './html.js';
-import { actionForm, counted, deliveryTable, filterForm, formatAge, pager, sendPage } from './page-parts.js';
+import { auditedDeliveries, collapsed, deliveryTable, REARMABLE, rearmButton, rearmFor, runLink } from './page-cells.js';
+import { actionForm, counted, filterForm, formatAge, pager, sendPage } from './page-parts.js';
 import { getJobOverviews } from './job-overview.js';
 import { getRecentRuns, getRunsByDay, renderRunChart, renderWeekChart } from './run-chart.js';
 
@@ -41,11 +42,12 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
     async (request, reply) => {
       const [overviews, recent, week] = await Promise.all([getJobOverviews(db, jobs), getRecentRuns(db, jobNames), getRunsByDay(db, jobNames)]);
       const operator = request.principal?.role === 'operator';
-      const rows = overviews.map((job) => html`<tr>
+      const rows = overviews.map((job) => html`<tr class="health-${job.health.state}">
         <td><a href="/runs${queryString({ job: job.job })}">${job.job}</a></td>
-        <td>${job.paused ? html`<span class="paused">paused</span> by ${job.paused.by} since ${job.paused.since}: ${job.paused.reason ?? ''}`
-          : html`<span class="ok">running on schedule</span>`}</td>
-        <td>${job.lastRun ? html`<a href="/runs/${job.lastRun.id}">${job.lastRun.status}</a> at ${job.lastRun.startedAt}
+        <td><span class="state state-${job.health.state}">${job.health.state}</span> ${collapsed(job.health.reason)}
+          ${job.paused ? html`<br><small>since ${job.paused.since}</small>` : ''}</td>
+        ${operator ? html`<td>${actionForm(job.job, job.paused ? 'resume' : 'pause', request.session?.csrf)}</td>` : ''}
+        <td>${job.lastRun ? html`${runLink(job.lastRun.id, job.lastRun.status)} at ${job.lastRun.startedAt}
           ${job.lastRun.durationMs === null ? '' : `(${(job.lastRun.durationMs / 1000).toFixed(1)} s)`}` : 'never'}</td>
         <td>${job.secondsSinceLastSuccess === null ? 'never' : formatAge(job.secondsSinceLastSuccess)}</td>
         <td>${job.liveRunners}</td>
@@ -55,12 +57,12 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
         <td><a href="/deliveries${queryString({ job: job.job, status: 'retry,pending' })}">${counted(job.ledger, 'retry', 'pending')} owed</a>,
           <a href="/deliveries${queryString({ job: job.job, status: 'dead,failed' })}">${counted(job.ledger, 'dead')} dead, ${counted(job.ledger, 'failed')} failed</a>,
           ${counted(job.ledger, 'superseded')} superseded</td>
-        ${operator ? html`<td>${actionForm(job.job, job.paused ? 'resume' : 'pause', request.session?.csrf)}</td>` : ''}
       </tr>`);
       return sendPage(reply, 'Jobs', request, html`
-        <table><thead><tr><th>job</th><th>state</th><th>last run</th><th>since last success</th><th>live runners</th>
-          <th>last day: sent, failed, duration per run</th><th>last 7 days, per day</th><th>oldest owed</th><th>ledger</th>${operator ? html`<th>action</th>` : ''}</tr></thead>
-        <tbody>${rows}</tbody></table>`);
+        <div class="scroll"><table class="jobs"><thead><tr><th>job</th><th>health</th>${operator ? html`<th>action</th>` : ''}<th>last run</th>
+          <th>since last success</th><th>live runners</th><th>last day: sent, failed, duration per run</th><th>last 7 days, per day</th>
+          <th>oldest owed</th><th>ledger</th></tr></thead>
+        <tbody>${rows}</tbody></table></div>`);
     });
 
   for (const action of ['pause', 'resume'] as const) {
@@ -92,10 +94,10 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
     const { runs, next } = await getJobRunsPage(db, { job: job || undefined, statuses }, { before: runCursorOf(cursor), limit: PAGE });
     return sendPage(reply, 'Runs', request, html`
       ${filterForm('/runs', { job: job ?? '', status: status ?? '' })}
-      <table><thead><tr><th>started</th><th>job</th><th>status</th><th>counts</th><th>error</th></tr></thead><tbody>
-      ${runs.map((run) => html`<tr><td><a href="/runs/${run.id}">${run.started_at}</a></td><td>${run.job}</td><td>${run.status}</td>
-        <td>${Object.entries(run.counts ?? {}).map(([name, n]) => `${name} ${n}`).join(', ')}</td><td class="error">${run.error ?? ''}</td></tr>`)}
-      </tbody></table>${pager('/runs', { job, status }, cursor, next && encodeCursor(next), 'Older runs')}`);
+      <div class="scroll"><table><thead><tr><th>started</th><th>job</th><th>status</th><th>counts</th><th>error</th></tr></thead><tbody>
+      ${runs.map((run) => html`<tr><td><a href="/runs/${run.id}">${run.started_at}</a></td><td>${run.job}</td><td>${runLink(run.id, run.status)}</td>
+        <td>${Object.entries(run.counts ?? {}).map(([name, n]) => `${name} ${n}`).join(', ')}</td><td class="error">${collapsed(run.error)}</td></tr>`)}
+      </tbody></table></div>${pager('/runs', { job, status }, cursor, next && encodeCursor(next), 'Older runs')}`);
   });
 
   app.get<{ Params: { id: string } }>('/runs/:id', {
@@ -109,10 +111,11 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
     if (!run) throw new HttpError(404, `no run with id ${id}`);
     const failures = await getRunFailures(db, run.id, 1000);
     return sendPage(reply, `Run ${run.id}`, request, html`
-      <table><tbody>${Object.entries(run).map(([field, value]) => html`<tr><th>${field}</th>
-        <td class="error">${typeof value === 'object' && value !== null && !(value instanceof Date) ? JSON.stringify(value) : value}</td></tr>`)}
-      </tbody></table>
-      <h2>Failures (${failures.length})</h2>${deliveryTable(failures)}`);
+      <div class="scroll"><table><tbody>${Object.entries(run).map(([field, value]) => html`<tr><th>${field}</th>
+        <td class="error">${field === 'status' ? runLink(run.id, String(value))
+          : collapsed(typeof value === 'object' && value !== null && !(value instanceof Date) ? JSON.stringify(value) : value)}</td></tr>`)}
+      </tbody></table></div>
+      <h2>Failures (${failures.length})</h2>${deliveryTable(failures, rearmFor(request))}`);
   });
 
   app.get<{ Querystring: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string; cursor?: string } }>('/deliveries', {
@@ -128,11 +131,11 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
     const operator = request.principal?.role === 'operator';
     return sendPage(reply, 'Deliveries', request, html`
       ${filterForm('/deliveries', filters)}
-      ${operator ? html`<form class="inline" method="post" action="/deliveries/rearm/preview">
+      ${operator ? html`<form class="inline rearm-filter" method="post" action="/deliveries/rearm/preview">
         <input type="hidden" name="_csrf" value="${request.session?.csrf ?? ''}">
         ${Object.entries(filters).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
         <button type="submit">Preview a re-arm of this filter</button></form>` : ''}
-      ${deliveryTable(deliveries)}${pager('/deliveries', { job, status, workspace, key, itemId }, cursor,
+      ${deliveryTable(deliveries, rearmFor(request))}${pager('/deliveries', { job, status, workspace, key, itemId }, cursor,
         last && deliveries.length === PAGE ? encodeCursor({ key: last.key }) : undefined, 'Next deliveries (key order)')}`);
   });
 
@@ -143,8 +146,10 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
   }, async (request, reply) => {
     const delivery = await getDelivery(db, request.query.key);
     if (!delivery) throw new HttpError(404, `no delivery with key ${request.query.key}`);
-    return sendPage(reply, 'Delivery', request, html`<table><tbody>${Object.entries(delivery).map(([field, value]) => html`<tr><th>${field}</th>
-      <td class="error">${field === 'run_id' && value ? html`<a href="/runs/${String(value)}">${String(value)}</a>` : value}</td></tr>`)}</tbody></table>`);
+    const rearm = rearmFor(request);
+    return sendPage(reply, 'Delivery', request, html`${rearm && REARMABLE.includes(String(delivery.status)) ? rearmButton(String(delivery.key), rearm.csrf) : ''}
+      <div class="scroll"><table><tbody>${Object.entries(delivery).map(([field, value]) => html`<tr><th>${field}</th>
+      <td class="error">${field === 'run_id' && value ? html`<a href="/runs/${String(value)}">${String(value)}</a>` : value}</td></tr>`)}</tbody></table></div>`);
   });
 
   app.post<{ Body: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string } }>('/deliveries/rearm/preview', {
@@ -167,8 +172,8 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
         <label><input type="checkbox" name="force" value="yes"> also those whose item no longer stands (a todo deleted or
           moved): send them as first meant</label>
         <button type="submit">Re-arm ${keys.length} delivery(ies)</button></form>
-      <table><thead><tr><th>key</th><th>job</th><th>status</th></tr></thead><tbody>
-      ${keys.slice(0, PAGE).map((row) => html`<tr><td>${row.key}</td><td>${row.job}</td><td>${row.status}</td></tr>`)}</tbody></table>
+      <div class="scroll"><table><thead><tr><th>key</th><th>job</th><th>status</th></tr></thead><tbody>
+      ${keys.slice(0, PAGE).map((row) => html`<tr><td>${row.key}</td><td>${row.job}</td><td>${row.status}</td></tr>`)}</tbody></table></div>
       ${keys.length > PAGE ? html`<p>… and ${keys.length - PAGE} more.</p>` : ''}`);
   });
 
@@ -200,9 +205,9 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
     const entries = await getAuditPage(db, { job: job || undefined, beforeId: auditCursorOf(cursor), limit: PAGE });
     const last = entries.at(-1);
     return sendPage(reply, 'Audit', request, html`
-      <table><thead><tr><th>at</th><th>who</th><th>from</th><th>what</th><th>job</th><th>reason</th><th>deliveries</th></tr></thead><tbody>
+      <div class="scroll"><table><thead><tr><th>at</th><th>who</th><th>from</th><th>what</th><th>job</th><th>reason</th><th>deliveries</th></tr></thead><tbody>
       ${entries.map((entry) => html`<tr><td>${entry.at}</td><td>${entry.actor}</td><td>${entry.source}</td><td>${entry.action}</td>
-        <td>${entry.job ?? ''}</td><td class="error">${entry.reason ?? ''}</td><td>${entry.deliveriesTouched}</td></tr>`)}
-      </tbody></table>${pager('/audit', { job }, cursor, last && entries.length === PAGE ? encodeCursor({ id: last.id }) : undefined, 'Older changes')}`);
+        <td>${entry.job ?? ''}</td><td class="error">${collapsed(entry.reason)}</td><td>${auditedDeliveries(entry)}</td></tr>`)}
+      </tbody></table></div>${pager('/audit', { job }, cursor, last && entries.length === PAGE ? encodeCursor({ id: last.id }) : undefined, 'Older changes')}`);
   });
 }

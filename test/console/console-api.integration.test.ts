@@ -58,8 +58,9 @@ describe('the console API', () => {
     const paused = await api(`/api/v1/jobs/${SEND}/pause`, OPERATOR.token, 'POST', { reason: 'wrong text, INC-7' });
 
     expect(paused).toMatchObject({ status: 200, body: { paused: { job: SEND, pausedBy: 'olivia', reason: 'wrong text, INC-7' } } });
-    const [job] = (await api('/api/v1/jobs', VIEWER.token)).body.jobs;
-    expect(job).toMatchObject({ job: SEND, paused: { by: 'olivia', reason: 'wrong text, INC-7' } });
+    const job = (await api('/api/v1/jobs', VIEWER.token)).body.jobs.find((entry: { job: string }) => entry.job === SEND);
+    expect(job).toMatchObject({ job: SEND, paused: { by: 'olivia', reason: 'wrong text, INC-7' },
+      health: { state: 'paused', reason: 'paused by olivia: wrong text, INC-7' } });
     const resumed = await api(`/api/v1/jobs/${SEND}/resume`, OPERATOR.token, 'POST', { reason: 'fixed' });
     expect(resumed).toMatchObject({ status: 200, body: { resumed: true } });
     expect(await audit()).toMatchObject([

@@ -23,12 +23,14 @@ describe('signing in to the console', () => {
   it('sends a person only to a path of this console after sign-in, never to another site, and never answers 500', async () => {
     const server = await start();
     for (const next of ['/\t/evil.example/', '/\n/evil.example/', '/\r\nSet-Cookie: x=1', '//evil.example/', '/\\evil.example/',
-      'https://evil.example/', '/%09/evil.example/', '/\u0000']) {
+      'https://evil.example/', '/%09/evil.example/', '/\u001b/evil.example/']) {
       const response = await form(server.url, { token: OPERATOR.token, next });
       expect(response.status, JSON.stringify(next)).toBe(303);
       expect(response.headers.get('location'), JSON.stringify(next)).toMatch(/^\/(?![/\\])/);
       expect(['/jobs', '/%09/evil.example/']).toContain(response.headers.get('location'));
     }
+    // A NUL byte, as in any field: 400.
+    expect((await form(server.url, { token: OPERATOR.token, next: '/\u0000' })).status).toBe(400);
     const kept = await form(server.url, { token: OPERATOR.token, next: '/runs?job=é' });
     expect(kept.headers.get('location')).toBe('/runs?job=%C3%A9');
   });
