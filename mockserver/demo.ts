@@ -35,7 +35,8 @@ try {
   if (failed !== undefined) {
     out(`\nThe demo stopped: \`${failed}\` exited ${exitCode}; the lines above say why.`);
     if (config.database.kind === 'embedded') {
-      out('If a `sweep console` or another sweep has the embedded database open, stop it and run `npm run demo` again.');
+      out('If a `sweep console` or another sweep has the embedded database open, stop it and run `npm run demo` again '
+        + '(or run the job from the console\'s jobs page: "run now").');
     }
   }
   // Only what happened: no run, no claim about earlier ones.

@@ -10,6 +10,7 @@ import type { RouteDependencies } from './console-dependencies.js';
 import { HttpError } from './http-error.js';
 import { renderHealthMetrics } from './health-metrics.js';
 import { getJobOverviews } from './job-overview.js';
+import { startConsoleRun } from './job-runner.js';
 import {
   auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf, UUID_PATTERN,
   type DeliveryQuery,
@@ -151,6 +152,21 @@ export async function registerApiRoutes(app: FastifyInstance, deps: RouteDepende
       return { resumed: pause !== undefined, wasPaused: pause ?? null };
     });
   }
+
+  app.post<{ Params: { job: string } }>('/api/v1/jobs/:job/run', {
+    config: { access: 'operator' },
+    schema: {
+      summary: 'Embedded database only: runs the job now in the console\'s process, as `sweep <job>` (one run at a time); see it in /api/v1/runs',
+      tags: ['jobs'],
+      params: { type: 'object', required: ['job'], properties: { job: { type: 'string', maxLength: 200 } } },
+      response: { 202: { type: 'object', properties: { started: { type: 'string' } } }, ...errors(400, 403, 404, 409, ...AUTH_ERRORS) },
+    },
+  }, async (request, reply) => {
+    const job = knownJob(request.params.job)!;
+    startConsoleRun(deps.jobRunner, job, request.principal!.name);
+    request.log.info({ forJob: job, by: request.principal!.name }, 'the console runs a job');
+    return reply.status(202).send({ started: job });
+  });
 
   app.post<{ Body: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string } }>('/api/v1/deliveries/rearm/preview', {
     config: { access: 'operator' },

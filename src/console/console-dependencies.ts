@@ -3,6 +3,7 @@ import type { RouteOptions } from 'fastify';
 import type { Logger } from '../logging/logger.js';
 import type { AnyNotificationJob } from '../sweep/notification-job.js';
 import type { Authenticator, ConsoleSession, Principal } from './console-auth.js';
+import type { JobRunner } from './job-runner.js';
 import type { RearmPreviews } from './rearm-previews.js';
 
 /** Who may call a route: anyone (health), any signed-in principal, or operators only. */
@@ -31,6 +32,8 @@ export interface ConsoleDependencies {
   auth: Authenticator;
   /** Whose X-Forwarded-For to believe for the client's address (SWEEP_CONSOLE_TRUST_PROXY); default none. */
   trustProxy?: false | number | string[];
+  /** Runs a job in the console's process: on the embedded database only, where no other process may open it. */
+  jobRunner?: JobRunner;
   /** Sees every route as it is added (fastify's onRoute hook): the OpenAPI test checks each is documented. */
   onRoute?: (route: RouteOptions) => void;
 }

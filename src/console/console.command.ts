@@ -10,6 +10,7 @@ import { defineJob, type JobResult } from '../runner/job.type.js';
 import type { AnyNotificationJob } from '../sweep/notification-job.js';
 import { createAuthenticator } from './console-auth.js';
 import { getConsoleConfig, type ConsoleToken } from './console-config.js';
+import { createJobRunner } from './job-runner.js';
 
 /**
  * How long the requests in flight may take to finish after SIGTERM: within the pod's
@@ -37,7 +38,7 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
   database: 'schema',
   servesUntilSignal: true,
   recordsRun: () => false,
-  async run({ config, db, logger, env, terminal, signal }, options): Promise<JobResult> {
+  async run({ config, db, logger, env, terminal, signal, output }, options): Promise<JobResult> {
     const settings = getConsoleConfig(env, options, config.database);
     const tokens: ConsoleToken[] = settings.tokens;
     const oneTimeLink: ConsoleToken | undefined = settings.oneTimeToken
@@ -48,7 +49,10 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
     // Loaded here, not with the registry: fastify and its plugins cost every other command
     // about 0.4 s of start-up.
     const { buildConsoleServer } = await import('./console-server.js');
-    const app = await buildConsoleServer({ db, jobs, logger, auth: createAuthenticator(tokens, { oneTimeLink }), trustProxy: settings.trustProxy });
+    // The embedded database admits one process: the console runs the jobs on request, from its own.
+    const jobRunner = config.database.kind === 'embedded' ? createJobRunner({ db, jobs, env, cwd: process.cwd(), log: output, signal }) : undefined;
+    const app = await buildConsoleServer({ db, jobs, logger, auth: createAuthenticator(tokens, { oneTimeLink }), trustProxy: settings.trustProxy,
+      jobRunner });
     let address: string;
     try {
       address = await app.listen({ host: settings.host, port: settings.port });
@@ -71,6 +75,8 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
     });
     logger.info({ signal: String(signal.reason) }, 'the console stops: closing the server');
     await closeWithin(app, db, GRACE_MS);
+    // A run it started stops on the same signal; the database closes after it.
+    await jobRunner?.idle();
     return { outcome: 'done', counts: {} };
   },
 });

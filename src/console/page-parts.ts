@@ -11,6 +11,12 @@ export function actionForm(job: string, action: 'pause' | 'resume', csrf: string
     <button type="submit">${action}</button></form>`;
 }
 
+/** Runs the job now in the console's process (embedded database only); disabled while a run is under way. */
+export function runForm(job: string, csrf: string | undefined, busy: boolean): SafeHtml {
+  return html`<form class="inline" method="post" action="/jobs/${encodeURIComponent(job)}/run">
+    <input type="hidden" name="_csrf" value="${csrf ?? ''}"><button type="submit"${busy ? html` disabled` : ''}>run now</button></form>`;
+}
+
 /**
  * Keyset paging for a list page: a link to the page after this one (its cursor), and one
  * back to the first, with the filters kept; never OFFSET, so page 1,000 costs what page 1 does.

@@ -11,8 +11,9 @@ import { auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseL
 import { CONSOLE_SCRIPT } from './console-script.js';
 import { CONSOLE_CSS, html, queryString } from './html.js';
 import { auditedDeliveries, collapsed, deliveryTable, REARMABLE, rearmButton, rearmFor, runLink } from './page-cells.js';
-import { actionForm, counted, filterForm, formatAge, pager, sendPage } from './page-parts.js';
+import { actionForm, counted, filterForm, formatAge, pager, runForm, sendPage } from './page-parts.js';
 import { getJobOverviews } from './job-overview.js';
+import { startConsoleRun } from './job-runner.js';
 import { getRecentRuns, getRunsByDay, renderRunChart, renderWeekChart } from './run-chart.js';
 
 const PAGE = 100;
@@ -46,7 +47,8 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
         <td><a href="/runs${queryString({ job: job.job })}">${job.job}</a></td>
         <td><span class="state state-${job.health.state}">${job.health.state}</span> ${collapsed(job.health.reason)}
           ${job.paused ? html`<br><small>since ${job.paused.since}</small>` : ''}</td>
-        ${operator ? html`<td>${actionForm(job.job, job.paused ? 'resume' : 'pause', request.session?.csrf)}</td>` : ''}
+        ${operator ? html`<td>${actionForm(job.job, job.paused ? 'resume' : 'pause', request.session?.csrf)}
+          ${deps.jobRunner ? runForm(job.job, request.session?.csrf, deps.jobRunner.busy()) : ''}</td>` : ''}
         <td>${job.lastRun ? html`${runLink(job.lastRun.id, job.lastRun.status)} at ${job.lastRun.startedAt}
           ${job.lastRun.durationMs === null ? '' : `(${(job.lastRun.durationMs / 1000).toFixed(1)} s)`}` : 'never'}</td>
         <td>${job.secondsSinceLastSuccess === null ? 'never' : formatAge(job.secondsSinceLastSuccess)}</td>
@@ -58,12 +60,26 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
           <a href="/deliveries${queryString({ job: job.job, status: 'dead,failed' })}">${counted(job.ledger, 'dead')} dead, ${counted(job.ledger, 'failed')} failed</a>,
           ${counted(job.ledger, 'superseded')} superseded</td>
       </tr>`);
-      return sendPage(reply, 'Jobs', request, html`
+      const consoleRun = deps.jobRunner?.last();
+      return sendPage(reply, 'Jobs', request, html`${consoleRun ? html`<p class="notice" id="console-run">${consoleRun.exitCode === undefined
+        ? html`${consoleRun.job}, started here by ${consoleRun.startedBy}, is running.`
+        : html`${consoleRun.job}, started here by ${consoleRun.startedBy}, ended with exit code ${consoleRun.exitCode}. ${collapsed(consoleRun.summary?.trim())}`}</p>` : ''}
         <div class="scroll"><table class="jobs"><thead><tr><th>job</th><th>health</th>${operator ? html`<th>action</th>` : ''}<th>last run</th>
           <th>since last success</th><th>live runners</th><th>last day: sent, failed, duration per run</th><th>last 7 days, per day</th>
           <th>oldest owed</th><th>ledger</th></tr></thead>
         <tbody>${rows}</tbody></table></div>`);
     });
+
+  app.post<{ Params: { job: string } }>('/jobs/:job/run', {
+    config: pageConfig('operator'),
+    schema: { ...pageSchema('The run-now form, embedded database only (as POST /api/v1/jobs/{job}/run)'),
+      params: { type: 'object', required: ['job'], properties: { job: { type: 'string', maxLength: 200 } } },
+      body: { type: 'object', properties: { _csrf: { type: 'string', maxLength: 200 } } } },
+  }, async (request, reply) => {
+    if (!jobNames.includes(request.params.job)) throw new HttpError(404, `no notification job named '${request.params.job}'`);
+    startConsoleRun(deps.jobRunner, request.params.job, request.principal!.name);
+    return reply.redirect('/jobs', 303);
+  });
 
   for (const action of ['pause', 'resume'] as const) {
     app.post<{ Params: { job: string }; Body: { reason?: string } }>(`/jobs/:job/${action}`, {

@@ -118,6 +118,16 @@ describe('sweep console', () => {
     const signedIn = await fetch(link![0], { redirect: 'manual' });
     expect(signedIn.status).toBe(303);
     expect(started.stdout()).not.toContain(link![1]);
+    // The one process that may open the embedded database runs a job on request, beside serving.
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    const session = { cookie, 'sec-fetch-site': 'same-origin' };
+    expect((await fetch(`${url}/api/v1/jobs/send-delay-notifications/run`, { method: 'POST', headers: session })).status).toBe(202);
+    let runs: Array<{ status: string }> = [];
+    for (let i = 0; i < 100 && !runs.some((run) => run.status === 'succeeded'); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      runs = ((await (await fetch(`${url}/api/v1/runs`, { headers: session })).json()) as { runs: Array<{ status: string }> }).runs;
+    }
+    expect(runs).toMatchObject([{ status: 'succeeded', job: 'send-delay-notifications' }]);
     started.stop();
     expect(await started.exit).toBe(0);
   });
