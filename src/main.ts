@@ -50,4 +50,8 @@ const exitCode = env === undefined ? ExitCode.USAGE : await runCli(process.argv.
   process.stderr.write(`sweep: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
   return ExitCode.ABORTED;
 });
-process.exitCode = exitCode;
+// The run is over and its lines are written (stdout and stderr are synchronous on Linux,
+// for pipes, files and terminals alike): what is left in the event loop now is a wait that
+// no longer matters, such as the pool's timer for a connection a frozen database never
+// gave. A scheduler reads the exit code when the process ends, so it ends now.
+process.exit(exitCode);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { getPauses } from '../ledger/job-pauses.js';
+import { SHOWN_STATUS_SQL } from '../ledger/job-runs.js';
 import { getLedgerOwed, type LedgerOwed } from '../ledger/due-deliveries.js';
 import { owedAgeSeconds } from '../sweep/backlog.js';
 import type { AnyNotificationJob } from '../sweep/notification-job.js';
@@ -35,7 +36,8 @@ export async function getJobOverviews(db: Knex, jobs: AnyNotificationJob[], now 
   // however long the history (a DISTINCT ON or a max() over the runs reads them all).
   const [lastRuns, successes, live, pauses, owed, wentThrough] = await Promise.all([
     db.raw<{ rows: LastRunRow[] }>(`select r.id, j.job, r.status, r.started_at, r.finished_at from unnest(?::text[]) as j(job),
-      lateral (select id, status, started_at, finished_at from job_runs where job = j.job order by started_at desc limit 1) as r`,
+      lateral (select id, ${SHOWN_STATUS_SQL} as status, started_at, finished_at from job_runs where job = j.job
+        order by started_at desc limit 1) as r`,
     [names as unknown as Knex.RawBinding]),
     db.raw<{ rows: Array<{ job: string; at: Date }> }>(`select j.job, r.finished_at as at from unnest(?::text[]) as j(job),
       lateral (select finished_at from job_runs where job = j.job and status = 'succeeded' order by started_at desc limit 1) as r`,

@@ -76,6 +76,10 @@ export function createDatabase(database: DatabaseConfig, options: DatabaseOption
             oid === DATE_OID ? keepDateAsString : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
         },
         connectionTimeoutMillis: 10_000,
+        // An idle pooled connection whose server or path died without a reset is found
+        // by the kernel's probes, not by the next statement's deadline.
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
       } as Knex.PgConnectionConfig,
       pool: { min: 0, max: options.poolMax ?? 5 },
       log: knexLog(options.logger),
@@ -99,6 +103,30 @@ export function createEmbeddedDatabase(dataDir?: string, options: DatabaseOption
     connection: { pglite } as unknown as Knex.StaticConnectionConfig,
     log: knexLog(options.logger),
   });
+}
+
+/** How long closing the pool may wait for the server's goodbye before its connections are simply dropped. */
+const CLOSE_WAIT_MS = 1_000;
+
+/**
+ * Closes a knex instance within a bound: a polite close waits for the server to answer
+ * each connection's goodbye, which a frozen server never does, and an open socket would
+ * keep the process alive past its exit code.
+ */
+export async function closeDatabase(db: Knex): Promise<void> {
+  const control = statementControlOf(db);
+  const closing = db.destroy().catch(() => undefined);
+  if (control?.unresponsive) {
+    // No goodbye will be answered: the connections are dropped, and the pool's own close
+    // (which waits for connects in progress) is left to finish or be cut short by the exit.
+    control.closeConnections();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([closing.then(() => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS); })]);
+  clearTimeout(timer);
+  if (!closed) control?.closeConnections();
 }
 
 /** Fails fast, as one line, when the database cannot be reached. */

@@ -2,8 +2,9 @@ import { createRequire } from 'node:module';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { SweepError } from '../runner/errors.js';
-import { describeStatement, type StatementControl, type StatementInFlight } from './statement-control.js';
-import { isLockTimeout, isQueryCanceled, isStatementTimeout, StatementCancelledError, StatementTimeoutError } from './statement-errors.js';
+import { describeOperation, describeStatement, type StatementControl, type StatementInFlight } from './statement-control.js';
+import { DatabaseUnresponsiveError, isLockTimeout, isQueryCanceled, isStatementTimeout, StatementCancelledError,
+  StatementTimeoutError } from './statement-errors.js';
 
 /**
  * knex's PostgreSQL client (node_modules/knex/lib/dialects/postgres/index.js), with no
@@ -25,6 +26,9 @@ import { isLockTimeout, isQueryCanceled, isStatementTimeout, StatementCancelledE
 interface KnexPgClientBase {
   _query(connection: PgConnection, obj: QueryObject): Promise<QueryObject>;
   query(connection: PgConnection, queryParam: unknown): Promise<unknown>;
+  acquireConnection(): Promise<PgConnection>;
+  _acquireOnlyConnection(): Promise<PgConnection>;
+  checkVersion(connection: PgConnection): Promise<string>;
 }
 type KnexPgClientClass = new (config: Knex.Config) => KnexPgClientBase;
 const KnexPgClient = createRequire(import.meta.url)('knex/lib/dialects/postgres/index.js') as KnexPgClientClass;
@@ -45,6 +49,15 @@ const TRANSACTION_CONTROL = /^\s*(begin|start\s+transaction|commit|end|rollback|
 /** Statements PostgreSQL refuses inside a transaction block: they run as they are. */
 const OUTSIDE_TRANSACTION = /^\s*((create|drop)\s+(unique\s+)?index\s+concurrently|reindex\b.*\bconcurrently|vacuum|(create|drop)\s+database|alter\s+system|(create|drop)\s+tablespace)\b/i;
 
+/** A `set [local] statement_timeout = N` in a statement: the bound of what follows on its connection. */
+const SETS_STATEMENT_TIMEOUT = /\bstatement_timeout\s*=\s*'?(\d+)/i;
+
+/** The server's bound of the statements a connection runs now, as its transaction last set it. */
+const connectionBound = new WeakMap<PgConnection, number>();
+
+/** A driver error's own message, before knex puts the whole SQL in front of it. */
+const ownMessage = new WeakMap<object, string>();
+
 /** The knex config key that carries the control to the client. */
 export interface SweepPgConfig {
   statementControl: StatementControl;
@@ -63,14 +76,21 @@ export class SweepPgClient extends KnexPgClient {
     if (KNEX_BEGIN.test(sql)) {
       // A knex transaction (withParallelWorkers, a migration): its settings in BEGIN's round trip.
       obj.sql = `${sql.trim().replace(/;?$/, ';')} ${this.control.settingsSql()}`;
-      return super._query(connection, obj);
+      connectionBound.set(connection, this.control.statementBoundNow());
+      return this.tracked(connection, sql, () => super._query(connection, obj));
     }
     const idle = transactionStatus(connection) === 'I';
     if (!idle || TRANSACTION_CONTROL.test(sql) || OUTSIDE_TRANSACTION.test(sql)) {
-      return this.tracked(connection, sql, () => super._query(connection, obj));
+      const sets = SETS_STATEMENT_TIMEOUT.exec(sql);
+      if (sets) connectionBound.set(connection, Number(sets[1]));
+      // Outside a transaction nothing of ours bounds it on the server (an index built
+      // concurrently): the long bound is the client's.
+      const boundMs = OUTSIDE_TRANSACTION.test(sql) ? this.control.settings.longStatementTimeoutMs : undefined;
+      return this.tracked(connection, sql, () => super._query(connection, obj), boundMs);
     }
     // The whole transaction is the statement in flight: a cancel that lands on its BEGIN or
     // its COMMIT is the statement's cancel too.
+    connectionBound.set(connection, this.control.statementBoundNow());
     return this.tracked(connection, sql, async () => {
       await simpleQuery(connection, `begin; ${this.control.settingsSql()}`);
       try {
@@ -84,14 +104,62 @@ export class SweepPgClient extends KnexPgClient {
     });
   }
 
-  /** knex prefixes a failed statement's SQL to its error message; a typed error keeps its one line. */
+  /**
+   * knex prefixes a failed statement's SQL to its error message (up to thousands of
+   * characters, comments included): an error keeps one line, its own message and what the
+   * statement was (operation and tables), never its SQL or parameters.
+   */
   override async query(connection: PgConnection, queryParam: unknown): Promise<unknown> {
     try {
       return await super.query(connection, queryParam);
     } catch (error) {
-      if (error instanceof StatementTimeoutError || error instanceof StatementCancelledError) error.message = error.line;
+      if (error instanceof StatementTimeoutError || error instanceof StatementCancelledError || error instanceof DatabaseUnresponsiveError) {
+        error.message = error.line;
+      } else if (error && typeof error === 'object' && ownMessage.has(error)) {
+        const sql = typeof queryParam === 'string' ? queryParam : (queryParam as { sql?: string })?.sql ?? '';
+        (error as Error).message = `${ownMessage.get(error)} (in ${describeOperation(sql)})`;
+      }
       throw error;
     }
+  }
+
+  /** No connection is taken once the database has stopped answering, and a stopping run does not wait past its grace for one. */
+  override async acquireConnection(): Promise<PgConnection> {
+    this.control.refuseIfUnresponsive('a connection from the pool');
+    const bound = this.control.waitBound('a connection from the pool');
+    try {
+      return await Promise.race([super.acquireConnection(), bound.given]);
+    } finally {
+      bound.done();
+    }
+  }
+
+  /**
+   * knex's own (dialects/postgres), with every connection known to the control from the
+   * moment it starts connecting, so that a run that ends can close the ones a frozen
+   * server never answers, a connect in progress included.
+   */
+  override async _acquireOnlyConnection(): Promise<PgConnection> {
+    const self = this as unknown as { driver: typeof pg; connectionSettings: pg.ClientConfig };
+    const connection = new self.driver.Client(self.connectionSettings) as PgConnection & { __knex__disposed?: unknown };
+    this.control.connections.add(connection);
+    connection.on('error', (error) => { connection.__knex__disposed = error; });
+    connection.on('end', () => {
+      connection.__knex__disposed ??= 'Connection ended unexpectedly';
+      this.control.connections.delete(connection);
+    });
+    try {
+      await connection.connect();
+    } catch (error) {
+      this.control.connections.delete(connection);
+      throw error;
+    }
+    return connection;
+  }
+
+  /** knex's first statement on a new connection: bounded like every other. */
+  override async checkVersion(connection: PgConnection): Promise<string> {
+    return this.tracked(connection, 'select version()', () => super.checkVersion(connection), this.control.statementBoundNow());
   }
 
   /** knex's own cancel (`.timeout(ms, { cancel: true })`) calls pg_cancel_backend, which cannot reach a backend behind a pooler. */
@@ -99,19 +167,37 @@ export class SweepPgClient extends KnexPgClient {
     sendCancel(connectionToKill);
   }
 
-  /** Runs the statement as the control's entry in flight, and turns a bound or a cancel into a typed error. */
-  private async tracked(connection: PgConnection, sql: string, run: () => Promise<QueryObject>): Promise<QueryObject> {
+  /**
+   * Runs the statement as the control's entry in flight, and turns a bound, a cancel or
+   * no answer at all into a typed error. `boundMs`: the server's bound of the statement,
+   * by default what its transaction set.
+   */
+  private async tracked<T>(connection: PgConnection, sql: string, run: () => Promise<T>, boundMs?: number): Promise<T> {
+    this.control.refuseIfUnresponsive(describeStatement(sql));
+    let abandoned: ((error: DatabaseUnresponsiveError) => void) | undefined;
+    const gone = new Promise<never>((_, reject) => { abandoned = reject; });
     const entry: StatementInFlight = {
       statement: describeStatement(sql),
       startedAt: Date.now(),
       cancelReason: undefined,
       cancel: () => sendCancel(connection),
+      boundMs: boundMs ?? connectionBound.get(connection) ?? this.control.statementBoundNow(),
+      abandon: (error) => {
+        // The connection is of no further use: closing it frees the pool and the event loop,
+        // and knex discards it (pg marks it ended).
+        (connection as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+        abandoned?.(error);
+      },
     };
     const done = this.control.track(entry);
+    const running = run();
     try {
-      return await run();
+      return await Promise.race([running, gone]);
     } catch (error) {
-      if (error instanceof SweepError) throw error;
+      if (error instanceof SweepError) {
+        running.catch(() => undefined);
+        throw error;
+      }
       if (isLockTimeout(error)) {
         throw new StatementTimeoutError('lock_timeout', this.control.lockTimeoutNow(), entry.statement, { cause: error });
       }
@@ -121,6 +207,7 @@ export class SweepPgClient extends KnexPgClient {
       if (entry.cancelReason !== undefined && isQueryCanceled(error)) {
         throw new StatementCancelledError(entry.cancelReason, entry.statement, { cause: error });
       }
+      if (error && typeof error === 'object') ownMessage.set(error, (error as Error).message);
       throw error;
     } finally {
       done();

@@ -33,6 +33,26 @@ export class StatementCancelledError extends SweepError {
   }
 }
 
+/**
+ * The database did not answer a statement within the client's own deadline (a frozen
+ * server, a dead network path), or within a stopping run's grace period. Every wait on
+ * the database is bounded by one or the other: the server's timeouts hold only while the
+ * server runs. Exit 75: nothing is lost (claims not recorded expire with their lease),
+ * and the next run retries.
+ */
+export class DatabaseUnresponsiveError extends SweepError {
+  readonly line: string;
+  constructor(readonly statement: string, readonly waitedMs: number, readonly why: 'deadline' | 'stopping' | 'earlier') {
+    super(why === 'earlier'
+      ? `the database stopped answering (an earlier statement got no answer): not sending ${statement}; the next run retries`
+      : `the database stopped answering: ${statement.startsWith('a connection') ? `no ${statement.slice(2)}` : `no answer to ${statement}`} `
+        + `within ${(waitedMs / 1000).toFixed(1)} s${why === 'stopping' ? ' of a stopping run\'s grace period' : ', past its server-side bound'}`
+        + '; abandoned it (claims not recorded expire with their lease; the next run retries)',
+    ExitCode.TEMPFAIL, { statement, waitedMs }, {});
+    this.line = this.message;
+  }
+}
+
 export function isLockTimeout(error: unknown): boolean {
   return (error as { code?: string })?.code === LOCK_NOT_AVAILABLE;
 }

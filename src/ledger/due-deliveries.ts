@@ -70,7 +70,10 @@ export async function getWaitingDeliveries(db: Knex, job: string): Promise<Waiti
       .orWhere((retry) => retry.where({ status: 'retry' }).where('next_attempt_at', '>', db.fn.now())))
     .first<{ backing_off: number; held: number; oldest: string | null }>(
       db.raw(`count(*) filter (where status = 'retry')::int as backing_off`),
-      db.raw(`count(*) filter (where status = 'pending')::int as held`),
+      // Held: claimed by a run whose claim or run lease is live. A dead run's claim past both
+      // is due again (getDueDeliveries), and counted there, not here too.
+      db.raw(`count(*) filter (where status = 'pending' and not (lease_expires_at < now() and not exists
+        (select 1 from job_runs r where r.id = deliveries.run_id and r.lease_expires_at >= now())))::int as held`),
       db.raw('min(item_date) as oldest'));
   return { backingOff: row?.backing_off ?? 0, heldElsewhere: row?.held ?? 0, oldestItemDate: row?.oldest ?? undefined };
 }

@@ -6,6 +6,22 @@ import { redactSecrets } from '../logging/secret-registry.js';
 /** succeeded: exit 0; partial: finished with items to retry (exit 75); failed: aborted (exit 1); paused: met a pause (sweep pause). */
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'paused';
 
+/**
+ * A run left `running` whose process is gone without recording its end (killed, its node
+ * lost): its lease has passed, or, before its first lease (a run still planning renews
+ * none), an hour has since its start. Never stored: a run frozen past its lease that comes
+ * back still records its own end.
+ */
+export const ABANDONED_SQL = `(status = 'running' and coalesce(lease_expires_at, heartbeat_at + interval '1 hour') < now())`;
+
+/** A run's status as people and scripts are shown it: `abandoned` for a run left running by a dead process. */
+export const SHOWN_STATUS_SQL = `case when ${ABANDONED_SQL} then 'abandoned' else status end`;
+
+/** The where clause for the shown statuses `statuses` (abandoned and running told apart). */
+export function shownStatusIn(statuses: readonly string[]): { sql: string; bindings: string[] } {
+  return { sql: `(${SHOWN_STATUS_SQL}) = any(?::text[])`, bindings: [statuses as unknown as string] };
+}
+
 export interface StartedRun {
   id: string;
 }

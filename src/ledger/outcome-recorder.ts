@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StatementTimeoutError } from '../database/statement-errors.js';
+import { DatabaseUnresponsiveError, StatementTimeoutError } from '../database/statement-errors.js';
 import type { DeliveryLedger, DeliveryOutcome, RecordedOutcomes } from './deliveries.js';
 
 export interface OutcomeRecorderOptions {
@@ -9,6 +9,12 @@ export interface OutcomeRecorderOptions {
   flushIntervalMs?: number;
   /** Told what each flush wrote, e.g. to log the deliveries that just went dead. */
   onRecorded?: (recorded: RecordedOutcomes, outcomes: DeliveryOutcome[]) => void;
+  /**
+   * Told when a write fails and is about to be tried again (`failing`), when a write goes
+   * through after that (`recovered`), and when it failed for good (`failed`): a run sends
+   * nothing new while it cannot record what it sends.
+   */
+  onLedgerState?: (state: 'failing' | 'recovered' | 'failed', error?: Error) => void;
 }
 
 export interface OutcomeRecorder {
@@ -40,11 +46,17 @@ export function createOutcomeRecorder(ledger: DeliveryLedger, options: OutcomeRe
     for (let attempt = 1; ; attempt += 1) {
       try {
         const recorded = await ledger.record(batch);
+        if (attempt > 1) options.onLedgerState?.('recovered');
         options.onRecorded?.(recorded, batch);
         return;
       } catch (error) {
-        // A statement that waited its whole bound (a lock held elsewhere) would only wait again.
-        if (attempt >= 3 || error instanceof StatementTimeoutError) throw error;
+        // A statement that waited its whole bound (a lock held elsewhere), or that the
+        // database never answered, would only wait again.
+        if (attempt >= 3 || error instanceof StatementTimeoutError || error instanceof DatabaseUnresponsiveError) {
+          options.onLedgerState?.('failed', error as Error);
+          throw error;
+        }
+        if (attempt === 1) options.onLedgerState?.('failing', error as Error);
         await sleep(100 * attempt);
       }
     }

@@ -35,6 +35,8 @@ export interface JobResult {
   paused?: string;
   /** Counts for the summary log line, the run's row and the table. */
   counts: Record<string, number>;
+  /** How the summary line ends, when the run has more to say than its exit code (items that went dead). */
+  ending?: string;
   /** Further summary fields (rates, dates) for the log line. */
   details?: Record<string, unknown>;
   /** Labels for the table at a terminal, in order; keys of `counts` or `details`. */
@@ -82,6 +84,11 @@ export interface JobDefinition<Options = Record<string, unknown>> {
    * flight finish, and bounds that itself.
    */
   servesUntilSignal?: boolean;
+  /**
+   * What a run stopped by a signal says it leaves behind, in its last line (a sweep: what
+   * was not sent is released for the next run); by default, that its writes were rolled back or left to their lease.
+   */
+  interruptedNote?: string;
   /** Whether this invocation gets a row in job_runs (a dry run does not). */
   recordsRun: (options: Options) => boolean;
   /**

@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
 import { describeDatabase, getConfig, type Config } from '../configuration/config.js';
 import { registerConfigSecrets } from '../configuration/config-secrets.js';
-import { checkConnection, createDatabase, statementControlOf } from '../database/database.js';
+import { checkConnection, closeDatabase, createDatabase, statementControlOf } from '../database/database.js';
 import { lockDataDir } from '../database/data-dir-lock.js';
 import { getPendingMigrations } from '../database/migrations.js';
 import { requirePrivileges, RUNNER_PRIVILEGES } from '../database/privileges.js';
-import { findCause, StatementCancelledError, StatementTimeoutError } from '../database/statement-errors.js';
+import { DatabaseUnresponsiveError, findCause, StatementCancelledError, StatementTimeoutError } from '../database/statement-errors.js';
 import { finishRun, startRun, type RunStatus } from '../ledger/job-runs.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { createRunMetrics, pushRunMetrics, recordRunOutcome, type RunMetrics } from '../metrics/run-metrics.js';
@@ -58,7 +58,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   try {
     if (job.database !== 'none') {
       // PGlite takes no lock of its own: two processes on one data directory would corrupt it.
-      if (!io.database && config.database.kind === 'embedded') releaseDataDir = lockDataDir(config.database.dataDir);
+      if (!io.database && config.database.kind === 'embedded') releaseDataDir = await lockDataDir(config.database.dataDir);
       const statements = job.longStatements
         ? { ...config.statements, statementTimeoutMs: config.statements.longStatementTimeoutMs } : config.statements;
       db = io.database ?? createDatabase(config.database, { logger, settings: statements });
@@ -96,17 +96,22 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
       error: interruptedBy ? `interrupted by ${interruptedBy}` : result.paused,
     });
     printer.clearProgress();
-    reportSummary(logger, printer, job.name, result, durationMs, exitCode);
+    reportSummary(logger, printer, job, result, durationMs, exitCode);
     if (pushes) await pushMetrics(config, job.name, metrics, logger, { exitCode, durationSeconds: durationMs / 1000, counts: result.counts });
     return exitCode;
   } catch (error) {
     printer.clearProgress();
-    const interruptedBy = io.signal?.aborted && findCause(error, StatementCancelledError) ? String(io.signal.reason) : undefined;
+    const stoppedWait = findCause(error, StatementCancelledError) ?? findCause(error, DatabaseUnresponsiveError);
+    const interruptedBy = io.signal?.aborted && stoppedWait ? String(io.signal.reason) : undefined;
     if (interruptedBy) {
-      // A statement the signal cancelled: the run stopped as asked, it did not fail.
+      // A wait on the database the signal cancelled or, past the grace, abandoned: the run
+      // stopped as asked, it did not fail.
       const exitCode = signalExitCode(interruptedBy);
-      logger.warn({ statement: findCause(error, StatementCancelledError)?.statement, exitCode },
-        `${job.name} interrupted by ${interruptedBy} while waiting for the database; what was not recorded is released or left to its lease`);
+      const abandoned = stoppedWait instanceof DatabaseUnresponsiveError;
+      logger.warn({ statement: stoppedWait?.statement, exitCode, abandoned },
+        `${job.name} interrupted by ${interruptedBy} while waiting for the database (${abandoned
+          ? `abandoned ${stoppedWait.statement}: no answer within the grace period` : `cancelled ${stoppedWait?.statement}`}); `
+        + `${job.interruptedNote ?? 'what was not recorded is released or left to its lease'}`);
       await recordFinish(db, runId, logger, { status: 'interrupted', error: `interrupted by ${interruptedBy}` });
       return exitCode;
     }
@@ -117,7 +122,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     return exitCode;
   } finally {
     stopStatements?.();
-    if (db && !io.database) await db.destroy().catch(() => undefined);
+    if (db && !io.database) await closeDatabase(db);
     releaseDataDir?.();
     rootLogger.flush();
   }
@@ -173,10 +178,14 @@ async function recordFinish(
   }
 }
 
-function reportSummary(logger: Logger, printer: Printer, job: string, result: JobResult, durationMs: number, exitCode: number): void {
+function reportSummary(logger: Logger, printer: Printer, definition: Pick<JobDefinition<never>, 'name' | 'interruptedNote'>,
+  result: JobResult, durationMs: number, exitCode: number): void {
+  const job = definition.name;
   const fields: Record<string, unknown> = { ...result.counts, ...result.details, durationMs, exitCode };
-  const ending = result.paused ? `: ${result.paused}` : exitCode === ExitCode.TEMPFAIL ? ': some items will be retried by the next run'
-    : exitCode === ExitCode.INTERRUPTED || exitCode === ExitCode.TERMINATED ? ': interrupted; what was not sent is released for the next run' : '';
+  const ending = result.paused ? `: ${result.paused}`
+    : exitCode === ExitCode.INTERRUPTED || exitCode === ExitCode.TERMINATED
+      ? `: interrupted${definition.interruptedNote ? `; ${definition.interruptedNote}` : ''}`
+      : exitCode === ExitCode.TEMPFAIL || result.ending ? `: ${result.ending ?? 'some items will be retried by the next run'}` : '';
   logger.info({ summary: true, ...fields }, `${job} finished${ending}`);
   if (result.table) {
     const rows = result.table.map(([label, field]): [string, string | number] => [label, formatValue(fields[field])]);
@@ -195,9 +204,9 @@ function reportError(logger: Logger, config: Config, error: unknown): ExitCodeVa
   const debug = config.log.level === 'debug' || config.log.level === 'trace';
   if (error instanceof SweepError) {
     logger.error({ ...error.context, ...(debug ? { err: error.cause ?? error } : {}) }, error.message);
-    // A statement that waited its bound, however the caller worded it: the database is
-    // busy, not lost, and the next run retries (exit 75).
-    return findCause(error, StatementTimeoutError) ? ExitCode.TEMPFAIL : error.exitCode;
+    // A statement that waited its bound, or got no answer at all, however the caller worded
+    // it: the database is busy or stalled, nothing recorded is lost, and the next run retries (exit 75).
+    return findCause(error, StatementTimeoutError) || findCause(error, DatabaseUnresponsiveError) ? ExitCode.TEMPFAIL : error.exitCode;
   }
   logger.error(debug ? { err: error } : {}, `run aborted by an unexpected error: ${(error as Error)?.message ?? String(error)}`);
   return ExitCode.ABORTED;

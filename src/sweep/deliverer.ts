@@ -32,8 +32,10 @@ export function createDeliverer(deps: {
   describe: DescribeItem;
   /** Told of each notification this run leaves to a later one (retry, released, no token). */
   onLeftBehind: (notification: Notification) => void;
+  /** While the ledger cannot be written, what resolves once it can again (or the run stops): no request starts before. */
+  ledgerWritable?: () => Promise<void> | undefined;
 }) {
-  const { client, recorder, logger, counts, stop, breaker, describe, onLeftBehind } = deps;
+  const { client, recorder, logger, counts, stop, breaker, describe, onLeftBehind, ledgerWritable } = deps;
   const workspacesWithoutToken = new Set<string>();
 
   const release = (notification: Notification, reason: string) => {
@@ -48,6 +50,8 @@ export function createDeliverer(deps: {
 
   return async (notification: Notification): Promise<void> => {
     const { key } = notification;
+    const writable = ledgerWritable?.();
+    if (writable) await writable;
     if (stop.stopping.aborted) return release(notification, `not started: ${String(stop.stopping.reason)}`);
     const violation = contractViolation(notification);
     if (violation) {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { JobPause } from '../ledger/job-pauses.js';
+import { ABANDONED_SQL } from '../ledger/job-runs.js';
 import type { Logger } from '../logging/logger.js';
 
 /** What the live runners of a job tell each other through the database, once a second. */
@@ -7,18 +8,25 @@ export interface Coordination {
   /** Live runs of the job (running, heartbeat within its lease), this one included. */
   liveRunners: number;
   pause: JobPause | undefined;
+  /** Runs of the job started in the last day and left running by a process that died (shown `abandoned`). */
+  abandonedRuns: number;
 }
 
 const POLL_MS = 1000;
 
 export async function readCoordination(db: Knex, job: string): Promise<Coordination> {
-  const result = await db.raw<{ rows: Array<{ live: number; pause: { job: string; paused_at: string; paused_by: string; reason: string | null } | null }> }>(
+  const result = await db.raw<{ rows: Array<{ live: number; abandoned: number;
+    pause: { job: string; paused_at: string; paused_by: string; reason: string | null } | null }> }>(
+    // Both counts read the running runs only (job_runs_running_idx).
     `select (select count(*)::int from job_runs where job = ? and status = 'running' and lease_expires_at >= now()) as live,
-            (select row_to_json(p) from job_pauses p where p.job = ?) as pause`, [job, job]);
+            (select count(*)::int from job_runs where job = ? and ${ABANDONED_SQL}
+              and started_at > now() - interval '1 day') as abandoned,
+            (select row_to_json(p) from job_pauses p where p.job = ?) as pause`, [job, job, job]);
   const row = result.rows[0];
   const pause = row?.pause;
   return {
     liveRunners: Math.max(1, row?.live ?? 1),
+    abandonedRuns: row?.abandoned ?? 0,
     pause: pause ? { job: pause.job, pausedAt: new Date(pause.paused_at), pausedBy: pause.paused_by, reason: pause.reason } : undefined,
   };
 }

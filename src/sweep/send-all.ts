@@ -10,6 +10,7 @@ import { createDeliveryLedger, type DeliveryLedger } from '../ledger/deliveries.
 import { describePause, type JobPause } from '../ledger/job-pauses.js';
 import { startRunHeartbeat } from '../ledger/run-heartbeat.js';
 import { createOutcomeRecorder } from '../ledger/outcome-recorder.js';
+import { ABANDONED_RUNS_GAUGE } from '../metrics/run-metrics.js';
 import { AbortRunError } from '../runner/errors.js';
 import type { JobContext } from '../runner/job.type.js';
 import type { Backlog } from './backlog.js';
@@ -51,10 +52,29 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     job: deps.job, runId, leaseMs, maxAttempts: options.maxAttempts,
     retryBackoffMs: options.retryBackoffSeconds * 1000, retryBackoffMaxMs: 6 * 3600 * 1000,
   });
+  // Set while a write of outcomes is failing: no request starts until it goes through or the run stops.
+  let ledgerTrouble: { wait: Promise<void>; over: () => void } | undefined;
+  const endLedgerTrouble = () => {
+    ledgerTrouble?.over();
+    ledgerTrouble = undefined;
+  };
   const recorder = createOutcomeRecorder(ledger, {
     maxBatch: Math.min(options.pageSize, 500),
+    onLedgerState: (state, error) => {
+      if (state === 'failing') {
+        let over = () => undefined as void;
+        ledgerTrouble ??= { wait: new Promise<void>((resolve) => { over = resolve; }), over: () => over() };
+        logger.warn({ reason: error && describeDatabaseError(error) }, 'cannot write the delivery ledger: trying again; no new request starts meanwhile');
+        return;
+      }
+      // Once it failed for good, nothing new is sent: what is not recorded goes to its lease.
+      if (state === 'failed') stop.stopGracefully('the delivery ledger cannot be written');
+      endLedgerTrouble();
+    },
     onRecorded: ({ notSent }) => {
       for (const row of notSent.filter((r) => r.status === 'dead')) {
+        // Counted as a transient failure when it was sent; out of attempts, no run retries it.
+        counts.failedTransiently -= 1;
         counts.dead += 1;
         logger.error({ ...describe({ key: row.key, workspaceId: row.workspace_id, itemId: row.item_id, itemDate: row.item_date }),
           attempts: row.attempts, lastStatus: row.last_status, lastError: row.last_error },
@@ -85,7 +105,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
   const stop = createStopControl(context.signal, options.graceSeconds * 1000, (reason) => logger.warn({ reason,
     graceSeconds: options.graceSeconds }, 'stopping: no new claims; requests in flight may finish within the grace period'));
   const deliver = createDeliverer({ client, recorder, logger, counts, stop, breaker: createCircuitBreaker(), describe,
-    onLeftBehind: (notification) => backlog.leftBehind(notification.itemDate) });
+    onLeftBehind: (notification) => backlog.leftBehind(notification.itemDate), ledgerWritable: () => ledgerTrouble?.wait });
   const limit = pLimit(options.concurrency);
   const inFlight = createInFlight();
 
@@ -170,7 +190,16 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
   let finished = false;
   let coordination: { stop(): void } | undefined;
   try {
-    coordination = await startRunCoordination({ db, job: deps.job, logger, onChange: ({ liveRunners, pause }) => {
+    let abandonedSeen = false;
+    coordination = await startRunCoordination({ db, job: deps.job, logger, onChange: ({ liveRunners, pause, abandonedRuns }) => {
+      if (!abandonedSeen) {
+        abandonedSeen = true;
+        context.metrics.setGauge(ABANDONED_RUNS_GAUGE.name, ABANDONED_RUNS_GAUGE.help, abandonedRuns);
+        if (abandonedRuns > 0) {
+          logger.warn({ abandonedRuns }, `${abandonedRuns} run(s) of this job in the last day were left running by a process that `
+            + 'died without recording its end (shown abandoned: sweep runs --status abandoned); what they held passes to a run once their lease is over');
+        }
+      }
       // The job's --max-rate is shared by its live runners, retries included; a lone one has all of it.
       if (rateLimiter && options.maxRate && rateLimiter.perSecond !== options.maxRate / liveRunners) {
         rateLimiter.setRate(options.maxRate / liveRunners);
@@ -202,6 +231,10 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     finished = !stop.stopping.aborted;
   } catch (error) {
     failure = error;
+    // A run that fails (the ledger or the items cannot be read or written) starts no request
+    // it could not record; those in flight finish within the grace period.
+    stop.stopGracefully(`the run failed: ${describeDatabaseError(error)}`);
+    endLedgerTrouble();
   } finally {
     await inFlight.waitBelow(1);
     coordination?.stop();

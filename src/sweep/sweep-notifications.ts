@@ -25,6 +25,7 @@ export function toJobDefinition(job: AnyNotificationJob): JobDefinition<SweepOpt
     recordsRun: (options) => !options.dryRun,
     checkOptions: refuseFutureRunDate,
     graceSeconds: (options) => options.graceSeconds,
+    interruptedNote: 'what was not sent is released for the next run',
     run: (context, options) => sweepNotifications(job, context, options),
   });
 }
@@ -93,10 +94,18 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
     // Stopped by a pause, a run has left work to the runs after the resume.
     outcome: paused || leavesWork(counts) ? 'partial' : 'done',
     ...(paused ? { paused: describePause(paused) } : {}),
+    ...(counts.dead > 0 ? { ending: describeDead(job.name, counts) } : {}),
     counts,
     details: { runDate: run.runDate, dryRun: run.dryRun, ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
     table: (run.dryRun ? dryRunTable(job.items) : summaryTable(job.items)).filter(([, field]) => field in counts || field === 'ratePerSecond'),
   };
+}
+
+/** The summary's ending when items went dead: they are not retried, so it says where they are, with or without retries beside them. */
+function describeDead(job: string, counts: SweepCounts): string {
+  const dead = `${counts.dead} notification(s) went dead after their last attempt and are no longer retried `
+    + `(sweep deliveries --status dead --job ${job}; re-arm them with sweep deliveries retry once the cause is fixed)`;
+  return leavesWork(counts) ? `some items will be retried by the next run; ${dead}` : dead;
 }
 
 function recordPaused({ metrics }: JobContext, paused: boolean): void {

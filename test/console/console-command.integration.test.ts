@@ -1,8 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
+import { lockDataDir } from '../../src/database/data-dir-lock.js';
 import { createEmbeddedDataDir } from '../support/test-database.js';
 import { useTestDatabase } from '../support/testbed.js';
 
@@ -135,9 +134,13 @@ describe('sweep console', () => {
   it('says in one line which process holds the embedded database', async () => {
     const data = createEmbeddedDataDir();
     dirs.push(data);
-    writeFileSync(join(data.dir, 'sweep.pid'), `${process.ppid}\n`);
-    const started = startConsoleCommand(['--port', '0'], { SWEEP_DATA_DIR: data.dir });
-    expect(await started.exit).toBe(1);
-    expect(started.stdout()).toContain(`the embedded database in ${data.dir} is in use by another sweep process (pid ${process.ppid})`);
+    const release = await lockDataDir(data.dir);
+    try {
+      const started = startConsoleCommand(['--port', '0'], { SWEEP_DATA_DIR: data.dir });
+      expect(await started.exit).toBe(1);
+      expect(started.stdout()).toContain(`the embedded database in ${data.dir} is in use by another sweep process (pid ${process.pid})`);
+    } finally {
+      release();
+    }
   });
 });

@@ -52,8 +52,16 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres').each(JOB_FIXTURES)('
 
     expect(pending.size).toBe(12);
     expect(notifyRequests()).toHaveLength(0);
-    const { requestedTwice } = await expectExactlyOnceAfterRerun(expected, pending);
+    const { rerun, requestedTwice } = await expectExactlyOnceAfterRerun(expected, pending);
     expect(requestedTwice).toEqual([]);
+    // The killed run's claims are counted once, as due again: not also as held by another run.
+    expect(rerun.summary).toMatchObject({ dueAgain: 12, claimedElsewhere: 0, sent: 12 });
+    expect(rerun.logs.find((line) => line.abandonedRuns !== undefined)).toMatchObject({ level: 'warn', abandonedRuns: 1 });
+    // Its row still says running (no process recorded an end), and is shown abandoned.
+    const killedId = (await testbed.database.db('job_runs').where({ status: 'running' }).pluck('id'))[0];
+    const listed = await runSweep(['runs', '--json', '--status', 'abandoned'], { database: testbed.database });
+    const shown = listed.output.split('\n').filter((line) => line.startsWith('{"id"')).map((line) => JSON.parse(line) as { id: string; status: string });
+    expect(shown).toEqual([expect.objectContaining({ id: killedId, status: 'abandoned' })]);
   });
 
   it('recovers a run killed mid-page', async () => {

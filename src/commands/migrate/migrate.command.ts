@@ -8,6 +8,7 @@ export const migrateJob = defineJob<Record<string, never>>({
   // A migration may fill a column or build an index over a whole table.
   longStatements: true,
   recordsRun: () => false,
+  interruptedNote: 'the migration in progress was rolled back (or, for an index built concurrently, may be left invalid); run sweep migrate again',
   async run({ db, logger }) {
     const [batch, applied] = (await db.migrate.latest(migratorConfig)) as [number, string[]];
     for (const migration of applied) logger.info({ migration, batch }, 'applied migration');

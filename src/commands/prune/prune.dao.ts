@@ -8,13 +8,6 @@ export async function getCutoff(db: Knex, hours: number): Promise<Date> {
   return new Date(result.rows[0]!.cutoff);
 }
 
-/** What one batch did: rows looked at (a window of the table in key order), rows deleted, where it ended. */
-export interface BatchResult {
-  examined: number;
-  deleted: number;
-  lastKey: string | null;
-}
-
 /**
  * Whether a run of the delivery's job reads the item with these stamps again as changed:
  * the next run (the changes the job's remembered snapshot could not see), or one live
@@ -57,70 +50,67 @@ function deliveryCondition(rule: DeliveryRule, full: boolean): [string, unknown[
   return [sql, bindings];
 }
 
-/**
- * Old deliveries of the rule's job whose item the job could not have written (an
- * item_id that is no todo id): prune keeps them, and says which they are. The first
- * `limit` keys, and how many.
- */
-export async function getMalformedDeliveries(db: Knex, rule: DeliveryRule, limit: number): Promise<{ count: number; keys: string[] }> {
-  const wellFormed = rule.itemGoneFor?.itemWellFormed;
-  if (!wellFormed) return { count: 0, keys: [] };
-  const [where, bindings] = deliveryCondition(rule, false);
-  const result = await db.raw<{ rows: Array<{ key: string; n: number }> }>(
-    `select d.key, count(*) over ()::int as n from deliveries d where ${where} and not (${wellFormed}) order by d.key limit ?`,
-    [...bindings, limit] as Knex.RawBinding[],
-  );
-  return { count: result.rows[0]?.n ?? 0, keys: result.rows.map((row) => row.key) };
-}
-
-async function count(db: Knex, sql: string, bindings: unknown[]): Promise<number> {
-  const result = await db.raw<{ rows: Array<{ n: number }> }>(sql, bindings as Knex.RawBinding[]);
-  return result.rows[0]?.n ?? 0;
-}
-
-export async function countOldRuns(db: Knex, cutoff: Date): Promise<number> {
-  const [where, bindings] = runCondition(cutoff);
-  return count(db, `select count(*)::int as n from job_runs r where ${where}`, bindings);
-}
-
-export async function countOldDeliveries(db: Knex, rule: DeliveryRule): Promise<number> {
-  const [where, bindings] = deliveryCondition(rule, true);
-  return count(db, `select count(*)::int as n from deliveries d where ${where}`, bindings);
+/** What one batch did: rows looked at (a window of the table in key order), rows that match (deleted, or counted in a dry run), where it ended. */
+export interface BatchResult {
+  examined: number;
+  deleted: number;
+  lastKey: string | null;
+  /** Of the rows looked at, those whose item prune cannot look up (kept), and their first keys. */
+  malformed: number;
+  malformedKeys: string[];
 }
 
 /**
  * One batch, one statement: the next `limit` candidates after `after` in key order (a
  * walk of the primary key that never looks at a row twice, however many are kept),
  * and the deletion of those that match `fullWhere`, checked on the row being deleted:
- * a delivery re-armed (`deliveries retry`) or re-claimed meanwhile is kept.
+ * a delivery re-armed (`deliveries retry`) or re-claimed meanwhile is kept. A dry run
+ * counts them instead, by the same walk: no statement grows with the table.
  */
-async function deleteBatch(db: Knex, query: {
-  table: string; alias: string; key: string; keyType: string; after: string | null; limit: number;
-  candidateWhere: [string, unknown[]]; fullWhere: [string, unknown[]];
+async function walkBatch(db: Knex, query: {
+  table: string; alias: string; key: string; keyType: string; after: string | null; limit: number; dryRun: boolean;
+  candidateWhere: [string, unknown[]]; fullWhere: [string, unknown[]]; malformedWhere?: string; listedKeys?: number;
 }): Promise<BatchResult> {
   const { table, alias: a, key } = query;
   const [candidates, candidateBindings] = query.candidateWhere;
   const [full, fullBindings] = query.fullWhere;
   const after = query.after === null ? '' : `${a}.${key} > ?::${query.keyType} and `;
-  const result = await db.raw<{ rows: BatchResult[] }>(
+  const inBatch = `${a}.${key} = any(array(select key from batch))`;
+  const matched = query.dryRun
+    ? `select 1 from ${table} ${a} where ${inBatch} and ${full}`
+    : `delete from ${table} ${a} where ${inBatch} and ${full} returning 1`;
+  const malformed = query.malformedWhere
+    ? `select ${a}.${key} as key from ${table} ${a} where ${inBatch} and not (${query.malformedWhere})` : 'select null::text as key where false';
+  const result = await db.raw<{ rows: Array<Omit<BatchResult, 'malformedKeys'> & { malformedKeys: string[] | null }> }>(
     `with batch as (
        select ${a}.${key} as key from ${table} ${a} where ${after}${candidates} order by ${a}.${key} limit ?
-     ), deleted as (
-       delete from ${table} ${a} where ${a}.${key} = any(array(select key from batch)) and ${full} returning 1
-     )
-     select (select count(*) from batch)::int as examined, (select count(*) from deleted)::int as deleted,
-            (select key::text from batch order by key desc limit 1) as "lastKey"`,
-    [...(query.after === null ? [] : [query.after]), ...candidateBindings, query.limit, ...fullBindings] as Knex.RawBinding[],
+     ), matched as (${matched}), malformed as (${malformed})
+     select (select count(*) from batch)::int as examined, (select count(*) from matched)::int as deleted,
+            (select key::text from batch order by key desc limit 1) as "lastKey",
+            (select count(*) from malformed)::int as malformed,
+            array(select key::text from malformed order by key limit ?) as "malformedKeys"`,
+    [...(query.after === null ? [] : [query.after]), ...candidateBindings, query.limit, ...fullBindings, query.listedKeys ?? 0] as Knex.RawBinding[],
   );
-  return result.rows[0]!;
+  const row = result.rows[0]!;
+  return { ...row, malformedKeys: row.malformedKeys ?? [] };
 }
 
-export async function deleteOldRunsBatch(db: Knex, cutoff: Date, after: string | null, limit: number): Promise<BatchResult> {
+export async function pruneOldRunsBatch(db: Knex, cutoff: Date, after: string | null, limit: number, dryRun: boolean): Promise<BatchResult> {
   const where = runCondition(cutoff);
-  return deleteBatch(db, { table: 'job_runs', alias: 'r', key: 'id', keyType: 'uuid', after, limit, candidateWhere: where, fullWhere: where });
+  return walkBatch(db, { table: 'job_runs', alias: 'r', key: 'id', keyType: 'uuid', after, limit, dryRun, candidateWhere: where, fullWhere: where });
 }
 
-export async function deleteOldDeliveriesBatch(db: Knex, rule: DeliveryRule, after: string | null, limit: number): Promise<BatchResult> {
-  return deleteBatch(db, { table: 'deliveries', alias: 'd', key: 'key', keyType: 'text', after, limit,
-    candidateWhere: deliveryCondition(rule, false), fullWhere: deliveryCondition(rule, true) });
+/** `listedKeys`: how many keys of deliveries whose item prune cannot look up to return (they are kept, and said). */
+export async function pruneOldDeliveriesBatch(db: Knex, rule: DeliveryRule, after: string | null, limit: number,
+  options: { dryRun: boolean; listedKeys: number }): Promise<BatchResult> {
+  return walkBatch(db, { table: 'deliveries', alias: 'd', key: 'key', keyType: 'text', after, limit, dryRun: options.dryRun,
+    candidateWhere: deliveryCondition(rule, false), fullWhere: deliveryCondition(rule, true),
+    malformedWhere: rule.itemGoneFor?.itemWellFormed, listedKeys: options.listedKeys });
+}
+
+/** Old deliveries of jobs prune does not know (none of `jobs`): kept, since it cannot tell whether their item is gone; counted by the same walk. */
+export async function otherJobsDeliveriesBatch(db: Knex, rule: DeliveryRule, jobs: string[], after: string | null, limit: number): Promise<BatchResult> {
+  const [where, bindings] = deliveryCondition({ statuses: rule.statuses, cutoff: rule.cutoff }, false);
+  return walkBatch(db, { table: 'deliveries', alias: 'd', key: 'key', keyType: 'text', after, limit, dryRun: true,
+    candidateWhere: [`${where} and d.job <> all(?::text[])`, [...bindings, jobs]], fullWhere: ['false', []] });
 }

@@ -1,7 +1,5 @@
 import type { JobContext, JobResult } from '../../runner/job.type.js';
-import {
-  countOldDeliveries, countOldRuns, deleteOldDeliveriesBatch, deleteOldRunsBatch, getCutoff, getMalformedDeliveries, type BatchResult,
-} from './prune.dao.js';
+import { getCutoff, otherJobsDeliveriesBatch, pruneOldDeliveriesBatch, pruneOldRunsBatch, type BatchResult } from './prune.dao.js';
 import { hoursOf } from './older-than.js';
 import type { DeliveryRule, JobItems, PruneOptions } from './prune.type.js';
 
@@ -34,29 +32,31 @@ export async function pruneHistory({ db, logger, signal }: JobContext, options: 
     allowResend: options.allowResend, dryRun: options.dryRun },
   `${options.dryRun ? 'dry run: counting' : 'deleting'} finished runs and ${statuses.join('/')} deliveries older than ${cutoff.toISOString()}`);
 
-  const candidates = await countOldDeliveries(db, { statuses, cutoff });
-  for (const rule of rules) await reportMalformed({ db, logger }, rule);
-  let runsDeleted = 0;
+  const stopped = () => signal.aborted;
+  const verb = options.dryRun ? 'would delete' : 'deleted';
+  const walk = { batchSize: options.batchSize, stopped, logger, verb };
+  const runs = await walkInBatches('job_runs', walk, (after, limit) => pruneOldRunsBatch(db, cutoff, after, limit, options.dryRun));
   let deliveriesDeleted = 0;
-  if (options.dryRun) {
-    runsDeleted = await countOldRuns(db, cutoff);
-    for (const rule of rules) deliveriesDeleted += await countOldDeliveries(db, rule);
-  } else {
-    const stopped = () => signal.aborted;
-    runsDeleted = await deleteInBatches('job_runs', options.batchSize, stopped, logger,
-      (after, limit) => deleteOldRunsBatch(db, cutoff, after, limit));
-    for (const rule of rules) {
-      if (stopped()) break;
-      deliveriesDeleted += await deleteInBatches('deliveries', options.batchSize, stopped, logger,
-        (after, limit) => deleteOldDeliveriesBatch(db, rule, after, limit), rule.itemGoneFor?.name);
-    }
+  let deliveriesKept = 0;
+  for (const rule of rules) {
+    if (stopped()) break;
+    const walked = await walkInBatches('deliveries', walk,
+      (after, limit) => pruneOldDeliveriesBatch(db, rule, after, limit, { dryRun: options.dryRun, listedKeys: LISTED_KEYS }), rule.itemGoneFor?.name);
+    deliveriesDeleted += walked.deleted;
+    deliveriesKept += walked.examined - walked.deleted;
+    reportMalformed(logger, rule, walked);
   }
+  if (!options.allowResend && !stopped()) {
+    const names = jobs.map((job) => job.name);
+    deliveriesKept += (await walkInBatches('deliveries of other jobs (kept)', walk,
+      (after, limit) => otherJobsDeliveriesBatch(db, { statuses, cutoff }, names, after, limit))).examined;
+  }
+  const runsDeleted = runs.deleted;
 
-  const deliveriesKept = Math.max(0, candidates - deliveriesDeleted);
   if (deliveriesKept > 0 && !signal.aborted) {
     logger.info({ deliveriesKept }, `kept ${deliveriesKept} ${statuses.join('/')} delivery(ies) older than the cutoff: their item `
-      + `is still there (or is not an item of ${jobs.map((job) => job.name).join(', ')}, which prune cannot check), and deleting one would `
-      + 'make the next run of its job send it again (--allow-resend deletes them)');
+      + `is still there (or cannot be looked up, or is not an item of ${jobs.map((job) => job.name).join(', ')}, which prune cannot check), `
+      + 'and deleting one would make the next run of its job send it again (--allow-resend deletes them)');
   }
   logger.info({ runsDeleted, deliveriesDeleted, dryRun: options.dryRun },
     options.dryRun ? `dry run: would delete ${runsDeleted} run(s) and ${deliveriesDeleted} delivery(ies); deleted nothing`
@@ -72,9 +72,15 @@ export async function pruneHistory({ db, logger, signal }: JobContext, options: 
 /** How many keys of malformed deliveries a log line lists. */
 const LISTED_KEYS = 20;
 
+interface Walked {
+  examined: number;
+  deleted: number;
+  malformed: number;
+  malformedKeys: string[];
+}
+
 /** Logs the old deliveries prune keeps because it cannot look up their item. */
-async function reportMalformed({ db, logger }: Pick<JobContext, 'db' | 'logger'>, rule: DeliveryRule): Promise<void> {
-  const { count, keys } = await getMalformedDeliveries(db, rule, LISTED_KEYS);
+function reportMalformed(logger: JobContext['logger'], rule: DeliveryRule, { malformed: count, malformedKeys: keys }: Walked): void {
   if (count === 0) return;
   logger.warn({ deliveriesOf: rule.itemGoneFor?.name, count, keys },
     `kept ${count} old delivery(ies) whose item_id is not a todo id, so prune cannot tell whether their todo is gone `
@@ -83,26 +89,30 @@ async function reportMalformed({ db, logger }: Pick<JobContext, 'db' | 'logger'>
 
 /**
  * Walks the table in key order a batch at a time, one short statement each, so no lock
- * is held long and no row is looked at twice; stops early when the run is asked to stop.
+ * is held long, no row is looked at twice and no statement grows with the table (a dry
+ * run counts by the same walk); stops early when the run is asked to stop.
  */
-async function deleteInBatches(
-  table: string, batchSize: number, stopped: () => boolean, logger: JobContext['logger'],
-  deleteBatch: (after: string | null, limit: number) => Promise<BatchResult>, job?: string,
-): Promise<number> {
-  let total = 0;
+async function walkInBatches(
+  table: string, walk: { batchSize: number; stopped: () => boolean; logger: JobContext['logger']; verb: string },
+  pruneBatch: (after: string | null, limit: number) => Promise<BatchResult>, job?: string,
+): Promise<Walked> {
+  const total: Walked = { examined: 0, deleted: 0, malformed: 0, malformedKeys: [] };
   let after: string | null = null;
   for (let batch = 1; ; batch += 1) {
-    if (stopped()) {
-      logger.warn({ table, deleted: total }, `stopping: ${table} pruning interrupted after ${total} row(s); the next prune goes on`);
+    if (walk.stopped()) {
+      walk.logger.warn({ table, deleted: total.deleted }, `stopping: ${table} pruning interrupted after ${total.deleted} row(s); the next prune goes on`);
       return total;
     }
-    const { examined, deleted, lastKey } = await deleteBatch(after, batchSize);
-    total += deleted;
-    if (examined > 0) {
-      logger.info({ table, ...(job ? { deliveriesOf: job } : {}), batch, examined, deleted, total },
-        `${table}: batch ${batch} deleted ${deleted} of ${examined} old row(s), ${total} so far`);
+    const result = await pruneBatch(after, walk.batchSize);
+    total.examined += result.examined;
+    total.deleted += result.deleted;
+    total.malformed += result.malformed;
+    total.malformedKeys.push(...result.malformedKeys.slice(0, LISTED_KEYS - total.malformedKeys.length));
+    if (result.examined > 0) {
+      walk.logger.info({ table, ...(job ? { deliveriesOf: job } : {}), batch, examined: result.examined, deleted: result.deleted, total: total.deleted },
+        `${table}: batch ${batch} ${walk.verb} ${result.deleted} of ${result.examined} old row(s), ${total.deleted} so far`);
     }
-    if (examined < batchSize) return total;
-    after = lastKey;
+    if (result.examined < walk.batchSize) return total;
+    after = result.lastKey;
   }
 }

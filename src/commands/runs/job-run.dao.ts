@@ -1,21 +1,19 @@
 import type { Knex } from 'knex';
+import { SHOWN_STATUS_SQL, shownStatusIn } from '../../ledger/job-runs.js';
 import { FAILURE_STATUSES, type JobRunRow, type RunFailureRow, type RunFilter } from './job-run.type.js';
 
 /** The most recent runs that match, newest first. */
 export async function getJobRuns(db: Knex, filter: RunFilter, limit: number): Promise<JobRunRow[]> {
   const rows: JobRunRow[] = await db('job_runs')
-    .select('*')
-    .modify((builder) => {
-      if (filter.job) builder.where('job', filter.job);
-      if (filter.statuses?.length) builder.whereIn('status', filter.statuses);
-    })
+    .select('*', db.raw(`${SHOWN_STATUS_SQL} as shown_status`))
+    .modify((builder) => filterRuns(builder, filter))
     .orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id' }])
     .limit(limit);
   return rows.map(withObjects);
 }
 
 export async function getJobRun(db: Knex, id: string): Promise<JobRunRow | undefined> {
-  const row: JobRunRow | undefined = await db('job_runs').where({ id }).first();
+  const row: JobRunRow | undefined = await db('job_runs').where({ id }).first('*', db.raw(`${SHOWN_STATUS_SQL} as shown_status`));
   return row && withObjects(row);
 }
 
@@ -38,10 +36,19 @@ export async function countRunFailures(db: Knex, runId: string): Promise<number>
   return row?.n ?? 0;
 }
 
-/** jsonb comes back parsed from pg and PGlite; a driver set up otherwise would give text. */
-function withObjects(row: JobRunRow): JobRunRow {
+function filterRuns(builder: Knex.QueryBuilder, filter: RunFilter): void {
+  if (filter.job) builder.where('job', filter.job);
+  if (filter.statuses?.length) {
+    const { sql, bindings } = shownStatusIn(filter.statuses);
+    builder.whereRaw(sql, bindings);
+  }
+}
+
+/** jsonb comes back parsed from pg and PGlite; a driver set up otherwise would give text. The status is the shown one. */
+function withObjects(row: JobRunRow & { shown_status?: JobRunRow['status'] }): JobRunRow {
+  const { shown_status: shown, ...stored } = row;
   const parse = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
-  return { ...row, parameters: parse(row.parameters) ?? {}, counts: parse(row.counts) };
+  return { ...stored, status: shown ?? stored.status, parameters: parse(stored.parameters) ?? {}, counts: parse(stored.counts) };
 }
 
 /** Where a page of runs ends: the last run's start as the database wrote it (microseconds kept) and its id. */
@@ -58,10 +65,10 @@ export async function getJobRunsPage(db: Knex, filter: RunFilter, page: { before
 Promise<{ runs: JobRunRow[]; next?: RunCursor }> {
   const rows: Array<JobRunRow & { started_at_exact: string }> = await db('job_runs')
     // A JS Date keeps milliseconds only: the cursor carries the stored value as text.
-    .select('*', db.raw(`to_char(started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as started_at_exact`))
+    .select('*', db.raw(`${SHOWN_STATUS_SQL} as shown_status`),
+      db.raw(`to_char(started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as started_at_exact`))
     .modify((builder) => {
-      if (filter.job) builder.where('job', filter.job);
-      if (filter.statuses?.length) builder.whereIn('status', filter.statuses);
+      filterRuns(builder, filter);
       if (page.before) builder.whereRaw('(started_at, id) < (?::timestamptz, ?::uuid)', [page.before.startedAt, page.before.id]);
     })
     .orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id', order: 'desc' }])

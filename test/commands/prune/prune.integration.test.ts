@@ -182,6 +182,16 @@ it('with --dry-run counts what would go, deletes nothing and records no run', as
   expect(await database.db('job_runs').where({ job: 'prune' })).toEqual([]);
 });
 
+it('with --dry-run counts by the same walk in batches as the delete: no statement grows with the ledger', async () => {
+  const run = await sweep(['prune', '--older-than', '90d', '--include-failed', '--dry-run', '--batch-size', '2']);
+
+  expect(run.summary).toMatchObject({ runsDeleted: 3, deliveriesDeleted: 4, deliveriesKept: 3 });
+  const batches = run.logs.filter((line) => typeof line.batch === 'number');
+  expect(batches.filter((line) => line.table === 'job_runs').map((line) => line.examined)).toEqual([2, 1]);
+  expect(batches.every((line) => (line.examined as number) <= 2 && / would delete /.test(line.msg))).toBe(true);
+  expect(batches.filter((line) => line.table === 'deliveries').reduce((sum, line) => sum + (line.deleted as number), 0)).toBe(4);
+});
+
 it('deletes in batches of --batch-size rows, walking the table once, and logs each batch', async () => {
   const extra = Array.from({ length: 7 }, () => buildTodo());
   await database.db('deliveries').insert(extra.map((todo) => ({

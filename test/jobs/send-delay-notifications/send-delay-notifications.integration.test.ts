@@ -186,7 +186,7 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
     testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 500 }] });
     const args = [SEND, '--date', '2022-06-03', '--retry-backoff-seconds', '0', '--max-attempts', '2'];
 
-    await sweep(args);
+    const first = await sweep(args);
     const second = await sweep(args);
     const third = await sweep(args);
 
@@ -194,6 +194,13 @@ describe('send-delay-notifications when the notify service refuses or fails', ()
     const dead = second.logs.find((line) => line.level === 'error' && line.key === keyOf(todo!));
     expect(dead).toMatchObject({ todoId: todo!.id, attempts: 2, lastStatus: 500 });
     expect(third.summary).toMatchObject({ found: 0, dueAgain: 0, sent: 0 });
+    // The first run left a retry (75); the second's only failure went dead: nothing is left
+    // to retry, so it neither exits 75 nor says that something will be retried.
+    expect(first.exitCode).toBe(75);
+    expect(second.exitCode).toBe(0);
+    expect(second.summary).toMatchObject({ failedTransiently: 0, dead: 1 });
+    expect(second.summary!.msg).not.toMatch(/will be retried/);
+    expect(second.summary!.msg).toMatch(/1 notification\(s\) went dead after their last attempt .*sweep deliveries --status dead --job send-delay-notifications/);
   });
 
 });
