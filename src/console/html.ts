@@ -56,6 +56,7 @@ td.error { font-family: ui-monospace, monospace; white-space: pre-wrap; max-widt
 /* A table scrolls inside itself: the page never gets wider than the screen. */
 .scroll { overflow-x: auto; max-width: 100%; } main { max-width: 100%; box-sizing: border-box; } h1 { overflow-wrap: anywhere; }
 details.long summary { cursor: pointer; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 40em; }
+table.jobs td:nth-child(2) { min-width: 13em; } table.jobs input[type=text] { width: 10em; }
 .state { display: inline-block; padding: 0 .5em; border-radius: 1em; font-weight: 600; color: #fff; }
 .state-failing { background: #b00020; } .state-overdue { background: #b35c00; } .state-held { background: #6a3d9a; }
 .state-paused { background: #5f6b76; } .state-healthy { background: #1e7b4a; }
