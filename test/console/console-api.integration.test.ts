@@ -120,7 +120,12 @@ describe('the console API', () => {
     const forced = await api('/api/v1/deliveries/rearm', OPERATOR.token, 'POST', { previewId: await preview(), reason: 'send it anyway', force: true });
     expect(forced).toMatchObject({ status: 200, body: { rearmed: 1, forced: true } });
     expect(await db()('deliveries').where({ key: gone!.key }).first()).toMatchObject({ status: 'retry', forced: true });
-    expect((await audit()).at(-1)).toMatchObject({ reason: 'send it anyway', details: { force: true } });
+    expect((await audit()).at(-1)).toMatchObject({ job: SEND, reason: 'send it anyway', details: { force: true, keys: [gone!.key] } });
+    // The audit page shows it too: forced, and which key.
+    const { cookie } = await signIn(server.url, VIEWER.token);
+    const page = await (await fetch(`${server.url}/audit`, { headers: { cookie } })).text();
+    expect(page).toContain('<strong class="forced">forced</strong>');
+    expect(page).toContain(`<div>${gone!.key}</div>`);
   });
 
   it('re-arms exactly the previewed deliveries, not what matches the filter by then, once, with an audit row', async () => {
