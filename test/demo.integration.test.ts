@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { expect, it } from 'vitest';
 import { exampleTodos } from '../seeds/01_example_todos.js';
+import { runCli } from '../src/cli.js';
 import { todayUtc } from '../src/runner/option-parsers.js';
 import { createEmbeddedDataDir } from './support/test-database.js';
 
@@ -37,3 +39,29 @@ it('npm run demo sends one notification per delayed example todo, and nothing th
     dataDir.remove();
   }
 });
+
+it('npm run demo says it could not run while a console holds the embedded database, and claims no earlier run', async () => {
+  const dataDir = createEmbeddedDataDir();
+  const stop = new AbortController();
+  const stdout = new PassThrough();
+  let listening = '';
+  stdout.on('data', (chunk: Buffer) => { listening += chunk.toString(); });
+  const env = { SWEEP_DATA_DIR: dataDir.dir, LOG_FORMAT: 'json' };
+  expect(await runCli(['migrate'], { env, cwd: process.cwd(), stdout: new PassThrough(), stderr: new PassThrough() })).toBe(0);
+  const console = runCli(['console', '--port', '0'], { env, cwd: process.cwd(), stdout, stderr: new PassThrough(), signal: stop.signal });
+  try {
+    for (let i = 0; i < 200 && !listening.includes('the console serves'); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(listening).toContain('the console serves');
+
+    const blocked = await npmRunDemo(dataDir.dir);
+
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.output).toContain('is in use by another sweep process');
+    expect(blocked.output).toContain('The demo stopped: `sweep migrate` exited');
+    expect(blocked.output).not.toContain('notified by an earlier run');
+  } finally {
+    stop.abort('SIGTERM');
+    await console;
+    dataDir.remove();
+  }
+}, 180_000);

@@ -1,19 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { getDeliveriesPage, getDelivery } from '../commands/deliveries/delivery.dao.js';
-import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryStatus } from '../commands/deliveries/delivery.type.js';
+import { DELIVERY_STATUSES } from '../commands/deliveries/delivery.type.js';
 import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
-import { countRunFailures, getJobRun, getJobRunsPage, getRunFailures, type RunCursor } from '../commands/runs/job-run.dao.js';
+import { countRunFailures, getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
 import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
-import { HttpError, type ConsoleDependencies } from './console-server.js';
+import type { RouteDependencies } from './console-dependencies.js';
+import { HttpError } from './http-error.js';
+import { renderHealthMetrics } from './health-metrics.js';
 import { getJobOverviews } from './job-overview.js';
-import type { RearmPreviews } from './rearm-previews.js';
+import { startConsoleRun } from './job-runner.js';
+import {
+  auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf, UUID_PATTERN,
+  type DeliveryQuery,
+} from './request-filters.js';
 
-/** A re-arm preview lists at most this many deliveries; a filter that matches more is refused. */
-export const REARM_CAP = 10_000;
 const SHOWN_FAILURES = 1000;
-const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const UUID = UUID_PATTERN;
 
 const error = { $ref: 'Error#' };
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, error]));
@@ -39,12 +43,8 @@ const deliveryFilterProperties = {
   itemId: { type: 'string', maxLength: 300 },
 };
 
-export interface ApiDependencies extends ConsoleDependencies {
-  previews: RearmPreviews;
-}
-
 /** The JSON API under /api/v1: every action a page offers is one of these calls, for scripts too. */
-export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies): Promise<void> {
+export async function registerApiRoutes(app: FastifyInstance, deps: RouteDependencies): Promise<void> {
   const { db, jobs } = deps;
   const jobNames = jobs.map((job) => job.name);
   const knownJob = (job: string | undefined) => {
@@ -55,10 +55,18 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
   app.get('/api/v1/jobs', {
     config: { access: 'viewer' },
     schema: {
-      summary: 'Every notification job: last run, last success, live runners, pause, and what its ledger owes', tags: ['jobs'],
+      summary: 'Every notification job, unhealthy first: its health (state and reason), last run, last success, live runners, pause, and what its ledger owes', tags: ['jobs'],
       response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: anyObject } } }, ...errors(...AUTH_ERRORS) },
     },
   }, async () => ({ jobs: await getJobOverviews(db, jobs) }));
+
+  app.get('/metrics', {
+    config: { access: 'viewer' },
+    schema: { summary: 'The jobs\' health for Prometheus (text exposition format): sweep_job_health{job,state} and more', tags: ['jobs'] },
+  }, async (_request, reply) => {
+    const { contentType, text } = await renderHealthMetrics(await getJobOverviews(db, jobs));
+    return reply.type(contentType).send(text);
+  });
 
   app.get<{ Querystring: { job?: string; status?: string; limit: number; cursor?: string } }>('/api/v1/runs', {
     config: { access: 'viewer' },
@@ -145,6 +153,21 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
     });
   }
 
+  app.post<{ Params: { job: string } }>('/api/v1/jobs/:job/run', {
+    config: { access: 'operator' },
+    schema: {
+      summary: 'Embedded database only: runs the job now in the console\'s process, as `sweep <job>` (one run at a time); see it in /api/v1/runs',
+      tags: ['jobs'],
+      params: { type: 'object', required: ['job'], properties: { job: { type: 'string', maxLength: 200 } } },
+      response: { 202: { type: 'object', properties: { started: { type: 'string' } } }, ...errors(400, 403, 404, 409, ...AUTH_ERRORS) },
+    },
+  }, async (request, reply) => {
+    const job = knownJob(request.params.job)!;
+    startConsoleRun(deps.jobRunner, job, request.principal!.name);
+    request.log.info({ forJob: job, by: request.principal!.name }, 'the console runs a job');
+    return reply.status(202).send({ started: job });
+  });
+
   app.post<{ Body: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string } }>('/api/v1/deliveries/rearm/preview', {
     config: { access: 'operator' },
     schema: {
@@ -177,7 +200,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
     },
   }, async (request) => {
     const preview = deps.previews.take(request.body.previewId.toLowerCase());
-    if (!preview) throw new HttpError(404, 'no such preview: it expired (15 minutes), was applied already, or the console restarted; preview again');
+    if (!preview) throw new HttpError(404, 'no such preview: it expired (15 minutes), was applied already, newer previews pushed it out, or the console restarted; preview again');
     const result = await rearmDeliveriesAudited(db, jobs, {
       filter: { keys: preview.keys }, force: request.body.force === true, actor: { name: request.principal!.name, source: 'console' },
       reason: request.body.reason.trim(), details: { previewId: preview.id, previewFilter: preview.filter, previewedBy: preview.createdBy },
@@ -201,67 +224,4 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDependenc
   });
 
   const deliveryFilter = (query: DeliveryQuery) => deliveryFilterOf(query, jobNames);
-}
-
-export interface DeliveryQuery { job?: string; status?: string; workspace?: string; key?: string; itemId?: string }
-
-/**
- * The deliveries a query names, for the API and the pages alike: an unknown job is 404,
- * a malformed status or workspace 400; an empty field (a form's) is no filter.
- */
-export function deliveryFilterOf(query: DeliveryQuery, jobNames: string[]): DeliveryFilter {
-  const job = query.job || undefined;
-  if (job !== undefined && !jobNames.includes(job)) throw new HttpError(404, `no notification job named '${job}' (known: ${jobNames.join(', ')})`);
-  const workspace = query.workspace || undefined;
-  if (workspace !== undefined && !new RegExp(UUID).test(workspace)) throw new HttpError(400, 'workspace must be a workspace id (a UUID)');
-  return {
-    job, statuses: parseList(query.status, DELIVERY_STATUSES, 'status') as DeliveryStatus[] | undefined,
-    workspaceId: workspace?.toLowerCase(), key: query.key || undefined, itemId: query.itemId || undefined,
-  };
-}
-
-/** A re-arm's filter must select something: it never re-arms everything by accident (as `deliveries retry`). */
-export function requireSelector(filter: DeliveryFilter): DeliveryFilter {
-  if (!filter.statuses && !filter.job && !filter.workspaceId && !filter.key && !filter.itemId) {
-    throw new HttpError(400, 'a re-arm needs a filter (job, status, workspace, key or itemId): it will not re-arm everything by accident');
-  }
-  return filter;
-}
-
-/** A comma-separated list of known values; a 400 that names them otherwise. */
-export function parseList(raw: string | undefined, allowed: readonly string[], name: string): string[] | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const values = raw.split(',').map((value) => value.trim());
-  if (values.some((value) => !allowed.includes(value))) throw new HttpError(400, `${name} must be one or more of ${allowed.join(', ')}, comma-separated`);
-  return values;
-}
-
-/** Where the previous page of runs ended (its nextCursor), for the API and the pages alike; a malformed one is 400. */
-export function runCursorOf(cursor: string | undefined): RunCursor | undefined {
-  return cursor === undefined || cursor === '' ? undefined : decodeCursor<RunCursor>(cursor, (value) =>
-    typeof value.startedAt === 'string' && typeof value.id === 'string' && new RegExp(UUID).test(value.id)
-      && !Number.isNaN(Date.parse(value.startedAt)));
-}
-
-export function deliveryCursorOf(cursor: string | undefined): string | undefined {
-  return cursor === undefined || cursor === '' ? undefined : decodeCursor<{ key: string }>(cursor, (value) => typeof value.key === 'string').key;
-}
-
-export function auditCursorOf(cursor: string | undefined): string | undefined {
-  return cursor === undefined || cursor === '' ? undefined
-    : decodeCursor<{ id: string }>(cursor, (value) => typeof value.id === 'string' && /^\d{1,19}$/.test(value.id)).id;
-}
-
-export function encodeCursor(value: object): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function decodeCursor<T extends object>(raw: string, valid: (value: Record<string, unknown>) => boolean): T {
-  try {
-    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (value && typeof value === 'object' && valid(value)) return value as T;
-  } catch {
-    // falls through to the 400
-  }
-  throw new HttpError(400, 'the cursor is malformed: pass the nextCursor of the previous page as it came');
 }

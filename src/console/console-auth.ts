@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ConsoleRole, ConsoleToken } from './console-config.js';
+import { createFailureThrottle } from './failure-throttle.js';
 
 /** Who a request acts for: a token's name and role, never the token. */
 export interface Principal {
@@ -12,16 +13,27 @@ export interface ConsoleSession extends Principal {
   /** Sent back in every form of the session's pages (session-bound CSRF token). */
   csrf: string;
   expiresAt: number;
+  lastSeenAt: number;
 }
 
 export interface AuthOptions {
   /** How long a session lasts from sign-in (default 12 hours). */
   sessionMs?: number;
-  /** Sessions kept at most; the oldest go first (default 10,000). */
-  maxSessions?: number;
-  /** Failed sign-ins one client may make per window before it must wait (default 10 per 5 minutes). */
+  /** How long a session lasts unused (default 1 hour). */
+  idleMs?: number;
+  /**
+   * Sessions one token may hold; its own oldest goes first (default 20). Per token, so one
+   * token holder signing in again and again never signs anyone else out.
+   */
+  maxSessionsPerToken?: number;
+  /** Failed attempts one client may make per window before its failures answer 429 (default 10 per 5 minutes). */
   maxFailures?: number;
   failureWindowMs?: number;
+  /**
+   * The embedded demo's sign-in link (no SWEEP_CONSOLE_TOKENS): it signs in once, through
+   * GET /login?token= only; it is no Bearer token and no token for the sign-in form.
+   */
+  oneTimeLink?: ConsoleToken;
   now?: () => number;
 }
 
@@ -30,20 +42,30 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 /**
  * The console's one source of identity: tokens checked in constant time (every known
  * token's hash compared with the presented one's, whatever matches), sessions held in
- * memory by random id, and a per-client limit on failed attempts.
+ * memory by random id, bounded per token and ended when idle, and a count of failed
+ * attempts per client that never stands in a correct token's way.
  */
 export function createAuthenticator(tokens: ConsoleToken[], options: AuthOptions = {}) {
   const now = options.now ?? Date.now;
   const sessionMs = options.sessionMs ?? 12 * 3_600_000;
-  const maxSessions = options.maxSessions ?? 10_000;
-  const maxFailures = options.maxFailures ?? 10;
-  const windowMs = options.failureWindowMs ?? 5 * 60_000;
+  const idleMs = options.idleMs ?? 3_600_000;
+  const perToken = options.maxSessionsPerToken ?? 20;
   const known = tokens.map((token) => ({ name: token.name, role: token.role, hash: digest(token.token) }));
+  let link = options.oneTimeLink && { name: options.oneTimeLink.name, role: options.oneTimeLink.role, hash: digest(options.oneTimeLink.token) };
   const sessions = new Map<string, ConsoleSession>();
-  const failures = new Map<string, { count: number; since: number }>();
+  /** Each principal's session ids, oldest first. */
+  const byName = new Map<string, string[]>();
+  const throttle = createFailureThrottle({ maxFailures: options.maxFailures, windowMs: options.failureWindowMs, now });
+
+  const drop = (session: ConsoleSession) => {
+    sessions.delete(session.id);
+    const ids = byName.get(session.name)?.filter((id) => id !== session.id) ?? [];
+    if (ids.length === 0) byName.delete(session.name);
+    else byName.set(session.name, ids);
+  };
 
   return {
-    /** The principal a token belongs to, or undefined. */
+    /** The principal a configured token belongs to, or undefined (the one-time link is none of them). */
     authenticate(presented: string): Principal | undefined {
       const hash = digest(presented);
       let found: Principal | undefined;
@@ -52,42 +74,43 @@ export function createAuthenticator(tokens: ConsoleToken[], options: AuthOptions
       }
       return found;
     },
-    /** Seconds `client` must wait before trying again, or 0. */
-    retryAfterSeconds(client: string): number {
-      const entry = failures.get(client);
-      if (!entry || entry.count < maxFailures) return 0;
-      const wait = entry.since + windowMs - now();
-      if (wait <= 0) {
-        failures.delete(client);
-        return 0;
-      }
-      return Math.ceil(wait / 1000);
+    /** The one-time link's principal, once: the link is spent by the first sign-in with it. */
+    redeemOneTimeLink(presented: string): Principal | undefined {
+      if (!link || !timingSafeEqual(digest(presented), link.hash)) return undefined;
+      const principal = { name: link.name, role: link.role };
+      link = undefined;
+      return principal;
     },
-    recordFailure(client: string): void {
-      const entry = failures.get(client);
-      if (!entry || entry.since + windowMs <= now()) failures.set(client, { count: 1, since: now() });
-      else entry.count += 1;
-      // A flood of clients must not grow the map without bound: forget the oldest.
-      if (failures.size > 100_000) failures.delete(failures.keys().next().value as string);
-    },
+    ...throttle,
     startSession(principal: Principal): ConsoleSession {
+      const at = now();
       const session = { ...principal, id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url'),
-        expiresAt: now() + sessionMs };
+        expiresAt: at + sessionMs, lastSeenAt: at };
       sessions.set(session.id, session);
-      if (sessions.size > maxSessions) sessions.delete(sessions.keys().next().value as string);
+      const ids = [...(byName.get(principal.name) ?? []), session.id];
+      while (ids.length > perToken) sessions.delete(ids.shift()!);
+      byName.set(principal.name, ids);
       return session;
     },
     getSession(id: string | undefined): ConsoleSession | undefined {
       if (!id) return undefined;
       const session = sessions.get(id);
-      if (session && session.expiresAt <= now()) {
-        sessions.delete(id);
+      if (!session) return undefined;
+      const at = now();
+      if (session.expiresAt <= at || session.lastSeenAt + idleMs <= at) {
+        drop(session);
         return undefined;
       }
+      session.lastSeenAt = at;
       return session;
     },
     endSession(id: string | undefined): void {
-      if (id) sessions.delete(id);
+      const session = id ? sessions.get(id) : undefined;
+      if (session) drop(session);
+    },
+    /** Sessions held now, for the tests of the bounds. */
+    sessionCount(): number {
+      return sessions.size;
     },
   };
 }

@@ -3,52 +3,20 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import type { Knex } from 'knex';
-import type { Logger } from '../logging/logger.js';
-import type { AnyNotificationJob } from '../sweep/notification-job.js';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { registerApiRoutes } from './api.routes.js';
-import { sameSecret, type Authenticator, type ConsoleSession, type Principal } from './console-auth.js';
+import { sameSecret, type Authenticator } from './console-auth.js';
+import { SESSION_COOKIE, type ConsoleDependencies } from './console-dependencies.js';
+import { HttpError } from './http-error.js';
+import { refuseNulBytes } from './input-checks.js';
+import { clientsOf, isForeign } from './request-origin.js';
+import { sendError } from './error-page.js';
+import { createReadinessProbe } from './readiness.js';
 import { registerPageRoutes } from './pages.routes.js';
 import { createRearmPreviews } from './rearm-previews.js';
+import { registerSignInRoutes } from './sign-in.routes.js';
 
-/** Who may call a route: anyone (health), any signed-in principal, or operators only. */
-export type Access = 'public' | 'viewer' | 'operator';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Operators only unless a route says otherwise: a route that forgets is closed, not open. */
-    access?: Access;
-    /** An HTML page or form: an anonymous visitor is sent to /login, a form must carry the session's CSRF token. */
-    page?: boolean;
-  }
-  interface FastifyRequest {
-    principal?: Principal;
-    /** Set when the principal came from the session cookie rather than a Bearer token. */
-    session?: ConsoleSession;
-  }
-}
-
-export const SESSION_COOKIE = 'sweep_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-export interface ConsoleDependencies {
-  db: Knex;
-  jobs: AnyNotificationJob[];
-  logger: Logger;
-  auth: Authenticator;
-  /** Whose X-Forwarded-For to believe for the client's address (SWEEP_CONSOLE_TRUST_PROXY); default none. */
-  trustProxy?: false | number | string[];
-  /** Sees every route as it is added (fastify's onRoute hook): the OpenAPI test checks each is documented. */
-  onRoute?: (route: RouteOptions) => void;
-}
-
-/** An error the console answers with its status and `{ error }`: a message a person can act on. */
-export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
-    super(message);
-  }
-}
 
 /**
  * The console: one fastify instance with the JSON API, the pages and the OpenAPI document,
@@ -111,6 +79,10 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   app.addHook('onRequest', (request, reply) => checkAccess(deps.auth, request, reply));
+  // Before the schemas read them: a NUL byte is a 400 whatever the field, never the database's 500.
+  app.addHook('preValidation', async (request) => {
+    refuseNulBytes({ query: request.query, path: request.params, body: request.body });
+  });
   // After the body is parsed: a form's CSRF token travels in it.
   app.addHook('preHandler', async (request) => {
     if (request.session && request.routeOptions.config?.page && !SAFE_METHODS.has(request.method)
@@ -128,29 +100,26 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error, route: request.routeOptions.url }, 'console request failed');
-      return reply.status(500).send({ error: 'the console could not answer; its log says why' });
+      return sendError(request, reply, 500, 'the console could not answer; its log says why');
     }
     if (error.headers) reply.headers(error.headers);
-    return reply.status(status).send({ error: error.message });
+    return sendError(request, reply, status, error.message);
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`));
 
   app.get('/healthz', {
     config: { access: 'public' },
     schema: { summary: 'The process is up (no database)', tags: ['health'],
       response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
   }, async () => ({ status: 'ok' }));
+  const isReady = createReadinessProbe(deps.db);
   app.get('/readyz', {
     config: { access: 'public' },
     schema: { summary: 'The database answers', tags: ['health'],
       response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, 503: { $ref: 'Error#' } } },
   }, async (_request, reply) => {
-    try {
-      await deps.db.raw('select 1');
-      return { status: 'ready' };
-    } catch {
-      return reply.status(503).send({ error: 'the database does not answer' });
-    }
+    if (await isReady()) return { status: 'ready' };
+    return reply.status(503).send({ error: 'the database does not answer' });
   });
   app.addSchema({ $id: 'Error', type: 'object', required: ['error'], properties: { error: { type: 'string' } } });
   app.get('/api/openapi.json', {
@@ -160,6 +129,7 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
 
   const previews = createRearmPreviews();
   await registerApiRoutes(app, { ...deps, previews });
+  await registerSignInRoutes(app, { ...deps, previews });
   await registerPageRoutes(app, { ...deps, previews });
   return app;
 }
@@ -174,12 +144,13 @@ async function checkAccess(auth: Authenticator, request: FastifyRequest, reply: 
   if (access === 'public') return;
   const header = request.headers.authorization;
   if (header !== undefined) {
-    const wait = auth.retryAfterSeconds(request.ip);
-    if (wait > 0) throw new HttpError(429, `too many failed attempts from this address; try again in ${wait} s`, { 'retry-after': String(wait) });
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const principal = match ? auth.authenticate(match[1]!) : undefined;
     if (!principal) {
-      auth.recordFailure(request.ip);
+      const clients = clientsOf(request);
+      const wait = auth.retryAfterSeconds(clients);
+      if (wait > 0) throw new HttpError(429, `too many failed attempts from this address; try again in ${wait} s`, { 'retry-after': String(wait) });
+      auth.recordFailure(clients);
       throw new HttpError(401, 'the Authorization header holds no known token: send Authorization: Bearer <token>');
     }
     request.principal = principal;
@@ -203,11 +174,7 @@ async function checkAccess(auth: Authenticator, request: FastifyRequest, reply: 
 
 /** A change carried by a cookie must come from this console's own pages, whatever the cookie. */
 function checkSameOrigin(request: FastifyRequest): void {
-  const site = request.headers['sec-fetch-site'];
-  const origin = request.headers.origin;
-  const own = `${request.protocol}://${request.host}`;
-  const forwarded = request.headers['x-forwarded-proto'] === 'https' ? `https://${request.host}` : undefined;
-  if (site !== undefined ? site !== 'same-origin' : origin === undefined || (origin !== own && origin !== forwarded)) {
+  if (isForeign(request, { allowTyped: false, requireOrigin: true })) {
     throw new HttpError(403, 'a change with a session cookie must come from the console\'s own pages (another origin sent it)');
   }
 }

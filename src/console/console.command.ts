@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
+import { statementControlOf } from '../database/database.js';
 import { registerSecret } from '../logging/secret-registry.js';
 import { SweepError } from '../runner/errors.js';
 import { ExitCode } from '../runner/exit-codes.js';
@@ -7,6 +10,13 @@ import { defineJob, type JobResult } from '../runner/job.type.js';
 import type { AnyNotificationJob } from '../sweep/notification-job.js';
 import { createAuthenticator } from './console-auth.js';
 import { getConsoleConfig, type ConsoleToken } from './console-config.js';
+import { createJobRunner } from './job-runner.js';
+
+/**
+ * How long the requests in flight may take to finish after SIGTERM: within the pod's
+ * terminationGracePeriodSeconds (30), with room for the database to close.
+ */
+const GRACE_MS = 20_000;
 
 interface ConsoleOptions {
   host?: string;
@@ -28,17 +38,21 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
   database: 'schema',
   servesUntilSignal: true,
   recordsRun: () => false,
-  async run({ config, db, logger, env, terminal, signal }, options): Promise<JobResult> {
+  async run({ config, db, logger, env, terminal, signal, output }, options): Promise<JobResult> {
     const settings = getConsoleConfig(env, options, config.database);
-    let tokens: ConsoleToken[] = settings.tokens;
-    if (settings.oneTimeToken) tokens = [{ name: 'local-operator', role: 'operator', token: randomBytes(32).toString('base64url') }];
+    const tokens: ConsoleToken[] = settings.tokens;
+    const oneTimeLink: ConsoleToken | undefined = settings.oneTimeToken
+      ? { name: 'local-operator', role: 'operator', token: randomBytes(32).toString('base64url') } : undefined;
     // The log never holds a token, whatever line one might slip into.
-    for (const { token } of tokens) registerSecret(token);
+    for (const { token } of [...tokens, ...(oneTimeLink ? [oneTimeLink] : [])]) registerSecret(token);
 
     // Loaded here, not with the registry: fastify and its plugins cost every other command
     // about 0.4 s of start-up.
     const { buildConsoleServer } = await import('./console-server.js');
-    const app = await buildConsoleServer({ db, jobs, logger, auth: createAuthenticator(tokens), trustProxy: settings.trustProxy });
+    // The embedded database admits one process: the console runs the jobs on request, from its own.
+    const jobRunner = config.database.kind === 'embedded' ? createJobRunner({ db, jobs, env, cwd: process.cwd(), log: output, signal }) : undefined;
+    const app = await buildConsoleServer({ db, jobs, logger, auth: createAuthenticator(tokens, { oneTimeLink }), trustProxy: settings.trustProxy,
+      jobRunner });
     let address: string;
     try {
       address = await app.listen({ host: settings.host, port: settings.port });
@@ -50,17 +64,40 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
     }
     const url = address.replace('://[::1]', '://localhost');
     logger.info({ url, tokens: tokens.map(({ name, role }) => ({ name, role })) }, `the console serves ${url}`);
-    if (settings.oneTimeToken) {
+    if (oneTimeLink) {
       // For the person at the terminal only: never the log stream.
-      terminal.write(`\nThe console is at ${url}. Sign in with this link (a one-time token for this process, made because `
-        + `SWEEP_CONSOLE_TOKENS is not set):\n\n    ${url}/login?token=${tokens[0]!.token}\n\n`);
+      terminal.write(`\nThe console is at ${url}. Sign in with this link (it signs in once; made because `
+        + `SWEEP_CONSOLE_TOKENS is not set, restart the console for another):\n\n    ${url}/login?token=${oneTimeLink.token}\n\n`);
     }
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
     logger.info({ signal: String(signal.reason) }, 'the console stops: closing the server');
-    await app.close();
+    await closeWithin(app, db, GRACE_MS);
+    // A run it started stops on the same signal; the database closes after it.
+    await jobRunner?.idle();
     return { outcome: 'done', counts: {} };
   },
 });
+
+/**
+ * Closes the server: it takes no new request (503 while closing), lets those in flight
+ * finish, and, once `graceMs` is over, cancels their statements and closes their
+ * connections, so that the process ends within the pod's grace whatever the database does.
+ */
+async function closeWithin(app: FastifyInstance, db: Knex, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => {
+    statementControlOf(db)?.stop('the console stops: its grace period is over', 0);
+    app.server.closeAllConnections();
+  }, graceMs);
+  // A keep-alive connection whose request finished after close() began would otherwise
+  // hold the server open until its keep-alive timeout.
+  const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+    clearInterval(idle);
+  }
+}

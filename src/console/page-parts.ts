@@ -11,6 +11,12 @@ export function actionForm(job: string, action: 'pause' | 'resume', csrf: string
     <button type="submit">${action}</button></form>`;
 }
 
+/** Runs the job now in the console's process (embedded database only); disabled while a run is under way. */
+export function runForm(job: string, csrf: string | undefined, busy: boolean): SafeHtml {
+  return html`<form class="inline" method="post" action="/jobs/${encodeURIComponent(job)}/run">
+    <input type="hidden" name="_csrf" value="${csrf ?? ''}"><button type="submit"${busy ? html` disabled` : ''}>run now</button></form>`;
+}
+
 /**
  * Keyset paging for a list page: a link to the page after this one (its cursor), and one
  * back to the first, with the filters kept; never OFFSET, so page 1,000 costs what page 1 does.
@@ -28,21 +34,14 @@ export function filterForm(action: string, fields: Record<string, string>): Safe
     <button type="submit">filter</button></form>`;
 }
 
-export function deliveryTable(rows: Array<{ key: string; status: string; attempts: number; last_status: number | null; last_error: string | null;
-  updated_at: Date; workspace_id: string }>): SafeHtml {
-  return html`<table><thead><tr><th>status</th><th>attempts</th><th>last</th><th>updated</th><th>workspace</th><th>key</th><th>last error</th></tr></thead>
-    <tbody>${rows.map((row) => html`<tr><td>${row.status}</td><td>${row.attempts}</td><td>${row.last_status ?? ''}</td><td>${row.updated_at}</td>
-      <td>${row.workspace_id}</td><td><a href="/delivery${queryString({ key: row.key })}">${row.key}</a></td>
-      <td class="error">${row.last_error ?? ''}</td></tr>`)}</tbody></table>`;
-}
-
 /** Pages that list what changes by itself; they get the auto-refresh switch. */
 const REFRESHED = new Set(['/jobs', '/runs', '/deliveries', '/audit']);
 
 export function sendPage(reply: FastifyReply, title: string, request: FastifyRequest | undefined, body: SafeHtml) {
   const principal = request?.principal;
   const refreshed = request?.method === 'GET' && REFRESHED.has(request.routeOptions.url ?? '');
-  const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} · sweep console</title>
+  const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · sweep console</title>
     <link rel="stylesheet" href="/console.css">${refreshed ? html`<script src="/console.js" defer></script>` : ''}</head><body>
     <header><strong>sweep console</strong>${principal ? html`<a href="/jobs">Jobs</a><a href="/runs">Runs</a>
       <a href="/deliveries?status=dead,failed">Dead letters</a><a href="/audit">Audit</a><a href="/api/docs">API</a>
@@ -50,13 +49,9 @@ export function sendPage(reply: FastifyReply, title: string, request: FastifyReq
       <span class="who">${principal.name} (${principal.role})</span>
       <form class="inline" method="post" action="/logout"><input type="hidden" name="_csrf" value="${request?.session?.csrf ?? ''}">
       <button type="submit">sign out</button></form>` : ''}</header>
+    ${refreshed ? html`<p id="stale" class="stale" role="status" hidden></p>` : ''}
     <main><h1>${title}</h1>${body}</main></body></html>`;
   return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page.value);
-}
-
-/** Only a path of this console: a sign-in never sends a person to another site. */
-export function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/jobs';
 }
 
 /** A ledger count as a person reads it: "100,000+" where counting stopped at the cap. */

@@ -1,20 +1,21 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { getDeliveriesPage, getDelivery } from '../commands/deliveries/delivery.dao.js';
 import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
 import { getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
 import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
-import type { ApiDependencies } from './api.routes.js';
-import { auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf } from './api.routes.js';
-import { HttpError, SESSION_COOKIE } from './console-server.js';
+import type { RouteDependencies } from './console-dependencies.js';
+import { HttpError } from './http-error.js';
+import { auditCursorOf, deliveryCursorOf, deliveryFilterOf, encodeCursor, parseList, REARM_CAP, requireSelector, runCursorOf } from './request-filters.js';
 import { CONSOLE_SCRIPT } from './console-script.js';
 import { CONSOLE_CSS, html, queryString } from './html.js';
-import { actionForm, counted, deliveryTable, filterForm, formatAge, pager, safeNext, sendPage } from './page-parts.js';
+import { auditedDeliveries, collapsed, deliveryTable, REARMABLE, rearmButton, rearmFor, runLink } from './page-cells.js';
+import { actionForm, counted, filterForm, formatAge, pager, runForm, sendPage } from './page-parts.js';
 import { getJobOverviews } from './job-overview.js';
+import { startConsoleRun } from './job-runner.js';
 import { getRecentRuns, getRunsByDay, renderRunChart, renderWeekChart } from './run-chart.js';
 
-const SESSION_SECONDS = 12 * 3600;
 const PAGE = 100;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pageConfig = (access: 'public' | 'viewer' | 'operator') => ({ access, page: true });
@@ -25,8 +26,8 @@ const pageSchema = (summary: string) => ({ summary, tags: ['pages'] });
  * filters in the URL so a link reproduces a view, and forms for operators only, each
  * carrying its session's CSRF token. A form does what its API route does, through the same functions.
  */
-export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependencies): Promise<void> {
-  const { db, jobs, auth } = deps;
+export async function registerPageRoutes(app: FastifyInstance, deps: RouteDependencies): Promise<void> {
+  const { db, jobs } = deps;
   const jobNames = jobs.map((job) => job.name);
 
   app.get('/console.css', { config: { access: 'public' }, schema: pageSchema('The pages\' style sheet') },
@@ -38,59 +39,17 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
   app.get('/', { config: pageConfig('viewer'), schema: pageSchema('Goes to the jobs page') },
     async (_request, reply) => reply.redirect('/jobs', 303));
 
-  app.get<{ Querystring: { token?: string; next?: string } }>('/login', {
-    config: pageConfig('public'),
-    schema: { ...pageSchema('The sign-in form; ?token= (the one-time link) signs in at once'),
-      querystring: { type: 'object', properties: { token: { type: 'string', maxLength: 1000 }, next: { type: 'string', maxLength: 2000 } } } },
-  }, async (request, reply) => {
-    if (request.query.token !== undefined) return signIn(request, reply, request.query.token, request.query.next);
-    return sendPage(reply, 'Sign in', undefined, html`
-      <form method="post" action="/login">
-        <p><label>Token <input type="password" name="token" autocomplete="current-password" required autofocus></label></p>
-        <input type="hidden" name="next" value="${safeNext(request.query.next)}">
-        <p><button type="submit">Sign in</button></p>
-      </form>`);
-  });
-
-  app.post<{ Body: { token?: string; next?: string } }>('/login', {
-    config: pageConfig('public'),
-    schema: { ...pageSchema('Signs in with a token: sets the session cookie'),
-      body: { type: 'object', properties: { token: { type: 'string', maxLength: 1000 }, next: { type: 'string', maxLength: 2000 } } } },
-  }, async (request, reply) => {
-    const site = request.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new HttpError(403, 'sign in from the console\'s own page');
-    return signIn(request, reply, request.body?.token ?? '', request.body?.next);
-  });
-
-  app.post('/logout', { config: pageConfig('viewer'), schema: pageSchema('Ends the session') }, async (request, reply) => {
-    auth.endSession(request.session?.id);
-    return reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/login', 303);
-  });
-
-  async function signIn(request: FastifyRequest, reply: FastifyReply, token: string, next: string | undefined) {
-    const wait = auth.retryAfterSeconds(request.ip);
-    if (wait > 0) throw new HttpError(429, `too many failed sign-ins from this address; try again in ${wait} s`, { 'retry-after': String(wait) });
-    const principal = auth.authenticate(token);
-    if (!principal) {
-      auth.recordFailure(request.ip);
-      return sendPage(reply.status(401), 'Sign in', undefined, html`<p class="notice">That token is not known.</p>
-        <p><a href="/login">Try again</a></p>`);
-    }
-    const session = auth.startSession(principal);
-    const secure = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
-    return reply.setCookie(SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'strict', secure, path: '/', maxAge: SESSION_SECONDS })
-      .redirect(safeNext(next), 303);
-  }
-
   app.get('/jobs', { config: pageConfig('viewer'), schema: pageSchema('Every notification job: last run, pause, backlog; pause/resume for operators') },
     async (request, reply) => {
       const [overviews, recent, week] = await Promise.all([getJobOverviews(db, jobs), getRecentRuns(db, jobNames), getRunsByDay(db, jobNames)]);
       const operator = request.principal?.role === 'operator';
-      const rows = overviews.map((job) => html`<tr>
+      const rows = overviews.map((job) => html`<tr class="health-${job.health.state}">
         <td><a href="/runs${queryString({ job: job.job })}">${job.job}</a></td>
-        <td>${job.paused ? html`<span class="paused">paused</span> by ${job.paused.by} since ${job.paused.since}: ${job.paused.reason ?? ''}`
-          : html`<span class="ok">running on schedule</span>`}</td>
-        <td>${job.lastRun ? html`<a href="/runs/${job.lastRun.id}">${job.lastRun.status}</a> at ${job.lastRun.startedAt}
+        <td><span class="state state-${job.health.state}">${job.health.state}</span> ${collapsed(job.health.reason)}
+          ${job.paused ? html`<br><small>since ${job.paused.since}</small>` : ''}</td>
+        ${operator ? html`<td>${actionForm(job.job, job.paused ? 'resume' : 'pause', request.session?.csrf)}
+          ${deps.jobRunner ? runForm(job.job, request.session?.csrf, deps.jobRunner.busy()) : ''}</td>` : ''}
+        <td>${job.lastRun ? html`${runLink(job.lastRun.id, job.lastRun.status)} at ${job.lastRun.startedAt}
           ${job.lastRun.durationMs === null ? '' : `(${(job.lastRun.durationMs / 1000).toFixed(1)} s)`}` : 'never'}</td>
         <td>${job.secondsSinceLastSuccess === null ? 'never' : formatAge(job.secondsSinceLastSuccess)}</td>
         <td>${job.liveRunners}</td>
@@ -100,13 +59,27 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
         <td><a href="/deliveries${queryString({ job: job.job, status: 'retry,pending' })}">${counted(job.ledger, 'retry', 'pending')} owed</a>,
           <a href="/deliveries${queryString({ job: job.job, status: 'dead,failed' })}">${counted(job.ledger, 'dead')} dead, ${counted(job.ledger, 'failed')} failed</a>,
           ${counted(job.ledger, 'superseded')} superseded</td>
-        ${operator ? html`<td>${actionForm(job.job, job.paused ? 'resume' : 'pause', request.session?.csrf)}</td>` : ''}
       </tr>`);
-      return sendPage(reply, 'Jobs', request, html`
-        <table><thead><tr><th>job</th><th>state</th><th>last run</th><th>since last success</th><th>live runners</th>
-          <th>last day: sent, failed, duration per run</th><th>last 7 days, per day</th><th>oldest owed</th><th>ledger</th>${operator ? html`<th>action</th>` : ''}</tr></thead>
-        <tbody>${rows}</tbody></table>`);
+      const consoleRun = deps.jobRunner?.last();
+      return sendPage(reply, 'Jobs', request, html`${consoleRun ? html`<p class="notice" id="console-run">${consoleRun.exitCode === undefined
+        ? html`${consoleRun.job}, started here by ${consoleRun.startedBy}, is running.`
+        : html`${consoleRun.job}, started here by ${consoleRun.startedBy}, ended with exit code ${consoleRun.exitCode}. ${collapsed(consoleRun.summary?.trim())}`}</p>` : ''}
+        <div class="scroll"><table class="jobs"><thead><tr><th>job</th><th>health</th>${operator ? html`<th>action</th>` : ''}<th>last run</th>
+          <th>since last success</th><th>live runners</th><th>last day: sent, failed, duration per run</th><th>last 7 days, per day</th>
+          <th>oldest owed</th><th>ledger</th></tr></thead>
+        <tbody>${rows}</tbody></table></div>`);
     });
+
+  app.post<{ Params: { job: string } }>('/jobs/:job/run', {
+    config: pageConfig('operator'),
+    schema: { ...pageSchema('The run-now form, embedded database only (as POST /api/v1/jobs/{job}/run)'),
+      params: { type: 'object', required: ['job'], properties: { job: { type: 'string', maxLength: 200 } } },
+      body: { type: 'object', properties: { _csrf: { type: 'string', maxLength: 200 } } } },
+  }, async (request, reply) => {
+    if (!jobNames.includes(request.params.job)) throw new HttpError(404, `no notification job named '${request.params.job}'`);
+    startConsoleRun(deps.jobRunner, request.params.job, request.principal!.name);
+    return reply.redirect('/jobs', 303);
+  });
 
   for (const action of ['pause', 'resume'] as const) {
     app.post<{ Params: { job: string }; Body: { reason?: string } }>(`/jobs/:job/${action}`, {
@@ -137,10 +110,10 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
     const { runs, next } = await getJobRunsPage(db, { job: job || undefined, statuses }, { before: runCursorOf(cursor), limit: PAGE });
     return sendPage(reply, 'Runs', request, html`
       ${filterForm('/runs', { job: job ?? '', status: status ?? '' })}
-      <table><thead><tr><th>started</th><th>job</th><th>status</th><th>counts</th><th>error</th></tr></thead><tbody>
-      ${runs.map((run) => html`<tr><td><a href="/runs/${run.id}">${run.started_at}</a></td><td>${run.job}</td><td>${run.status}</td>
-        <td>${Object.entries(run.counts ?? {}).map(([name, n]) => `${name} ${n}`).join(', ')}</td><td class="error">${run.error ?? ''}</td></tr>`)}
-      </tbody></table>${pager('/runs', { job, status }, cursor, next && encodeCursor(next), 'Older runs')}`);
+      <div class="scroll"><table><thead><tr><th>started</th><th>job</th><th>status</th><th>counts</th><th>error</th></tr></thead><tbody>
+      ${runs.map((run) => html`<tr><td><a href="/runs/${run.id}">${run.started_at}</a></td><td>${run.job}</td><td>${runLink(run.id, run.status)}</td>
+        <td>${Object.entries(run.counts ?? {}).map(([name, n]) => `${name} ${n}`).join(', ')}</td><td class="error">${collapsed(run.error)}</td></tr>`)}
+      </tbody></table></div>${pager('/runs', { job, status }, cursor, next && encodeCursor(next), 'Older runs')}`);
   });
 
   app.get<{ Params: { id: string } }>('/runs/:id', {
@@ -154,10 +127,11 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
     if (!run) throw new HttpError(404, `no run with id ${id}`);
     const failures = await getRunFailures(db, run.id, 1000);
     return sendPage(reply, `Run ${run.id}`, request, html`
-      <table><tbody>${Object.entries(run).map(([field, value]) => html`<tr><th>${field}</th>
-        <td class="error">${typeof value === 'object' && value !== null && !(value instanceof Date) ? JSON.stringify(value) : value}</td></tr>`)}
-      </tbody></table>
-      <h2>Failures (${failures.length})</h2>${deliveryTable(failures)}`);
+      <div class="scroll"><table><tbody>${Object.entries(run).map(([field, value]) => html`<tr><th>${field}</th>
+        <td class="error">${field === 'status' ? runLink(run.id, String(value))
+          : collapsed(typeof value === 'object' && value !== null && !(value instanceof Date) ? JSON.stringify(value) : value)}</td></tr>`)}
+      </tbody></table></div>
+      <h2>Failures (${failures.length})</h2>${deliveryTable(failures, rearmFor(request))}`);
   });
 
   app.get<{ Querystring: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string; cursor?: string } }>('/deliveries', {
@@ -173,11 +147,11 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
     const operator = request.principal?.role === 'operator';
     return sendPage(reply, 'Deliveries', request, html`
       ${filterForm('/deliveries', filters)}
-      ${operator ? html`<form class="inline" method="post" action="/deliveries/rearm/preview">
+      ${operator ? html`<form class="inline rearm-filter" method="post" action="/deliveries/rearm/preview">
         <input type="hidden" name="_csrf" value="${request.session?.csrf ?? ''}">
         ${Object.entries(filters).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
         <button type="submit">Preview a re-arm of this filter</button></form>` : ''}
-      ${deliveryTable(deliveries)}${pager('/deliveries', { job, status, workspace, key, itemId }, cursor,
+      ${deliveryTable(deliveries, rearmFor(request))}${pager('/deliveries', { job, status, workspace, key, itemId }, cursor,
         last && deliveries.length === PAGE ? encodeCursor({ key: last.key }) : undefined, 'Next deliveries (key order)')}`);
   });
 
@@ -188,8 +162,10 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
   }, async (request, reply) => {
     const delivery = await getDelivery(db, request.query.key);
     if (!delivery) throw new HttpError(404, `no delivery with key ${request.query.key}`);
-    return sendPage(reply, 'Delivery', request, html`<table><tbody>${Object.entries(delivery).map(([field, value]) => html`<tr><th>${field}</th>
-      <td class="error">${field === 'run_id' && value ? html`<a href="/runs/${String(value)}">${String(value)}</a>` : value}</td></tr>`)}</tbody></table>`);
+    const rearm = rearmFor(request);
+    return sendPage(reply, 'Delivery', request, html`${rearm && REARMABLE.includes(String(delivery.status)) ? rearmButton(String(delivery.key), rearm.csrf) : ''}
+      <div class="scroll"><table><tbody>${Object.entries(delivery).map(([field, value]) => html`<tr><th>${field}</th>
+      <td class="error">${field === 'run_id' && value ? html`<a href="/runs/${String(value)}">${String(value)}</a>` : value}</td></tr>`)}</tbody></table></div>`);
   });
 
   app.post<{ Body: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string } }>('/deliveries/rearm/preview', {
@@ -212,8 +188,8 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
         <label><input type="checkbox" name="force" value="yes"> also those whose item no longer stands (a todo deleted or
           moved): send them as first meant</label>
         <button type="submit">Re-arm ${keys.length} delivery(ies)</button></form>
-      <table><thead><tr><th>key</th><th>job</th><th>status</th></tr></thead><tbody>
-      ${keys.slice(0, PAGE).map((row) => html`<tr><td>${row.key}</td><td>${row.job}</td><td>${row.status}</td></tr>`)}</tbody></table>
+      <div class="scroll"><table><thead><tr><th>key</th><th>job</th><th>status</th></tr></thead><tbody>
+      ${keys.slice(0, PAGE).map((row) => html`<tr><td>${row.key}</td><td>${row.job}</td><td>${row.status}</td></tr>`)}</tbody></table></div>
       ${keys.length > PAGE ? html`<p>… and ${keys.length - PAGE} more.</p>` : ''}`);
   });
 
@@ -226,7 +202,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
     const reason = request.body?.reason?.trim();
     if (!reason) throw new HttpError(400, 'a re-arm needs a reason');
     const preview = deps.previews.take(request.body?.previewId ?? '');
-    if (!preview) throw new HttpError(404, 'no such preview: it expired, was applied already, or the console restarted; preview again');
+    if (!preview) throw new HttpError(404, 'no such preview: it expired, was applied already, newer previews pushed it out, or the console restarted; preview again');
     const result = await rearmDeliveriesAudited(db, jobs, {
       filter: { keys: preview.keys }, force: request.body?.force === 'yes', actor: { name: request.principal!.name, source: 'console' }, reason,
       details: { previewId: preview.id, previewFilter: preview.filter, previewedBy: preview.createdBy },
@@ -245,9 +221,9 @@ export async function registerPageRoutes(app: FastifyInstance, deps: ApiDependen
     const entries = await getAuditPage(db, { job: job || undefined, beforeId: auditCursorOf(cursor), limit: PAGE });
     const last = entries.at(-1);
     return sendPage(reply, 'Audit', request, html`
-      <table><thead><tr><th>at</th><th>who</th><th>from</th><th>what</th><th>job</th><th>reason</th><th>deliveries</th></tr></thead><tbody>
+      <div class="scroll"><table><thead><tr><th>at</th><th>who</th><th>from</th><th>what</th><th>job</th><th>reason</th><th>deliveries</th></tr></thead><tbody>
       ${entries.map((entry) => html`<tr><td>${entry.at}</td><td>${entry.actor}</td><td>${entry.source}</td><td>${entry.action}</td>
-        <td>${entry.job ?? ''}</td><td class="error">${entry.reason ?? ''}</td><td>${entry.deliveriesTouched}</td></tr>`)}
-      </tbody></table>${pager('/audit', { job }, cursor, last && entries.length === PAGE ? encodeCursor({ id: last.id }) : undefined, 'Older changes')}`);
+        <td>${entry.job ?? ''}</td><td class="error">${collapsed(entry.reason)}</td><td>${auditedDeliveries(entry)}</td></tr>`)}
+      </tbody></table></div>${pager('/audit', { job }, cursor, last && entries.length === PAGE ? encodeCursor({ id: last.id }) : undefined, 'Older changes')}`);
   });
 }

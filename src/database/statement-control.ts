@@ -1,26 +1,9 @@
+import type { TransactionSettings } from '../configuration/config.js';
 import type { Logger } from '../logging/logger.js';
 import { DatabaseUnresponsiveError } from './statement-errors.js';
 
-/**
- * What every transaction of the sweep runs with, whatever the session, the role or a
- * pooler in between has set: each transaction starts with these as SET LOCAL (see
- * pg-client.ts), so they hold wherever a pooler in transaction mode sends it.
- */
-export interface TransactionSettings {
-  /** How long a statement may wait for a lock (SWEEP_LOCK_TIMEOUT_MS, default 10000). */
-  lockTimeoutMs: number;
-  /** How long a statement may run (SWEEP_STATEMENT_TIMEOUT_MS, default 120000). */
-  statementTimeoutMs: number;
-  /**
-   * The bound of the statements that read or write a whole table by design: a job's first
-   * run finding where to start, a migration (SWEEP_LONG_STATEMENT_TIMEOUT_MS, default 3600000).
-   */
-  longStatementTimeoutMs: number;
-  /** How long a transaction may sit idle before the server ends it (SWEEP_IDLE_IN_TRANSACTION_TIMEOUT_MS, default 60000). */
-  idleInTransactionTimeoutMs: number;
-  /** After how long a statement still running is logged as waiting (SWEEP_SLOW_STATEMENT_MS, default 5000). */
-  slowStatementMs: number;
-}
+// The type lives with the configuration that reads it (configuration imports nothing of the database).
+export type { TransactionSettings };
 
 export const DEFAULT_TRANSACTION_SETTINGS: TransactionSettings = {
   lockTimeoutMs: 10_000,

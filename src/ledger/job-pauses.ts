@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { redactSecrets } from '../logging/secret-registry.js';
 
 /** Who paused a job, when and why: what a run of it logs instead of sending. */
 export interface JobPause {
@@ -27,10 +28,14 @@ export async function getPauses(db: Knex): Promise<JobPause[]> {
   return rows.map(fromRow);
 }
 
-/** Pauses `job`, or says again who paused it and why; the first pause's time stays. */
+/**
+ * Pauses `job`, or says again who paused it and why; the first pause's time stays. The
+ * reason is cleaned of every known secret as the audit's is: every viewer and every run's
+ * log reads it.
+ */
 export async function pauseJob(db: Knex, pause: { job: string; pausedBy: string; reason?: string }): Promise<JobPause> {
   const [row] = await db('job_pauses')
-    .insert({ job: pause.job, paused_by: pause.pausedBy, reason: pause.reason ?? null })
+    .insert({ job: pause.job, paused_by: pause.pausedBy, reason: pause.reason === undefined ? null : redactSecrets(pause.reason) })
     .onConflict('job').merge(['paused_by', 'reason'])
     .returning<JobPauseRow[]>('*');
   return fromRow(row!);

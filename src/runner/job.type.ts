@@ -79,7 +79,9 @@ export interface JobDefinition<Options = Record<string, unknown>> {
   graceSeconds?: (options: Options) => number;
   /**
    * A service (the console): it serves until SIGTERM or SIGINT, and that signal is its
-   * normal end, exit 0, where a sweep stopped by one exits 128 + its number.
+   * normal end, exit 0, where a sweep stopped by one exits 128 + its number. The runner
+   * does not cancel its statements on the signal: the service lets its requests in
+   * flight finish, and bounds that itself.
    */
   servesUntilSignal?: boolean;
   /**

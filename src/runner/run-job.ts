@@ -62,7 +62,8 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
       const statements = job.longStatements
         ? { ...config.statements, statementTimeoutMs: config.statements.longStatementTimeoutMs } : config.statements;
       db = io.database ?? createDatabase(config.database, { logger, settings: statements });
-      stopStatements = io.database ? undefined : cancelStatementsOnSignal(db, io.signal, (job.graceSeconds?.(options) ?? DEFAULT_GRACE_SECONDS) * 1000);
+      // A service (the console) lets its requests in flight finish, then stops its own statements.
+      stopStatements = io.database || job.servesUntilSignal ? undefined : cancelStatementsOnSignal(db, io.signal, (job.graceSeconds?.(options) ?? DEFAULT_GRACE_SECONDS) * 1000);
       if (config.database.kind === 'embedded') {
         logger.info({ database: describeDatabase(config.database) },
           'DATABASE_URL is not set: using the embedded PostgreSQL (for local use; set DATABASE_URL in production)');

@@ -88,7 +88,7 @@ describe.skipIf(!available)('the console in a browser', () => {
     await db()('job_pauses').insert({ job: SEND, paused_by: 'mallory', reason: HOSTILE });
     await insertOwedDeliveries(db(), 1, { last_error: HOSTILE });
     const page = await signedIn(VIEWER.token);
-    expect(await page.locator('tbody tr').first().innerText()).toContain(HOSTILE);
+    expect(await page.locator('tbody tr', { hasText: SEND }).innerText()).toContain(HOSTILE);
     await page.goto(`${server.url}/deliveries?status=dead`);
     expect((await page.locator('td.error').first().innerText()).trim()).toBe(HOSTILE);
     expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
@@ -102,8 +102,9 @@ describe.skipIf(!available)('the console in a browser', () => {
     await form.locator('button').click();
     await page.waitForURL(`${server.url}/jobs`);
 
-    expect(await page.locator('tbody tr').first().innerText()).toContain('paused by olivia');
-    expect(await page.locator('tbody tr').first().innerText()).toContain('wrong text, INC-42');
+    const row = page.locator('tbody tr', { hasText: SEND });
+    expect(await row.locator('.state').innerText()).toBe('paused');
+    expect(await row.innerText()).toContain('paused by olivia: wrong text, INC-42');
     expect(await page.locator(`form[action="/jobs/${SEND}/resume"]`).count()).toBe(1);
     expect(await db()('job_pauses')).toMatchObject([{ job: SEND, paused_by: 'olivia', reason: 'wrong text, INC-42' }]);
   });
@@ -112,7 +113,7 @@ describe.skipIf(!available)('the console in a browser', () => {
     const dead = await insertOwedDeliveries(db(), 2);
     const page = await signedIn(OPERATOR.token);
     await page.goto(`${server.url}/deliveries?status=dead`);
-    await page.click('form[action="/deliveries/rearm/preview"] button');
+    await page.click('form.rearm-filter button');
     await page.waitForURL(`${server.url}/deliveries/rearm/preview`);
     expect((await page.locator('h1').innerText()).trim()).toBe('Confirm the re-arm');
     await page.fill('form[action="/deliveries/rearm"] input[name=reason]', 'notify service fixed');
@@ -152,11 +153,13 @@ describe.skipIf(!available)('the console in a browser', () => {
       }
     });
 
-  it('re-arms a dead delivery from the page, and the next run sends it once', async () => {
+  it('re-arms a dead delivery from its row, and the next run sends it once', async () => {
     const [dead] = await insertOwedDeliveries(db(), 1);
     const page = await signedIn(OPERATOR.token);
     await page.goto(`${server.url}/deliveries?key=${encodeURIComponent(dead!.key)}`);
-    await page.click('form[action="/deliveries/rearm/preview"] button');
+    // The row's own re-arm: a preview of its key, then the reason, as for a set.
+    await page.click(`tbody form[action="/deliveries/rearm/preview"] button[aria-label="re-arm ${dead!.key}"]`);
+    expect(await page.locator('.notice').innerText()).toContain('1 delivery(ies) match now');
     await page.fill('form[action="/deliveries/rearm"] input[name=reason]', 'the workspace has a channel now');
     await page.click('form[action="/deliveries/rearm"] button');
     await page.waitForURL(`${server.url}/deliveries/rearm`);
@@ -169,6 +172,112 @@ describe.skipIf(!available)('the console in a browser', () => {
     const requested = testbed.mock.journal().filter((entry) => entry.endpoint === 'notify').map((entry) => entry.key);
     expect(requested).toEqual([dead!.key]);
     expect(await db()('deliveries').where({ key: dead!.key }).first()).toMatchObject({ status: 'sent' });
+  });
+
+  it('re-arms one delivery from its own page', async () => {
+    const [dead] = await insertOwedDeliveries(db(), 2);
+    const page = await signedIn(OPERATOR.token);
+    await page.goto(`${server.url}/delivery?key=${encodeURIComponent(dead!.key)}`);
+    await page.click('main > form[action="/deliveries/rearm/preview"] button');
+    await page.fill('form[action="/deliveries/rearm"] input[name=reason]', 'just this one');
+    await page.click('form[action="/deliveries/rearm"] button');
+    await page.waitForURL(`${server.url}/deliveries/rearm`);
+    expect(await db()('deliveries').where({ status: 'retry' }).pluck('key')).toEqual([dead!.key]);
+  });
+
+  it('fits every page in 1280 px with the actions on screen, and reads on a 390 px phone, tables scrolling inside themselves', async () => {
+    const long = `connect ECONNRESET ${'x'.repeat(3000)}`;
+    const [dead] = await insertOwedDeliveries(db(), 3, { last_error: long });
+    const runId = randomUUID();
+    await db()('job_runs').insert({ id: runId, job: SEND, status: 'failed', parameters: '{}', counts: '{}', error: long,
+      started_at: db().raw(`now() - interval '1 hour'`), finished_at: db().raw(`now() - interval '59 minutes'`) });
+    await db()('console_audit').insert({ actor: 'olivia', source: 'console', action: 'pause', job: SEND, reason: long, details: '{}' });
+    const pages = ['/jobs', '/runs', `/runs/${runId}`, '/deliveries?status=dead', `/delivery?key=${encodeURIComponent(dead!.key)}`, '/audit'];
+    const widths = async (page: Page) => page.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return { scroll: root.scrollWidth, client: root.clientWidth };
+    });
+
+    const wide = await signedIn(OPERATOR.token);
+    await wide.setViewportSize({ width: 1280, height: 800 });
+    for (const path of pages) {
+      await wide.goto(`${server.url}${path}`);
+      expect(await widths(wide), path).toEqual({ scroll: 1280, client: 1280 });
+    }
+    await wide.goto(`${server.url}/jobs`);
+    const button = await wide.locator(`form[action="/jobs/${SEND}/pause"] button`).boundingBox();
+    expect(button!.x + button!.width).toBeLessThanOrEqual(1280);
+
+    const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
+    await phone.goto(`${server.url}/login`);
+    await phone.fill('input[name=token]', OPERATOR.token);
+    await phone.click('button[type=submit]');
+    await phone.waitForURL(`${server.url}/jobs`);
+    for (const path of pages) {
+      await phone.goto(`${server.url}${path}`);
+      // 390, not the 980 px a page without a viewport meta is laid out in and shrunk from.
+      expect(await widths(phone), path).toEqual({ scroll: 390, client: 390 });
+    }
+    await phone.goto(`${server.url}/jobs`);
+    const form = phone.locator(`form[action="/jobs/${SEND}/pause"]`);
+    await form.locator('input[name=reason]').fill('from the phone');
+    await form.locator('button').click();
+    await phone.waitForURL(`${server.url}/jobs`);
+    expect(await db()('job_pauses').pluck('reason')).toEqual(['from the phone']);
+  });
+
+  it('folds a 3 KB error to one line, the rest a click away', async () => {
+    const long = `HTTP 500: ${'the notify service said something very long. '.repeat(70)}`;
+    await insertOwedDeliveries(db(), 1, { last_error: long });
+    const page = await signedIn(VIEWER.token);
+    await page.goto(`${server.url}/deliveries?status=dead`);
+    const row = page.locator('tbody tr').first();
+    expect((await row.boundingBox())!.height).toBeLessThan(120);
+    await row.locator('details.long summary').click();
+    expect((await row.locator('td.error').innerText())).toContain(long.trim().slice(-60).trim());
+    expect((await row.boundingBox())!.height).toBeGreaterThan(400);
+  });
+
+  it('sends a person who signs in with a next of /%09/evil.example/ to the console\'s jobs, not to another site', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${server.url}/login?next=/%09/evil.example/`);
+    await page.fill('input[name=token]', VIEWER.token);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${server.url}/jobs`);
+    expect(new URL(page.url()).origin).toBe(server.url);
+  });
+
+  it('signs in from the one-time link with the token gone from the address bar; the link then signs nobody in', async () => {
+    const link = { name: 'local-operator', role: 'operator' as const, token: 'one-time-link-for-the-browser-0123456789' };
+    const demo = await startTestConsole(db(), { tokens: [], auth: { oneTimeLink: link } });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`${demo.url}/login?token=${link.token}`);
+      expect(page.url()).toBe(`${demo.url}/jobs`);
+      expect((await page.locator('header .who').innerText()).trim()).toBe('local-operator (operator)');
+      const again = await (await browser.newContext()).newPage();
+      await again.goto(`${demo.url}/login?token=${link.token}`);
+      expect(again.url()).toBe(`${demo.url}/login?notice=link`);
+      expect(await again.locator('.notice').innerText()).toContain('That sign-in link is spent');
+    } finally {
+      await demo.close();
+    }
+  });
+
+  it('says since when a page is stale once its refresh fails', async () => {
+    const own = await startTestConsole(db());
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${own.url}/login`);
+    await page.fill('input[name=token]', VIEWER.token);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${own.url}/jobs`);
+    expect(await page.locator('#stale').isHidden()).toBe(true);
+
+    await own.close();
+    await page.locator('#stale').waitFor({ state: 'visible', timeout: 8000 });
+    expect(await page.locator('#stale').innerText()).toMatch(/^Stale: these figures are from \d{2}:\d{2}:\d{2} \(\d+ s ago\); the refresh failed: the console does not answer\.$/);
+    await context.close();
   });
 
   it('refreshes a list page by itself, one request at a time, until the switch is turned off', async () => {

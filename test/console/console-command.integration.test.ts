@@ -57,6 +57,29 @@ describe('sweep console', () => {
     expect(started.stdout()).not.toContain(TOKEN);
   });
 
+  // On PGlite the testbed's database is handed in and the runner cancels nothing: only a server's statements are cancelled.
+  it.skipIf(!process.env.TEST_DATABASE_URL)('lets a request in flight finish after SIGTERM, then exits 0', async () => {
+    const started = startConsoleCommand(['--port', '0'], { ...testbed.database.env, SWEEP_CONSOLE_TOKENS: `ops:operator:${TOKEN}` },
+      testbed.database.injected);
+    const url = await started.url;
+    // The jobs page reads job_pauses: held by a lock, the request is in flight when the signal comes.
+    const lock = await testbed.database.db.transaction();
+    await lock.raw('lock table job_pauses in access exclusive mode');
+    const inFlight = fetch(`${url}/api/v1/jobs`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    started.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await lock.commit();
+
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { jobs: unknown[] }).jobs).toHaveLength(3);
+    const stoppedAt = Date.now();
+    expect(await started.exit).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+  });
+
   it('refuses a short token, an unknown role or no list on PostgreSQL: exit 64, one line, no token shown', async () => {
     const short = startConsoleCommand(['--port', '0'], { ...testbed.database.env, SWEEP_CONSOLE_TOKENS: 'ops:operator:too-short-a-secret' },
       testbed.database.injected);
@@ -94,6 +117,16 @@ describe('sweep console', () => {
     const signedIn = await fetch(link![0], { redirect: 'manual' });
     expect(signedIn.status).toBe(303);
     expect(started.stdout()).not.toContain(link![1]);
+    // The one process that may open the embedded database runs a job on request, beside serving.
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    const session = { cookie, 'sec-fetch-site': 'same-origin' };
+    expect((await fetch(`${url}/api/v1/jobs/send-delay-notifications/run`, { method: 'POST', headers: session })).status).toBe(202);
+    let runs: Array<{ status: string }> = [];
+    for (let i = 0; i < 100 && !runs.some((run) => run.status === 'succeeded'); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      runs = ((await (await fetch(`${url}/api/v1/runs`, { headers: session })).json()) as { runs: Array<{ status: string }> }).runs;
+    }
+    expect(runs).toMatchObject([{ status: 'succeeded', job: 'send-delay-notifications' }]);
     started.stop();
     expect(await started.exit).toBe(0);
   });

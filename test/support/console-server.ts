@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { createAuthenticator, type AuthOptions } from '../../src/console/console-auth.js';
 import type { ConsoleToken } from '../../src/console/console-config.js';
 import { buildConsoleServer } from '../../src/console/console-server.js';
+import type { JobRunner } from '../../src/console/job-runner.js';
 import { notificationJobs } from '../../src/jobs.js';
 import { createLogger } from '../../src/logging/logger.js';
 
@@ -20,13 +21,14 @@ export interface TestConsole {
 }
 
 /** The console on a real port of 127.0.0.1, on `db`, with an operator and a viewer token. */
-export async function startTestConsole(db: Knex, options: { tokens?: ConsoleToken[]; auth?: AuthOptions; trustProxy?: false | number | string[] } = {}): Promise<TestConsole> {
+export async function startTestConsole(db: Knex, options: { tokens?: ConsoleToken[]; auth?: AuthOptions; trustProxy?: false | number | string[];
+  jobRunner?: JobRunner; } = {}): Promise<TestConsole> {
   const destination = new PassThrough();
   let logs = '';
   destination.on('data', (chunk: Buffer) => { logs += chunk.toString(); });
   const logger = createLogger({ level: 'info', format: 'json', destination });
   const app = await buildConsoleServer({ db, jobs: notificationJobs, logger,
-    auth: createAuthenticator(options.tokens ?? [OPERATOR, VIEWER], options.auth), trustProxy: options.trustProxy });
+    auth: createAuthenticator(options.tokens ?? [OPERATOR, VIEWER], options.auth), trustProxy: options.trustProxy, jobRunner: options.jobRunner });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return { app, url, logs: () => logs, close: () => app.close() };

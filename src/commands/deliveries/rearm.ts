@@ -16,8 +16,15 @@ export interface RearmOptions {
   force: boolean;
 }
 
+/** Re-armed keys an audit row lists by name; it counts them all. */
+export const AUDITED_KEYS = 100;
+
 export interface RearmResult {
   rearmed: number;
+  /** The first AUDITED_KEYS keys re-armed, in key order, for the audit. */
+  rearmedKeys: string[];
+  /** The jobs whose deliveries were re-armed. */
+  rearmedJobs: string[];
   /** Matching deliveries whose item no longer stands, and why: left alone, or re-armed anyway with force. */
   notStanding: Array<{ key: string; job: string; reason: string }>;
 }
@@ -32,10 +39,14 @@ export async function rearmDeliveriesAudited(db: Knex, jobs: AnyNotificationJob[
   return db.transaction(async (trx) => {
     const result = await rearmDeliveries(trx, jobs, request.filter, { force: request.force });
     const { keys, ...filter } = request.filter;
+    // The job, so that the audit of a job lists it: the filter's, or the one job all the re-armed keys belong to.
+    const job = request.filter.job ?? (result.rearmedJobs.length === 1 ? result.rearmedJobs[0] : undefined);
     await recordAudit(trx, {
-      actor: request.actor, action: 'rearm', job: request.filter.job, reason: request.reason, deliveriesTouched: result.rearmed,
+      actor: request.actor, action: 'rearm', job, reason: request.reason, deliveriesTouched: result.rearmed,
       details: {
-        filter, ...(keys ? { keys: keys.length } : {}), force: request.force, notStanding: result.notStanding.length, ...request.details,
+        filter, ...(keys ? { keysAsked: keys.length } : {}), force: request.force, jobs: result.rearmedJobs,
+        keys: result.rearmedKeys, ...(result.rearmed > result.rearmedKeys.length ? { keysNotListed: result.rearmed - result.rearmedKeys.length } : {}),
+        notStanding: result.notStanding.length, ...request.details,
       },
     });
     return result;
@@ -73,7 +84,8 @@ type Row = { key: string; job: string; workspace_id: string; item_id: string; it
 export async function rearmDeliveries(db: Knex, jobs: AnyNotificationJob[], filter: DeliveryFilter, options: RearmOptions):
 Promise<RearmResult> {
   const byName = new Map(jobs.map((job) => [job.name, job]));
-  const result: RearmResult = { rearmed: 0, notStanding: [] };
+  const result: RearmResult = { rearmed: 0, rearmedKeys: [], rearmedJobs: [], notStanding: [] };
+  const rearmedJobs = new Set<string>();
   let afterKey = '';
   for (;;) {
     const rows: Row[] = await db('deliveries')
@@ -83,21 +95,27 @@ Promise<RearmResult> {
       .where('key', '>', afterKey)
       .orderBy('key')
       .limit(BATCH);
-    if (rows.length === 0) return result;
+    if (rows.length === 0) return { ...result, rearmedJobs: [...rearmedJobs].sort() };
     const notStanding = await whichNoLongerStand(db, byName, rows);
     result.notStanding.push(...notStanding);
     const refused = new Set(options.force ? [] : notStanding.map((row) => row.key));
     const keys = rows.map((row) => row.key).filter((key) => !refused.has(key));
     if (keys.length > 0) {
-      result.rearmed += await db('deliveries')
+      const rearmed: Array<{ key: string; job: string }> = await db('deliveries')
         .whereRaw('key = any(?::text[])', [keys as unknown as Knex.RawBinding])
         .whereIn('status', REARMABLE)
         .update({
           status: 'retry', attempts: 0, next_attempt_at: null, lease_expires_at: null, updated_at: db.fn.now(),
           ...(options.force ? { forced: true } : {}),
-        });
+        }, ['key', 'job']);
+      result.rearmed += rearmed.length;
+      rearmed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const row of rearmed) {
+        rearmedJobs.add(row.job);
+        if (result.rearmedKeys.length < AUDITED_KEYS) result.rearmedKeys.push(row.key);
+      }
     }
-    if (rows.length < BATCH) return result;
+    if (rows.length < BATCH) return { ...result, rearmedJobs: [...rearmedJobs].sort() };
     afterKey = rows[rows.length - 1]!.key;
   }
 }
