@@ -21,7 +21,7 @@ export const CONSOLE_SCRIPT = `'use strict';
   const failed = (why) => {
     if (!stale) return;
     const seconds = Math.round((Date.now() - freshAt.getTime()) / 1000);
-    stale.textContent = 'Stale: these figures are from ' + clock(freshAt) + ' (' + seconds + ' s ago); the refresh failed: ' + why + '.';
+    stale.textContent = 'Stale: these figures are as of ' + clock(freshAt) + ' (' + seconds + ' s ago); the refresh failed: ' + why + '.';
     stale.hidden = false;
   };
   toggle.checked = localStorage.getItem('sweep-auto-refresh') !== 'off';

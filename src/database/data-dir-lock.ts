@@ -8,6 +8,8 @@ import { AbortRunError } from '../runner/errors.js';
 const PID_FILE = 'sweep.pid';
 /** How long a contender waits for the holder to say who it is. */
 const ASK_HOLDER_MS = 1_000;
+/** How many times a contender asks a holder that does not answer before it gives up without its pid. */
+const HOLDER_SILENT_TRIES = 10;
 
 /**
  * Takes the embedded database's data directory for this process, or says in one line
@@ -33,12 +35,14 @@ export async function lockDataDir(dataDir: string): Promise<() => void> {
       return () => server.close();
     }
     const holder = await askHolder(name);
-    if (holder !== undefined || attempt >= 2) {
+    if (holder !== undefined || attempt >= HOLDER_SILENT_TRIES) {
       throw new AbortRunError(`the embedded database in ${dataDir} is in use by another sweep process`
         + `${holder ? ` (pid ${holder})` : ''}: stop it first (the embedded database serves one process at a time; `
         + 'set DATABASE_URL to share one)', { dataDir, holderPid: holder });
     }
-    // The holder was ending as we asked: its lock is about to be free.
+    // No answer: the holder is between its bind and its listen (a moment in which a
+    // connect is refused), or it was ending as we asked and its lock is about to be free.
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

@@ -276,7 +276,7 @@ describe.skipIf(!available)('the console in a browser', () => {
 
     await own.close();
     await page.locator('#stale').waitFor({ state: 'visible', timeout: 8000 });
-    expect(await page.locator('#stale').innerText()).toMatch(/^Stale: these figures are from \d{2}:\d{2}:\d{2} \(\d+ s ago\); the refresh failed: the console does not answer\.$/);
+    expect(await page.locator('#stale').innerText()).toMatch(/^Stale: these figures are as of \d{2}:\d{2}:\d{2} \(\d+ s ago\); the refresh failed: the console does not answer\.$/);
     await context.close();
   });
 
