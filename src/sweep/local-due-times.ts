@@ -75,7 +75,7 @@ export async function readRunZones(db: Knex, query: { asOf: AsOf; defaultZone: s
      zones as (
        select distinct zone from (select time_zone as zone from workspaces where time_zone is not null
                                   union all select ?::text) as used),
-     checked as (select z.zone, z.zone in (select name from pg_timezone_names) as known from zones z),
+     checked as materialized (select z.zone, z.zone in (select name from pg_timezone_names) as known from zones z),
      local as (
        select c.zone, c.known, run.date, run.send_at, run.at,
               case when c.known then (run.at at time zone c.zone)::date end as today
@@ -95,7 +95,7 @@ export async function readRunZones(db: Knex, query: { asOf: AsOf; defaultZone: s
                          when c.tomorrow_came then c.today else c.today - 1 end, 'YYYY-MM-DD') as remind_after,
             to_char(case when c.date is not null then c.date
                          when c.send_time_came then c.today else c.today - 1 end, 'YYYY-MM-DD') as digest_from,
-            to_char(c.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at,
+            to_char(c.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at,
             to_char(coalesce(c.date - 1, (c.at at time zone 'Etc/GMT+12')::date - 1), 'YYYY-MM-DD') as ended_everywhere
        from clocks c order by c.zone`,
     [at, date, query.localTime, query.defaultZone],
