@@ -3,7 +3,7 @@
 --   sweep_migrator  runs `sweep migrate`: owns the sweep's tables (deliveries, job_runs, console_audit,
 --                   job_pauses, job_positions, knex_migrations*) and the trigger function
 --                   and triggers it keeps on todos.
---   sweep_runner    every job and operator command (and the console): reads todos, reads
+--   sweep_runner    every job and operator command (and the console): reads todos and workspaces, reads
 --                   and writes the sweep's own tables, reads the migrations' bookkeeping
 --                   (each run checks the schema is current). No DDL, no other table.
 --
@@ -34,6 +34,9 @@ grant usage on schema public to sweep_runner;
 -- Part 2: what the jobs may do, after `sweep migrate` ---------------------------------
 
 grant select on todos to sweep_runner;
+-- The todo service's workspaces, for each one's time zone (created by the migration
+-- 20261207100000_workspaces only where the service has none).
+grant select on workspaces to sweep_runner;
 grant select, insert, update, delete on deliveries, job_runs, job_pauses, job_positions to sweep_runner;
 grant select on knex_migrations, knex_migrations_lock to sweep_runner;
 -- The audit of operators' changes (pause, resume, deliveries retry, the console): written

@@ -172,3 +172,28 @@ export async function getWorkspaceZones(db: Knex, workspaceIds: string[]): Promi
     .select('id', 'time_zone').whereRaw('id = any(?::uuid[])', [ids as unknown as Knex.RawBinding]);
   return new Map(rows.map((row) => [row.id, row.time_zone]));
 }
+
+/** When a job's notification for an item date falls due, relative to that date: a delay the day after, at midnight. */
+export interface FallsDue {
+  /** Days from the item's date to the local day it falls due on (a delay +1, a reminder -1, a digest 0). */
+  daysAfterItemDate: number;
+  /** At the job's --local-time that day, else at its midnight. */
+  atLocalTime: boolean;
+}
+
+/**
+ * The latest instant, over the zones in use, at which a notification of `itemDate` fell
+ * due: for the backlog's age, which so never counts from before the notification could
+ * have been sent in any of them (the oldest item's own workspace is not known by then).
+ * One statement; undefined if no zone in use is known.
+ */
+export async function latestFallDue(db: Knex, zones: RunZones, itemDate: string, fallsDue: FallsDue, localTime: string):
+Promise<Date | undefined> {
+  const known = [...zones.clocks.keys()];
+  if (known.length === 0) return undefined;
+  const result = await db.raw<{ rows: Array<{ due: Date | null }> }>(
+    `select max(sweep_zone_start((?::date + ?::int) + ?::time, z)) as due from unnest(?::text[]) as z`,
+    [itemDate, fallsDue.daysAfterItemDate, fallsDue.atLocalTime ? localTime : '00:00', known as unknown as Knex.RawBinding]);
+  const due = result.rows[0]?.due;
+  return due ? new Date(due) : undefined;
+}

@@ -2,7 +2,7 @@ import type { Option } from 'commander';
 import type { Knex } from 'knex';
 import type { ChangeStamps, ChangeWindow } from '../ledger/change-window.js';
 import type { SurveyCounts } from '../ledger/undelivered.js';
-import type { RunZones } from './local-due-times.js';
+import type { FallsDue, RunZones } from './local-due-times.js';
 
 /**
  * Terms, as the engine uses them:
@@ -103,6 +103,8 @@ export interface NotificationJob<Item, Own = object, Survey extends SurveyCounts
    * before its due date); the backlog counts from then. Default 0.
    */
   owedDaysBefore?: number;
+  /** When its notification of an item date falls due, for the backlog's age; default: at the midnight starting it. */
+  fallsDue?: FallsDue;
   /**
    * Its default local send time (HH:MM), for a job whose notifications fall due at a time
    * of day in each workspace's zone: the engine gives it `--local-time`.

@@ -5,7 +5,7 @@ import { JOB_PAUSED_GAUGE } from '../metrics/run-metrics.js';
 import { defineJob, type JobContext, type JobDefinition, type JobResult } from '../runner/job.type.js';
 import { describeDatabaseError } from '../database/database.js';
 import { AbortRunError, UsageError } from '../runner/errors.js';
-import { getWorkspacesInUnknownZones, readRunZones, type RunZones } from './local-due-times.js';
+import { getWorkspacesInUnknownZones, latestFallDue, readRunZones, type RunZones } from './local-due-times.js';
 import { createBacklog, recordBacklog, type Backlog } from './backlog.js';
 import { itemContext, type DescribeItem } from './deliverer.js';
 import type { NotificationPage } from './item-pages.js';
@@ -84,7 +84,10 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
     context.printer.clearProgress();
   }
   const seconds = (performance.now() - startedAt) / 1000;
-  recordBacklog(context.metrics, logger, backlog.oldestItemDate, job.owedDaysBefore);
+  const oldest = backlog.oldestItemDate;
+  const fellDueAt = oldest === undefined ? undefined : await latestFallDue(db, zones, oldest,
+    job.fallsDue ?? { daysAfterItemDate: 0, atLocalTime: false }, run.localTime ?? job.localTime ?? '00:00').catch(() => undefined);
+  recordBacklog(context.metrics, logger, oldest, job.owedDaysBefore, Date.now(), fellDueAt);
 
   if (counts.found + counts.dueAgain === 0) {
     logger.info({ runDate: run.runDate, alreadySent: counts.alreadySent },

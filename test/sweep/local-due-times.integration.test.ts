@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { Knex } from 'knex';
 import { describe, expect, it } from 'vitest';
-import { readRunZones } from '../../src/sweep/local-due-times.js';
+import { latestFallDue, readRunZones } from '../../src/sweep/local-due-times.js';
 import { clockAt, dateOf, dayOf, dueInstant, segmentsOf, wallOf, type Segment } from '../support/zone-reference.js';
 import { useTestDatabase } from '../support/testbed.js';
 
@@ -94,5 +94,16 @@ describe('local due times in PostgreSQL agree with the reference', () => {
         remindAfter: '2022-06-03', digestFrom: '2022-06-03' });
     }
     expect(zones).toMatchObject({ at: undefined, date: '2022-06-03', endedEverywhere: '2022-06-02' });
+  });
+
+  it('says when a notification of a date fell due, the latest over the zones in use, for the backlog\'s age', async () => {
+    await db()('workspaces').insert([{ id: randomUUID(), time_zone: 'Asia/Tokyo' }, { id: randomUUID(), time_zone: 'America/Los_Angeles' }]);
+    const zones = await readRunZones(db(), { asOf: { at: '2026-06-12T00:00:00Z' }, defaultZone: 'UTC', localTime: '09:00' });
+    // A delay of a todo due on the 10th: midnight ending it in Los Angeles (PDT), the last of the three zones.
+    expect(await latestFallDue(db(), zones, '2026-06-10', { daysAfterItemDate: 1, atLocalTime: false }, '09:00'))
+      .toEqual(new Date('2026-06-11T07:00:00Z'));
+    // A reminder of a todo due on the 10th: 09:00 on the 9th in Los Angeles.
+    expect(await latestFallDue(db(), zones, '2026-06-10', { daysAfterItemDate: -1, atLocalTime: true }, '09:00'))
+      .toEqual(new Date('2026-06-09T16:00:00Z'));
   });
 });

@@ -79,6 +79,28 @@ describe('every workspace in its own time zone, through the DST changes of 2026'
     expect(Object.fromEntries(sentBy)).toEqual({ [key]: [new Date(due).toISOString()] });
   });
 
+  it('sends the worked example of docs/running-jobs.md at its instants: a todo due 2026-03-10 in Tokyo, Berlin and Los Angeles', async () => {
+    const example = {
+      'Asia/Tokyo': { [REMINDER]: '2026-03-09T00:00:00Z', [DIGEST]: '2026-03-10T23:00:00Z', [DELAY]: '2026-03-10T15:00:00Z' },
+      'Europe/Berlin': { [REMINDER]: '2026-03-09T08:00:00Z', [DIGEST]: '2026-03-11T07:00:00Z', [DELAY]: '2026-03-10T23:00:00Z' },
+      'America/Los_Angeles': { [REMINDER]: '2026-03-09T16:00:00Z', [DIGEST]: '2026-03-11T15:00:00Z', [DELAY]: '2026-03-11T07:00:00Z' },
+    };
+    for (const [zone, instants] of Object.entries(example)) {
+      const workspaceId = await workspaceIn(zone);
+      const [todo] = await insertTodos(db(), [buildTodo({ workspace_id: workspaceId, due_date: '2026-03-10' })]);
+      const keys: Record<string, string> = { [REMINDER]: `${REMINDER}:${todo!.id}:2026-03-10`, [DIGEST]: `${DIGEST}:${workspaceId}:2026-03-11`,
+        [DELAY]: `${DELAY}:${todo!.id}:2026-03-10` };
+      for (const [job, instant] of Object.entries(instants)) {
+        const aMinuteBefore = new Date(Date.parse(instant) - 60_000).toISOString();
+        await sweep([job, '--at', aMinuteBefore]);
+        expect(accepted().map((entry) => entry.key), `${zone} ${job} at ${aMinuteBefore}`).not.toContain(keys[job]);
+        await sweep([job, '--at', instant]);
+        expect(accepted().map((entry) => entry.key), `${zone} ${job} at ${instant}`).toContain(keys[job]);
+      }
+      await db()('todos').del();
+    }
+  });
+
   it('supersedes a reminder left to retry once its due date has ended in its zone, and sends it until then', async () => {
     const workspaceId = await workspaceIn('America/New_York');
     const [late, later] = await insertTodos(db(), ['2026-03-09', '2026-03-09']

@@ -36,6 +36,7 @@ export const sendDelayNotifications = defineNotificationJob<DelayedTodo>({
   description: 'Sends one notification per todo whose due date has ended in its workspace\'s zone, once, however often it runs.',
   runDate: 'todos due before it are delayed',
   items: 'delayed todos',
+  fallsDue: { daysAfterItemDate: 1, atLocalTime: false },
   // No survey: its scope is every todo ever delayed, and a count of it would make every
   // run cost all of history. A run reads what changed and what is new (resume).
   readPage: async (db, { run, after, from, limit }) => {

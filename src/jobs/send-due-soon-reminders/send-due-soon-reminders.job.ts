@@ -34,6 +34,7 @@ export const sendDueSoonReminders = defineNotificationJob<DueSoonTodo>({
   description: 'Sends one reminder per todo due the next day, from the local send time on the day before in its workspace\'s zone, once.',
   runDate: 'todos due on the day after it are reminded',
   items: 'todos due the next day',
+  fallsDue: { daysAfterItemDate: -1, atLocalTime: true },
   owedDaysBefore: 1,
   localTime: '09:00',
   survey: (db, run) => surveyDueSoonTodos(db, run.zones),

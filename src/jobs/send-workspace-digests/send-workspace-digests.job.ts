@@ -34,6 +34,7 @@ export const sendWorkspaceDigests = defineNotificationJob<WorkspaceDigest>({
   description: 'Sends one digest per workspace that has delayed todos, once per workspace and local day, from the local send time.',
   runDate: 'the day of the digest; todos due before it are delayed',
   items: 'workspaces with delayed todos',
+  fallsDue: { daysAfterItemDate: 0, atLocalTime: true },
   localTime: '08:00',
   survey: (db, run) => surveyWorkspaceDigests(db, run.zones),
   readPage: (db, { run, after, limit }) => getWorkspaceDigests(db, { zones: run.zones, afterWorkspaceId: after?.workspaceId, limit }),
