@@ -38,7 +38,7 @@ describe('sweep as a process', () => {
   it.each([
     ['send-delay-notifications', /whatever the hour: todos due before it are delayed/],
     ['send-due-soon-reminders', /whatever the hour: todos due on the day after it are reminded .*--local-time <HH:MM>.*\(default: "09:00"\)/],
-    ['send-workspace-digests', /whatever the hour: the day of the digest .*--local-time <HH:MM>.*\(default: "08:00"\)/],
+    ['send-workspace-digests', /whatever the hour: the day of the digest; todos due before it .*--local-time <HH:MM>.*\(default: "08:00"\)/],
   ])('shows %s\'s options: the shared ones with their defaults and environment variables, and what its run date means',
     async (job, runDate) => {
       const { code, stdout: help } = await sweepProcess([job, '--help']);

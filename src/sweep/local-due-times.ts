@@ -197,3 +197,36 @@ Promise<Date | undefined> {
   const due = result.rows[0]?.due;
   return due ? new Date(due) : undefined;
 }
+
+/** Where and when, in its workspace's zone, a delivery fell due: for operators' listings. */
+export interface LocalFallDue {
+  /** The workspace's zone (its row's, or the default). */
+  timeZone: string;
+  /** The local time it fell due there, `YYYY-MM-DD HH:MM`; null where PostgreSQL does not know the zone. */
+  fellDueLocal: string | null;
+}
+
+/**
+ * For deliveries of notification jobs, each one's workspace zone and the local time it
+ * fell due there (by its job's FallsDue at the job's default send time), in one
+ * statement; a zone PostgreSQL does not know gets none, rather than failing the listing.
+ */
+export async function describeFallDue(db: Knex, defaultZone: string,
+  deliveries: Array<{ key: string; workspaceId: string; itemDate: string | null; fallsDue?: FallsDue; localTime?: string }>):
+Promise<Map<string, LocalFallDue>> {
+  const dated = deliveries.filter((d) => d.itemDate !== null && d.fallsDue !== undefined);
+  if (dated.length === 0) return new Map();
+  const result = await db.raw<{ rows: Array<{ key: string; zone: string; fell_due_local: string | null }> }>(
+    `with v as materialized (
+       select v.*, coalesce(w.time_zone, ?::text) as zone
+         from unnest(?::text[], ?::uuid[], ?::date[], ?::int[], ?::time[]) as v(key, workspace_id, item_date, days, at)
+         left join workspaces w on w.id = v.workspace_id),
+     k as materialized (select distinct zone, zone in (select name from pg_timezone_names) as known from v)
+     select v.key, v.zone, to_char(sweep_zone_start(v.item_date + v.days + v.at, case when k.known then v.zone end)
+              at time zone (case when k.known then v.zone else 'UTC' end), 'YYYY-MM-DD HH24:MI') as fell_due_local
+       from v join k using (zone)`,
+    [defaultZone, dated.map((d) => d.key), dated.map((d) => d.workspaceId), dated.map((d) => d.itemDate),
+      dated.map((d) => d.fallsDue!.daysAfterItemDate), dated.map((d) => (d.fallsDue!.atLocalTime ? d.localTime ?? '00:00' : '00:00'))] as
+      unknown as Knex.RawBinding[]);
+  return new Map(result.rows.map((row) => [row.key, { timeZone: row.zone, fellDueLocal: row.fell_due_local }]));
+}
