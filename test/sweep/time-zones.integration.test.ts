@@ -172,6 +172,29 @@ describe('every workspace in its own time zone, through the DST changes of 2026'
     expect(accepted().map((entry) => entry.key)).toEqual([key, `${DIGEST}:${workspaceId}:2026-06-11`]);
   });
 
+  it('shows operators each delivery\'s workspace zone and the local time it fell due: deliveries and runs show', async () => {
+    const [newYork, mars] = [await workspaceIn('America/New_York'), await workspaceIn('Mars/Olympus')];
+    const [todo] = await insertTodos(db(), [buildTodo({ workspace_id: newYork, due_date: '2026-03-07' })]);
+    const [marsTodo] = await insertTodos(db(), [buildTodo({ workspace_id: mars, due_date: '2026-03-07' })]);
+    await db()('deliveries').insert({ key: `${DELAY}:${marsTodo!.id}:2026-03-07`, job: DELAY, workspace_id: mars, item_id: marsTodo!.id,
+      item_date: '2026-03-07', message: 'm', status: 'retry', attempts: 1, run_id: randomUUID() });
+    testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 503 }] });
+    await sweep([DELAY, '--at', '2026-03-08T05:00:00Z', '--retry-backoff-seconds', '3600']);
+    const runId = await db()('job_runs').where({ job: DELAY }).first().then((row: { id: string }) => row.id);
+
+    const listed = (await sweep(['deliveries', '--job', DELAY, '--json'])).output.split('\n').filter((line) => line.startsWith('{"key"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const shown = JSON.parse((await sweep(['runs', 'show', runId, '--json'])).output.split('\n').find((line) => line.startsWith('{"run"'))!) as
+      { failures: Array<Record<string, unknown>> };
+
+    expect(listed.map((row) => [row.key, row.time_zone, row.fell_due_local]).sort()).toEqual([
+      [`${DELAY}:${todo!.id}:2026-03-07`, 'America/New_York', '2026-03-08 00:00'],
+      [`${DELAY}:${marsTodo!.id}:2026-03-07`, 'Mars/Olympus', null],
+    ].sort());
+    expect(shown.failures.map((row) => [row.key, row.time_zone, row.fell_due_local]))
+      .toEqual([[`${DELAY}:${todo!.id}:2026-03-07`, 'America/New_York', '2026-03-08 00:00']]);
+  });
+
   it('puts a workspace with no row, or a null zone, in SWEEP_DEFAULT_TIME_ZONE', async () => {
     const [none, nullZone] = [randomUUID(), await workspaceIn(null)];
     const todos = await insertTodos(db(), [none, nullZone].map((workspaceId) => buildTodo({ workspace_id: workspaceId, due_date: '2026-06-10' })));
