@@ -133,16 +133,26 @@ export function zoneTable(zones: RunZones): [string, Knex.RawBinding[]] {
 }
 
 /**
- * Joins items `t` with a `workspace_id` to their workspace `w` and its zone's row `z` of
- * the run's zone table; both left joins: a workspace with no row is in the default zone,
- * and one whose zone the table lacks (unknown, or new since the run started) finds no `z`.
+ * Joins items `t` with a `workspace_id` to their workspace `w` (its `time_zone`) and its
+ * zone's row `z` of the run's zone table; both left joins: a workspace with no row is in
+ * the default zone, and one whose zone the table lacks (unknown, or new since the run
+ * started) finds no `z`. `ordered` (a page read in an index's order, up to a limit) looks
+ * both up item by item, so the rows come in the index's order and the read stops at the
+ * limit (as joins, PostgreSQL may hash them and sort everything after the cursor first);
+ * `hashed` (a count or a group over many items) joins them as sets.
  */
-export function joinZones(zones: RunZones, items = 't'): (builder: Knex.QueryBuilder) => void {
+export function joinZones(zones: RunZones, mode: 'ordered' | 'hashed', items = 't'): (builder: Knex.QueryBuilder) => void {
   const [table, bindings] = zoneTable(zones);
+  const zoneBindings = [...bindings, zones.defaultZone] as unknown as Knex.Value[];
   return (builder) => {
-    builder.leftJoin('workspaces as w', 'w.id', `${items}.workspace_id`)
-      .joinRaw(`left join ${table} on z.zone = coalesce(w.time_zone, ?::text)`,
-        [...bindings, zones.defaultZone] as unknown as Knex.Value[]);
+    if (mode === 'hashed') {
+      builder.leftJoin('workspaces as w', 'w.id', `${items}.workspace_id`)
+        .joinRaw(`left join ${table} on z.zone = coalesce(w.time_zone, ?::text)`, zoneBindings);
+      return;
+    }
+    // offset 0 keeps each a subquery run per item (a nested loop), never pulled up into a join.
+    builder.joinRaw(`left join lateral (select ws.time_zone from workspaces ws where ws.id = ${items}.workspace_id offset 0) as w on true`)
+      .joinRaw(`left join lateral (select * from ${table} where z.zone = coalesce(w.time_zone, ?::text) offset 0) as z on true`, zoneBindings);
   };
 }
 

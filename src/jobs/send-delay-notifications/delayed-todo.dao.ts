@@ -27,8 +27,8 @@ export const KEY = `'send-delay-notifications:' || t.id || ':' || t.due_date::te
  * judge (new since the run started) is delayed only once its date has ended everywhere,
  * where no zone can say otherwise; one in a zone PostgreSQL does not know, never.
  */
-const delayed = (db: Knex, zones: RunZones) => db('todos as t')
-  .modify(joinZones(zones))
+const delayed = (db: Knex, zones: RunZones, mode: 'ordered' | 'hashed' = 'ordered') => db('todos as t')
+  .modify(joinZones(zones, mode))
   .where('t.due_date', '<=', latest(zones, 'lastEnded'))
   .whereRaw(`(t.due_date <= z.last_ended
     or (z.zone is null and t.due_date <= ?::date and coalesce(w.time_zone, ?::text) <> all(?::text[])))`,
@@ -57,7 +57,7 @@ export const positionOf = (todo: Pick<DelayedTodo, 'dueDate' | 'id'>): string[] 
  */
 export async function getFirstNewDueDate(db: Knex, zones: RunZones): Promise<string | undefined> {
   const survey = await withParallelWorkers(db, (trx) =>
-    surveyAgainstLedger(trx, delayed(trx, zones).select(trx.raw(`${KEY} as key`), 't.due_date'), 'due_date'));
+    surveyAgainstLedger(trx, delayed(trx, zones, 'hashed').select(trx.raw(`${KEY} as key`), 't.due_date'), 'due_date'));
   return survey.firstNew;
 }
 

@@ -21,14 +21,14 @@ const KEY = `'send-due-soon-reminders:' || t.id || ':' || t.due_date::text`;
  * local date). A range of todos_due_date_id_idx of two or three days, however many todos
  * there are on other days; a todo whose zone the run cannot judge waits for the next run.
  */
-const dueSoon = (db: Knex, zones: RunZones) => db('todos as t')
-  .modify(joinZones(zones))
+const dueSoon = (db: Knex, zones: RunZones, mode: 'ordered' | 'hashed' = 'ordered') => db('todos as t')
+  .modify(joinZones(zones, mode))
   .where('t.due_date', '>', earliest(zones, 'remindAfter'))
   .where('t.due_date', '<=', latest(zones, 'remindUpTo'))
   .whereRaw('t.due_date > z.remind_after and t.due_date <= z.remind_up_to');
 
 export function surveyDueSoonTodos(db: Knex, zones: RunZones): Promise<SurveyCounts> {
-  return surveyAgainstLedger(db, dueSoon(db, zones).select(db.raw(`${KEY} as key`)));
+  return surveyAgainstLedger(db, dueSoon(db, zones, 'hashed').select(db.raw(`${KEY} as key`)));
 }
 
 /** A page of those todos with no reminder yet, in (due_date, id) order after `after`. */

@@ -20,7 +20,7 @@ const KEY = `'send-workspace-digests:' || t.workspace_id || ':' || z.digest_from
  * workspace order. A workspace whose zone the run cannot judge has none this run.
  */
 const digests = (db: Knex, zones: RunZones) => db('todos as t')
-  .modify(joinZones(zones))
+  .modify(joinZones(zones, 'hashed'))
   .where('t.due_date', '<', latest(zones, 'digestFrom'))
   .whereRaw('z.digest_from > z.last_ended and t.due_date < z.digest_from')
   .groupBy('t.workspace_id', 'z.digest_from')
