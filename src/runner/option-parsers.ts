@@ -34,10 +34,16 @@ export function parseIsoInstant(raw: string): string {
   return new Date(time).toISOString();
 }
 
-/** A local time of day as HH:MM, 00:00 to 23:59. */
+/**
+ * A local time of day as HH:MM, 00:00 to 23:45: runs come every 15 minutes, so a digest
+ * due later than 23:45 could fall due after the last run of its day, and never be sent.
+ */
 export function parseLocalTime(raw: string): string {
   const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(raw.trim());
-  if (!match) throw new InvalidArgumentError('Expected a local time as HH:MM, e.g. 09:00.');
+  if (!match || raw.trim() > '23:45') {
+    throw new InvalidArgumentError('Expected a local time as HH:MM from 00:00 to 23:45, e.g. 09:00 (runs come every 15 minutes: '
+      + 'a later one could miss its day).');
+  }
   return raw.trim();
 }
 

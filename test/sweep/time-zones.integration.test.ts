@@ -207,7 +207,7 @@ describe('every workspace in its own time zone, through the DST changes of 2026'
     expect(accepted().map((entry) => entry.key).sort()).toEqual(todos.map((todo) => `${DELAY}:${todo.id}:2026-06-10`).sort());
   });
 
-  it('refuses --at with --date, and an instant after the database\'s clock unless it is a dry run (exit 64)', async () => {
+  it('refuses --at with --date, an instant after the database\'s clock unless it is a dry run, and a send time after 23:45 (exit 64)', async () => {
     const both = await sweep([DELAY, '--at', '2026-06-10T23:00:00Z', '--date', '2026-06-10']);
     expect(both.exitCode).toBe(64);
     const future = await sweep([DELAY, '--at', '2062-01-01T00:00:00Z']);
@@ -216,6 +216,9 @@ describe('every workspace in its own time zone, through the DST changes of 2026'
       .toEqual([expect.stringMatching(/^the instant 2062-01-01T00:00:00.000Z is after now \(.*, by the database's clock\)/)]);
     expect((await sweep([DELAY, '--at', '2062-01-01T00:00:00Z', '--dry-run'])).exitCode).toBe(0);
     expect((await sweep([DELAY, '--at', 'tomorrow'])).exitCode).toBe(64);
+    // Runs come every 15 minutes: a digest due after 23:45 could miss its day.
+    expect((await sweep([DIGEST, '--local-time', '23:50'])).exitCode).toBe(64);
+    expect((await sweep([DIGEST, '--local-time', '23:45', '--dry-run'])).exitCode).toBe(0);
     expect(testbed.mock.journal()).toEqual([]);
   });
 });
