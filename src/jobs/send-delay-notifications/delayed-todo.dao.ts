@@ -96,12 +96,13 @@ export async function getChangedDelayedTodos(db: Knex, query: { zones: RunZones;
     .select('t.id', 't.workspace_id', 't.due_date')
     .whereRaw(changedSql, changedBindings)
     .where('t.due_date', '<=', latest(query.zones, 'lastEnded'))
-    .whereRaw('(t.due_date, t.id) <= (?::date, ?::uuid)', query.upTo))
-    .from(delayed(db, query.zones).from('changed as t').select('t.*').as('t'))
-    .select(columns(db))
+    .whereRaw('(t.due_date, t.id) <= (?::date, ?::uuid)', query.upTo)
     .modify((builder) => {
       if (query.after) builder.whereRaw('(t.due_date, t.id) > (?::date, ?::uuid)', placeOf(query.after));
-    })
+    }))
+    // The changed todos after the cursor only, a handful, judged by their zones as a set.
+    .from(delayed(db, query.zones, 'hashed').from('changed as t').select('t.*').as('t'))
+    .select(columns(db))
     .modify(withoutDelivery(db, KEY))
     .orderBy([{ column: 't.due_date' }, { column: 't.id' }])
     .limit(query.limit);
