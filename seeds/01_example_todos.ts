@@ -12,7 +12,14 @@ export const exampleTodos = [
   { id: 'e868f10d-d21a-4139-9c5d-b8c73c62735a', workspace_id: WORKSPACE_B, name: 'Workspace 2 - Todo 2', assignee: 'Carla', due_date: '2034-09-07' },
 ];
 
+/** The example's workspaces live apart: each notification falls due at a local time of its workspace's zone. */
+export const exampleWorkspaces = [
+  { id: WORKSPACE_A, time_zone: 'America/Los_Angeles' },
+  { id: WORKSPACE_B, time_zone: 'Asia/Tokyo' },
+];
+
 export async function seed(knex: Knex): Promise<void> {
-  // Idempotent: rerunning the seed restores the example without touching other todos.
+  // Idempotent: rerunning the seed restores the example without touching other todos or workspaces.
+  await knex('workspaces').insert(exampleWorkspaces).onConflict('id').merge();
   await knex('todos').insert(exampleTodos).onConflict('id').merge();
 }

@@ -3,7 +3,7 @@ import { deliveriesCommand } from './commands/deliveries/deliveries.command.js';
 import { migrateJob } from './commands/migrate/migrate.command.js';
 import { pauseCommands } from './commands/pause/pause.command.js';
 import { pruneCommand } from './commands/prune/prune.command.js';
-import { runsJob } from './commands/runs/runs.command.js';
+import { runsCommand } from './commands/runs/runs.command.js';
 import { seedJob } from './commands/seed/seed.command.js';
 import { sendDelayNotifications } from './jobs/send-delay-notifications/send-delay-notifications.job.js';
 import { sendDueSoonReminders } from './jobs/send-due-soon-reminders/send-due-soon-reminders.job.js';
@@ -23,7 +23,7 @@ export const notificationJobs: AnyNotificationJob[] = [
 export const jobs: Array<JobDefinition<never>> = [
   ...notificationJobs.map(toJobDefinition),
   deliveriesCommand(notificationJobs),
-  runsJob,
+  runsCommand(notificationJobs),
   ...pauseCommands(notificationJobs.map((job) => job.name)),
   pruneCommand(notificationJobs),
   consoleCommand(notificationJobs),

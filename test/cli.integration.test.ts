@@ -28,23 +28,23 @@ describe('sweep as a process', () => {
     const { code, stdout: help } = await sweepProcess(['--help']);
     const stdout = help.replace(/\s+/g, ' ');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/send-delay-notifications \[options\] Sends one notification per todo past its due date/);
-    expect(stdout).toMatch(/send-due-soon-reminders \[options\] Sends one reminder per todo due on the day after the run date/);
+    expect(stdout).toMatch(/send-delay-notifications \[options\] Sends one notification per todo whose due date has ended in its workspace's zone/);
+    expect(stdout).toMatch(/send-due-soon-reminders \[options\] Sends one reminder per todo due the next day, from the local send time/);
     expect(stdout).toMatch(/send-workspace-digests \[options\] Sends one digest per workspace that has delayed todos/);
     expect(stdout).toMatch(/migrate\s+Applies the database migrations/);
     expect(stdout).toMatch(/seed\s+Loads the example todos/);
   });
 
   it.each([
-    ['send-delay-notifications', /run date: todos due before it are delayed/],
-    ['send-due-soon-reminders', /run date: todos due on the day after it are reminded/],
-    ['send-workspace-digests', /run date: the day of the digest/],
+    ['send-delay-notifications', /whatever the hour: todos due before it are delayed/],
+    ['send-due-soon-reminders', /whatever the hour: todos due on the day after it are reminded .*--local-time <HH:MM>.*\(default: "09:00"\)/],
+    ['send-workspace-digests', /whatever the hour: the day of the digest; todos due before it .*--local-time <HH:MM>.*\(default: "08:00"\)/],
   ])('shows %s\'s options: the shared ones with their defaults and environment variables, and what its run date means',
     async (job, runDate) => {
       const { code, stdout: help } = await sweepProcess([job, '--help']);
       const stdout = help.replace(/\s+/g, ' ');
       expect(code).toBe(0);
-      for (const option of ['--date <YYYY-MM-DD>', '--concurrency <n>', '--page-size <n>', '--dry-run', '--lease-seconds <n>',
+      for (const option of ['--date <YYYY-MM-DD>', '--at <instant>', '--concurrency <n>', '--page-size <n>', '--dry-run', '--lease-seconds <n>',
         '--max-attempts <n>', '--retry-backoff-seconds <n>', '--max-rate <n>', '--grace-seconds <n>', '--allow-future-date']) {
         expect(stdout).toContain(option);
       }

@@ -19,6 +19,8 @@ export interface Config {
   serviceClientSecret: string;
   log: { level: LogLevel; format: LogFormat };
   http: HttpConfig;
+  /** The zone of a workspace with no row in workspaces, or a null zone (SWEEP_DEFAULT_TIME_ZONE, default UTC). */
+  defaultTimeZone: string;
   /** Where each run pushes its metrics at its end (PUSHGATEWAY_URL); unset: no push. */
   pushgatewayUrl?: string;
   nodeEnv: string;
@@ -120,6 +122,7 @@ export function getConfig(
       retryBaseMs: read('HTTP_RETRY_BASE_MS', (raw) => parseInteger(raw, 0, 60_000), 250),
       retryMaxMs: read('HTTP_RETRY_MAX_MS', (raw) => parseInteger(raw, 0, 600_000), 30_000),
     },
+    defaultTimeZone: read('SWEEP_DEFAULT_TIME_ZONE', parseTimeZone, 'UTC'),
     pushgatewayUrl: read('PUSHGATEWAY_URL', parseHttpUrl, undefined),
     nodeEnv: read('NODE_ENV', (raw) => raw, 'development'),
   };
@@ -136,6 +139,26 @@ export function parseInteger(raw: string, min: number, max: number): number {
   const value = Number(raw);
   if (value < min || value > max) throw new Error(`must be a whole number from ${min} to ${max} (got ${raw})`);
   return value;
+}
+
+/**
+ * An IANA zone name as the tz database spells it (Europe/Berlin, Asia/Kolkata, Etc/GMT+12),
+ * exactly: not an offset or a POSIX rule ('UTC+3' means UTC-3 there), not another casing.
+ * PostgreSQL, which decides every due time, checks it again at each run against its own
+ * tz database.
+ */
+export function parseTimeZone(raw: string): string {
+  let resolved: string | undefined;
+  try {
+    resolved = new Intl.DateTimeFormat('en', { timeZone: raw }).resolvedOptions().timeZone;
+  } catch {
+    resolved = undefined;
+  }
+  // Intl resolves a link to its own canonical name (Asia/Kolkata to Asia/Calcutta), and
+  // another casing to the right one, which PostgreSQL's lookup by name would not find.
+  const sameButCase = resolved !== undefined && resolved !== raw && resolved.toLowerCase() === raw.toLowerCase();
+  if (resolved !== undefined && !sameButCase && /^[A-Za-z]/.test(raw) && (raw.includes('/') || raw === 'UTC')) return raw;
+  throw new Error(`must be an IANA time zone name such as UTC or America/Los_Angeles (got '${raw}')`);
 }
 
 function parseOneOf<T extends string>(raw: string, allowed: readonly T[]): T {

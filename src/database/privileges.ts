@@ -18,6 +18,8 @@ const READ_WRITE: readonly TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DE
  */
 export const RUNNER_PRIVILEGES: TablePrivileges = {
   todos: ['SELECT'],
+  // Each workspace's time zone, which decides when its notifications fall due.
+  workspaces: ['SELECT'],
   deliveries: READ_WRITE,
   job_runs: READ_WRITE,
   job_pauses: READ_WRITE,

@@ -19,6 +19,34 @@ export function parseIsoDate(raw: string): string {
   return raw.trim();
 }
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * An instant as ISO-8601 with its offset (2026-03-08T07:00:00Z, 2026-03-08T03:00-04:00),
+ * returned in UTC: a time without an offset would be read in the host's zone.
+ */
+export function parseIsoInstant(raw: string): string {
+  const trimmed = raw.trim();
+  const time = Date.parse(trimmed);
+  if (!ISO_INSTANT.test(trimmed) || Number.isNaN(time)) {
+    throw new InvalidArgumentError('Expected an instant as ISO-8601 with its offset, e.g. 2026-03-08T07:00:00Z.');
+  }
+  return new Date(time).toISOString();
+}
+
+/**
+ * A local time of day as HH:MM, 00:00 to 23:45: runs come every 15 minutes, so a digest
+ * due later than 23:45 could fall due after the last run of its day, and never be sent.
+ */
+export function parseLocalTime(raw: string): string {
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(raw.trim());
+  if (!match || raw.trim() > '23:45') {
+    throw new InvalidArgumentError('Expected a local time as HH:MM from 00:00 to 23:45, e.g. 09:00 (runs come every 15 minutes: '
+      + 'a later one could miss its day).');
+  }
+  return raw.trim();
+}
+
 /** Today's date in UTC as YYYY-MM-DD: a run's date must not depend on the host's time zone. */
 export function todayUtc(now: Date = new Date()): string {
   return now.toISOString().slice(0, 10);

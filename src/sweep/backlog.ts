@@ -29,15 +29,18 @@ export function createBacklog(): Backlog {
 const DAY_MS = 86_400_000;
 
 /**
- * How long the oldest notification the job still owes has been owed: since its item
- * date (a delayed todo's due date, a digest's day), less `owedDaysBefore` (a reminder is
- * owed from the day before its due date). 0 while none is owed yet.
+ * How long the oldest notification the job still owes has been owed: since it fell due
+ * (`fellDueAt`: the latest instant it did in the zones in use), or, where that is not
+ * known, since its item date (a delayed todo's due date, a digest's day) in UTC, less
+ * `owedDaysBefore` (a reminder is owed from the day before its due date). 0 while none is
+ * owed yet.
  */
 export function recordBacklog(metrics: RunMetrics, logger: Logger, oldest: string | undefined,
-  owedDaysBefore = 0, now = Date.now()): void {
-  const ageSeconds = owedAgeSeconds(oldest, owedDaysBefore, now);
+  owedDaysBefore = 0, now = Date.now(), fellDueAt?: Date): void {
+  // From when it fell due (local-due-times.ts: latestFallDue), where the run could say.
+  const ageSeconds = oldest && fellDueAt ? Math.max(0, (now - fellDueAt.getTime()) / 1000) : owedAgeSeconds(oldest, owedDaysBefore, now);
   metrics.setGauge('sweep_backlog_oldest_age_seconds',
-    'How long the oldest notification the job still owes has been owed, from its item\'s date (0: none).', ageSeconds);
+    'How long the oldest notification the job still owes has been owed, from when it fell due (0: none).', ageSeconds);
   if (oldest) logger.debug({ oldestItemDate: oldest }, 'oldest item left to a later run');
 }
 

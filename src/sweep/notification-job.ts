@@ -2,6 +2,7 @@ import type { Option } from 'commander';
 import type { Knex } from 'knex';
 import type { ChangeStamps, ChangeWindow } from '../ledger/change-window.js';
 import type { SurveyCounts } from '../ledger/undelivered.js';
+import type { FallsDue, RunZones } from './local-due-times.js';
 
 /**
  * Terms, as the engine uses them:
@@ -22,8 +23,12 @@ import type { SurveyCounts } from '../ledger/undelivered.js';
 
 /** The options every notification job has, declared once in shared-options.ts. */
 export interface SweepOptions {
-  /** The run date, YYYY-MM-DD; default today (UTC). */
+  /** A backfill of this local day in every zone, YYYY-MM-DD, whatever the hour. */
   date?: string;
+  /** The instant the run is as of (ISO-8601); default the database's clock. Not with `date`. */
+  at?: string;
+  /** The job's local send time, HH:MM, for a job that declares one (`localTime`). */
+  localTime?: string;
   /** Notification requests in flight at most (default 16). */
   concurrency: number;
   /** Items read per page (default 500). */
@@ -44,8 +49,12 @@ export interface SweepOptions {
   allowFutureDate: boolean;
 }
 
-/** What a job's functions are given: every option, with the run date resolved. */
-export type SweepRun<Own = object> = SweepOptions & Own & { runDate: string };
+/**
+ * What a job's functions are given: every option, the run date (`--date`, or the UTC
+ * date of the run's instant, for logs) and each zone's due dates as of the run (`zones`:
+ * what decides what is due; local-due-times.ts).
+ */
+export type SweepRun<Own = object> = SweepOptions & Own & { runDate: string; zones: RunZones };
 
 /** One item's notification: what the engine sends and the ledger keeps. */
 export interface Notification {
@@ -94,6 +103,13 @@ export interface NotificationJob<Item, Own = object, Survey extends SurveyCounts
    * before its due date); the backlog counts from then. Default 0.
    */
   owedDaysBefore?: number;
+  /** When its notification of an item date falls due, for the backlog's age; default: at the midnight starting it. */
+  fallsDue?: FallsDue;
+  /**
+   * Its default local send time (HH:MM), for a job whose notifications fall due at a time
+   * of day in each workspace's zone: the engine gives it `--local-time`.
+   */
+  localTime?: string;
   /** Options of its own, beyond the shared ones. */
   options?: () => Option[];
   /**
@@ -123,11 +139,12 @@ export interface NotificationJob<Item, Own = object, Survey extends SurveyCounts
    * Whether the items of owed deliveries still stand as they did when they were first
    * meant, asked before a run sends them (and by `deliveries retry` before it re-arms):
    * for each key, the item's notification now, or why it no longer stands. One statement
-   * for the whole page, reading only its items (by primary key or index). `runDate`, when
-   * given, is the run's: an item must also be in scope for it (a delay delayed as of it,
-   * a reminder for a day not before it); an operator's re-arm leaves it out.
+   * for the whole page, reading only its items (by primary key or index). `zones`, when
+   * given, are the run's: an item must also have fallen due in its workspace's zone as of
+   * the run (else `notYet`) and not have stopped standing there; an operator's re-arm
+   * leaves it out.
    */
-  stillStands(db: Knex, owed: OwedDelivery[], asOf: { runDate?: string }): Promise<Map<string, Standing>>;
+  stillStands(db: Knex, owed: OwedDelivery[], asOf: { zones?: RunZones }): Promise<Map<string, Standing>>;
   /**
    * For `prune`: SQL over a delivery aliased `d`, true once its item can never be due
    * again, so forgetting the delivery cannot make the job send it twice.
@@ -146,6 +163,11 @@ export interface ResumableScan<Item, Own = object> {
   positionOf(item: Item): string[] | undefined;
   /** The position of the last item in scope now: how far a scan that completes has settled. */
   lastPosition(db: Knex, run: SweepRun<Own>): Promise<string[] | undefined>;
+  /**
+   * How far a scan may settle as of the run, read at its start: no position is
+   * remembered past it (items after it may not be due yet in every zone, or be skipped).
+   */
+  positionCap?(db: Knex, run: SweepRun<Own>): Promise<string[]>;
   /**
    * A page of items in scope with no delivery yet that changed (created, or moved) in a
    * transaction `since` says the last run could not see (changedSince() in

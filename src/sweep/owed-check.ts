@@ -44,7 +44,7 @@ export async function* checkOwedPages(db: Knex, job: AnyNotificationJob, run: Sw
       yield page;
       continue;
     }
-    const standings = await job.stillStands(db, page.notifications, { runDate: run.runDate }).catch((error: unknown) => {
+    const standings = await job.stillStands(db, page.notifications, { zones: run.zones }).catch((error: unknown) => {
       throw unreadable(job, error, { runDate: run.runDate, owedFrom: page.notifications[0]?.key });
     });
     const notifications: Notification[] = [];

@@ -35,9 +35,13 @@ export async function planRun(db: Knex, job: AnyNotificationJob, run: SweepRun, 
   // writes (one still open now, however long, or one that begins later) the next run
   // reads as changed. What it can see, every statement of this run sees.
   const snapshot: ChangeSnapshot | undefined = resume ? await read(currentSnapshot(db)) : undefined;
+  const capAsOfRun = resume?.positionCap ? await read(resume.positionCap(db, run)) : undefined;
+  // Never behind what is remembered already: all of that has a delivery, whatever the cap.
+  const cap = capAsOfRun && remembered && comparePositions(remembered.position, capAsOfRun) > 0 ? remembered.position : capAsOfRun;
   const scanEnd = resume ? await read(resume.lastPosition(db, run)) : undefined;
-  const remember = async (position: string[]) => {
+  const remember = async (settled: string[]) => {
     if (run.dryRun || !snapshot) return;
+    const position = cap && comparePositions(cap, settled) < 0 ? cap : settled;
     try {
       await advanceJobPosition(db, job.name, position, snapshot);
     } catch (error) {
@@ -67,4 +71,12 @@ export async function planRun(db: Knex, job: AnyNotificationJob, run: SweepRun, 
       if (scanEnd) await remember(scanEnd);
     },
   };
+}
+
+/** Orders two positions as PostgreSQL orders text[] (element by element, by code point for ASCII text). */
+export function comparePositions(a: string[], b: string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+    if (a[i]! !== b[i]!) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return a.length - b.length;
 }

@@ -1,19 +1,25 @@
 import { Option } from 'commander';
-import { integerBetween, parseIsoDate } from '../runner/option-parsers.js';
+import { integerBetween, parseIsoDate, parseIsoInstant, parseLocalTime } from '../runner/option-parsers.js';
 
 /**
  * The options every notification job has, with their environment variables and
  * defaults: declared once, so they behave the same in every job.
  */
-export function sharedOptions(runDate: string): Option[] {
+export function sharedOptions(runDate: string, localTime?: string): Option[] {
   return [
-    new Option('--date <YYYY-MM-DD>', `run date: ${runDate} (default: today, UTC; a later date is refused without `
-      + '--allow-future-date)').argParser(parseIsoDate),
+    new Option('--date <YYYY-MM-DD>', `backfill of a local day in every workspace's zone, whatever the hour: ${runDate} `
+      + '(default: none, the run sends what has fallen due by now; a day after today is refused without --allow-future-date)')
+      .argParser(parseIsoDate).conflicts('at'),
+    new Option('--at <instant>', 'run as of this instant (ISO-8601 with its offset, e.g. 2026-03-08T07:00:00Z): send what has '
+      + 'fallen due by then in each workspace\'s zone (default: now, by the database\'s clock; a later instant is refused '
+      + 'without --dry-run or --allow-future-date)').argParser(parseIsoInstant),
+    ...(localTime ? [new Option('--local-time <HH:MM>', 'the local time of day, in each workspace\'s zone, its notifications '
+      + 'fall due at').argParser(parseLocalTime).default(localTime)] : []),
     new Option('--concurrency <n>', 'notification requests in flight at most').argParser(integerBetween(1, 1024))
       .env('SWEEP_CONCURRENCY').default(16),
     new Option('--page-size <n>', 'items read per page').argParser(integerBetween(1, 10_000))
       .env('SWEEP_PAGE_SIZE').default(500),
-    new Option('--allow-future-date', 'accept a --date after today (UTC, by the database\'s clock), which is refused '
+    new Option('--allow-future-date', 'accept a --date after today or an --at after now (by the database\'s clock), refused '
       + 'otherwise (exit 64): a run would notify about what is not true yet').default(false),
     new Option('--dry-run', 'show what would be sent; send and record nothing (may take a future --date)').default(false),
     new Option('--lease-seconds <n>', 'how long a claim holds if its run dies; live runs renew theirs')

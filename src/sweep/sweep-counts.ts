@@ -22,6 +22,8 @@ export const newCounts = () => ({
   /** Deliveries of the job waiting out a retry backoff when the run started. */
   backingOff: 0,
   workspacesWithoutToken: 0,
+  /** Workspaces skipped because PostgreSQL does not know their time zone: their notifications stay owed. */
+  workspacesInUnknownZone: 0,
   skippedWithoutToken: 0,
   released: 0,
   tokenFetches: 0,
@@ -48,6 +50,7 @@ export function summaryTable(items: string): Array<[label: string, field: string
     ['skipped: another run holds them', 'claimedElsewhere'],
     ['waiting out a retry backoff', 'backingOff'],
     ['skipped: no token for their workspace', 'skippedWithoutToken'],
+    ['workspaces skipped: time zone unknown (owed)', 'workspacesInUnknownZone'],
     ['released unsent (run stopped early)', 'released'],
     ['tokens fetched', 'tokenFetches'],
     ['rate (notifications/s)', 'ratePerSecond'],

@@ -3,7 +3,9 @@ import { getWaitingDeliveries } from '../ledger/due-deliveries.js';
 import { describePause, getPause, type JobPause } from '../ledger/job-pauses.js';
 import { JOB_PAUSED_GAUGE } from '../metrics/run-metrics.js';
 import { defineJob, type JobContext, type JobDefinition, type JobResult } from '../runner/job.type.js';
-import { todayUtc } from '../runner/option-parsers.js';
+import { describeDatabaseError } from '../database/database.js';
+import { AbortRunError, UsageError } from '../runner/errors.js';
+import { getWorkspacesInUnknownZones, latestFallDue, readRunZones, type RunZones } from './local-due-times.js';
 import { createBacklog, recordBacklog, type Backlog } from './backlog.js';
 import { itemContext, type DescribeItem } from './deliverer.js';
 import type { NotificationPage } from './item-pages.js';
@@ -20,7 +22,7 @@ export function toJobDefinition(job: AnyNotificationJob): JobDefinition<SweepOpt
   return defineJob<SweepOptions>({
     name: job.name,
     description: job.description,
-    options: () => [...sharedOptions(job.runDate), ...(job.options?.() ?? [])],
+    options: () => [...sharedOptions(job.runDate, job.localTime), ...(job.options?.() ?? [])],
     database: 'schema',
     recordsRun: (options) => !options.dryRun,
     checkOptions: refuseFutureRunDate,
@@ -37,8 +39,10 @@ export function toJobDefinition(job: AnyNotificationJob): JobDefinition<SweepOpt
  */
 export async function sweepNotifications(job: AnyNotificationJob, context: JobContext, options: SweepOptions): Promise<JobResult> {
   const { db, logger } = context;
-  const run: SweepRun = { ...options, runDate: options.date ?? todayUtc() };
+  const zones = await readZones(job, context, options);
+  const run: SweepRun = { ...options, runDate: options.date ?? zones.at!.slice(0, 10), zones };
   const counts = newCounts();
+  reportUnknownZones(context, zones, await getWorkspacesInUnknownZones(db, zones), counts);
   // A dry run sends nothing anyway: it shows what a resume would send.
   const pause = run.dryRun ? undefined : await getPause(db, job.name);
   recordPaused(context, Boolean(pause));
@@ -81,7 +85,10 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
     context.printer.clearProgress();
   }
   const seconds = (performance.now() - startedAt) / 1000;
-  recordBacklog(context.metrics, logger, backlog.oldestItemDate, job.owedDaysBefore);
+  const oldest = backlog.oldestItemDate;
+  const fellDueAt = oldest === undefined ? undefined : await latestFallDue(db, zones, oldest,
+    job.fallsDue ?? { daysAfterItemDate: 0, atLocalTime: false }, run.localTime ?? job.localTime ?? '00:00').catch(() => undefined);
+  recordBacklog(context.metrics, logger, oldest, job.owedDaysBefore, Date.now(), fellDueAt);
 
   if (counts.found + counts.dueAgain === 0) {
     logger.info({ runDate: run.runDate, alreadySent: counts.alreadySent },
@@ -106,6 +113,38 @@ function describeDead(job: string, counts: SweepCounts): string {
   const dead = `${counts.dead} notification(s) went dead after their last attempt and are no longer retried `
     + `(sweep deliveries --status dead --job ${job}; re-arm them with sweep deliveries retry once the cause is fixed)`;
   return leavesWork(counts) ? `some items will be retried by the next run; ${dead}` : dead;
+}
+
+/** Each zone in use as of the run, by PostgreSQL's tz database; a default zone it does not know stops the run (exit 64). */
+async function readZones(job: AnyNotificationJob, { db, config }: JobContext, options: SweepOptions): Promise<RunZones> {
+  const asOf = options.date !== undefined ? { date: options.date } : { at: options.at };
+  const zones = await readRunZones(db, { asOf, defaultZone: config.defaultTimeZone, localTime: options.localTime ?? job.localTime ?? '00:00' })
+    .catch((error: unknown) => {
+      throw new AbortRunError(`cannot read the workspaces' time zones: ${describeDatabaseError(error)}`, {}, { cause: error });
+    });
+  if (zones.unknown.includes(zones.defaultZone)) {
+    throw new UsageError(`SWEEP_DEFAULT_TIME_ZONE ${JSON.stringify(zones.defaultZone)} is not a time zone this PostgreSQL knows `
+      + '(pg_timezone_names): set it to one it lists; nothing was done');
+  }
+  return zones;
+}
+
+/**
+ * One line per workspace whose zone PostgreSQL does not know, every run until it is
+ * fixed: its notifications are not sent, and stay owed (the scan does not settle past
+ * them; what the ledger owes it stays owed).
+ */
+function reportUnknownZones({ logger, metrics }: JobContext, zones: RunZones, workspaces: Array<{ workspaceId: string; zone: string }>,
+  counts: SweepCounts): void {
+  for (const { workspaceId, zone } of workspaces) {
+    logger.warn({ workspaceId, timeZone: zone },
+      `workspace ${workspaceId} is skipped: its time zone ${JSON.stringify(zone)} is not one PostgreSQL knows, so nothing of it can `
+      + 'be said to have fallen due; its notifications stay owed. Set workspaces.time_zone to an IANA name (e.g. Europe/Berlin) '
+      + `or null for the default (${zones.defaultZone})`);
+  }
+  counts.workspacesInUnknownZone = workspaces.length;
+  metrics.setGauge('sweep_workspaces_unknown_zone', 'Workspaces skipped by the last run: their time zone is not one PostgreSQL knows.',
+    workspaces.length);
 }
 
 function recordPaused({ metrics }: JobContext, paused: boolean): void {

@@ -38,6 +38,7 @@ describe('getConfig defaults', () => {
       servicesUrl: 'http://localhost:3001',
       serviceClientId: 'sweep-local',
       serviceClientSecret: 'sweep-local-secret',
+      defaultTimeZone: 'UTC',
       log: { level: 'info', format: 'json' },
       http: { timeoutMs: 10_000, retries: 4, retryBaseMs: 250, retryMaxMs: 30_000 },
       statements: { lockTimeoutMs: 10_000, statementTimeoutMs: 120_000, longStatementTimeoutMs: 3_600_000,
@@ -80,6 +81,22 @@ describe('getConfig defaults', () => {
 
   it('requires DATABASE_URL when NODE_ENV=production, naming it', () => {
     expect(() => getConfig({ NODE_ENV: 'production' }, context())).toThrow(/DATABASE_URL must be set when NODE_ENV=production/);
+  });
+});
+
+describe('getConfig SWEEP_DEFAULT_TIME_ZONE', () => {
+  it('takes an IANA zone name, a link included, as the tz database spells it', () => {
+    for (const zone of ['UTC', 'America/Los_Angeles', 'Asia/Kolkata', 'Asia/Calcutta', 'Australia/Lord_Howe', 'Etc/GMT+12']) {
+      expect(getConfig({ SWEEP_DEFAULT_TIME_ZONE: zone }, context()).defaultTimeZone).toBe(zone);
+    }
+  });
+
+  it('refuses an unknown zone, another casing, an offset or a POSIX rule, with one line naming the variable (exit 64)', () => {
+    for (const zone of ['Mars/Olympus', 'utc', 'america/los_angeles', '+05:00', 'UTC+3', 'EST5EDT']) {
+      const error = configError({ SWEEP_DEFAULT_TIME_ZONE: zone });
+      expect(error.exitCode).toBe(ExitCode.USAGE);
+      expect(error.problems).toEqual([`SWEEP_DEFAULT_TIME_ZONE must be an IANA time zone name such as UTC or America/Los_Angeles (got '${zone}')`]);
+    }
   });
 });
 

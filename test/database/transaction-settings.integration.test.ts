@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, withParallelWorkers } from '../../src/database/database.js';
 import { getDelayedTodos } from '../../src/jobs/send-delay-notifications/delayed-todo.dao.js';
 import { buildDelayedTodos, insertTodos } from '../support/fixtures.js';
+import { zonesOn } from '../support/run-zones.js';
 import { JOB_FIXTURES } from '../support/job-fixtures.js';
 import { runSweep } from '../support/run-sweep.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -65,7 +66,7 @@ describe.runIf(inject('testDatabase').kind === 'postgres')('the settings every t
     const seen: Array<{ sql: string; bindings: readonly unknown[] }> = [];
     const collect = (query: { sql: string; bindings?: readonly unknown[] }) => seen.push({ sql: query.sql, bindings: query.bindings ?? [] });
     db.on('query', collect);
-    await getDelayedTodos(db, { runDate: '2021-06-01', after: { from: '2021-01-01' }, limit: 100 });
+    await getDelayedTodos(db, { zones: zonesOn('2021-06-01'), after: { from: '2021-01-01' }, limit: 100 });
     db.off('query', collect);
     pageSql = seen[0]!;
   });

@@ -77,7 +77,8 @@ it.skipIf(!hasPushgateway)('pushes a run\'s metrics to the Pushgateway, and a fa
   const lastSuccess = sample(afterFirst, 'sweep_last_success_timestamp_seconds');
   expect(lastSuccess).toBeGreaterThanOrEqual(Math.floor(beforeFirst));
 
-  // A newer todo whose notification keeps failing: exit 75, the backlog is its age.
+  // A newer todo whose notification keeps failing: exit 75, the backlog is how long it has
+  // been owed: since it fell due, at the midnight (UTC, its workspace's zone) ending its due date.
   const [stuck] = await insertTodos(database.db, buildDelayedTodos(1, 1, '2022-01-01'));
   mock.configure({ rules: [{ endpoint: 'notify', match: { key: keyOf(stuck!) }, status: 503 }] });
   const failing = await runSweep([SEND, '--date', '2022-06-03'], { database, servicesUrl: mock.url, env });
@@ -88,8 +89,8 @@ it.skipIf(!hasPushgateway)('pushes a run\'s metrics to the Pushgateway, and a fa
   expect(sample(afterFailing, 'sweep_run_items', 'count="failedTransiently"')).toBe(1);
   expect(sample(afterFailing, 'sweep_last_success_timestamp_seconds')).toBe(lastSuccess);
   const backlog = sample(afterFailing, 'sweep_backlog_oldest_age_seconds')!;
-  expect(backlog).toBeGreaterThan((Date.now() - Date.parse('2022-01-01T00:00:00Z')) / 1000 - 60);
-  expect(backlog).toBeLessThan((Date.now() - Date.parse('2021-01-01T00:00:00Z')) / 1000);
+  expect(backlog).toBeGreaterThan((Date.now() - Date.parse('2022-01-02T00:00:00Z')) / 1000 - 60);
+  expect(backlog).toBeLessThan((Date.now() - Date.parse('2022-01-01T00:00:00Z')) / 1000);
   expect(todos).toHaveLength(5);
 
   // Older still: one refused for good (403: not backlog, it has its own alert) and one
@@ -105,8 +106,8 @@ it.skipIf(!hasPushgateway)('pushes a run\'s metrics to the Pushgateway, and a fa
 
   expect(third.summary).toMatchObject({ failedPermanently: 1, claimedElsewhere: 1, backingOff: 1 });
   const held2020 = sample(await pushedMetrics(), 'sweep_backlog_oldest_age_seconds')!;
-  expect(held2020).toBeGreaterThan((Date.now() - Date.parse('2020-06-01T00:00:00Z')) / 1000 - 60);
-  expect(held2020).toBeLessThan((Date.now() - Date.parse('2020-05-31T00:00:00Z')) / 1000);
+  expect(held2020).toBeGreaterThan((Date.now() - Date.parse('2020-06-02T00:00:00Z')) / 1000 - 60);
+  expect(held2020).toBeLessThan((Date.now() - Date.parse('2020-06-01T00:00:00Z')) / 1000);
 });
 
 it.skipIf(!hasPushgateway)('pushes how many runs of the job a dead process left running, once their lease is over', async () => {

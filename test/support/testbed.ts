@@ -7,7 +7,7 @@ export interface Testbed {
   mock: MockServer;
 }
 
-const TABLES = ['deliveries', 'job_runs', 'job_pauses', 'job_positions', 'todos'];
+const TABLES = ['deliveries', 'job_runs', 'job_pauses', 'job_positions', 'todos', 'workspaces'];
 
 /**
  * A database of its own for the whole file, with `tables` emptied before each test, so

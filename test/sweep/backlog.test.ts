@@ -6,9 +6,9 @@ import { createBacklog, recordBacklog } from '../../src/sweep/backlog.js';
 const logger = createLogger({ level: 'silent', format: 'json' });
 const NOW = Date.parse('2022-06-03T06:00:00Z');
 
-async function ageAfter(oldest: string | undefined, owedDaysBefore?: number): Promise<number> {
+async function ageAfter(oldest: string | undefined, owedDaysBefore?: number, fellDueAt?: Date): Promise<number> {
   const metrics = createRunMetrics();
-  recordBacklog(metrics, logger, oldest, owedDaysBefore, NOW);
+  recordBacklog(metrics, logger, oldest, owedDaysBefore, NOW, fellDueAt);
   const gauge = (await metrics.registry.getMetricsAsJSON()).find((metric) => metric.name === 'sweep_backlog_oldest_age_seconds');
   return (gauge?.values[0]?.value as number | undefined) ?? Number.NaN;
 }
@@ -31,5 +31,12 @@ describe('the backlog', () => {
     expect(await ageAfter('2022-06-04', 1)).toBe(6 * 3600);
     expect(await ageAfter('2022-06-04')).toBe(0);
     expect(await ageAfter('2022-06-10', 1)).toBe(0);
+  });
+
+  it('counts from when the notification fell due, where the run could say, never below 0', async () => {
+    // A delay of a todo due 2022-06-01 in Los Angeles fell due at 07:00 UTC on the 2nd.
+    expect(await ageAfter('2022-06-01', 0, new Date('2022-06-02T07:00:00Z'))).toBe(23 * 3600);
+    expect(await ageAfter('2022-06-01', 0, new Date('2022-06-03T07:00:00Z'))).toBe(0);
+    expect(await ageAfter(undefined, 0, new Date('2022-06-02T07:00:00Z'))).toBe(0);
   });
 });

@@ -37,7 +37,7 @@ describe('deliveries due again are sent by the next run, whatever its scan cover
     expect(again.summary).toMatchObject({ dueAgain: 0, found: 0, sent: 0 });
   });
 
-  it('sends yesterday\'s digests left to retry with the counts of their own day, and today\'s', async () => {
+  it('supersedes yesterday\'s digests left to retry once their day has ended, and sends today\'s with today\'s counts', async () => {
     const yesterdays = await workspaceDigests.seed(testbed.database.db, 4, 0);
     testbed.mock.configure({ rules: [{ endpoint: 'notify', status: 503 }] });
     await sweep(['send-workspace-digests', '--date', RUN_DATE, '--retry-backoff-seconds', '0']);
@@ -47,9 +47,9 @@ describe('deliveries due again are sent by the next run, whatever its scan cover
     const next = await sweep(['send-workspace-digests', '--date', NEXT_DAY]);
 
     expect(next.exitCode).toBe(0);
-    expect(next.summary).toMatchObject({ dueAgain: 4, found: 4, sent: 8 });
+    expect(next.summary).toMatchObject({ dueAgain: 4, superseded: 4, found: 4, sent: 4 });
     for (const digest of yesterdays) {
-      expect(accepted().filter((entry) => entry.key === digest.key).map((entry) => entry.message)).toEqual([digest.message]);
+      expect(accepted().filter((entry) => entry.key === digest.key)).toEqual([]);
       const count = Number(/has (\d+) delayed/.exec(digest.message)![1]);
       expect(accepted().find((entry) => entry.key === `send-workspace-digests:${digest.workspaceId}:${NEXT_DAY}`)?.message)
         .toBe(`Workspace ${digest.workspaceId} has ${count + 1} delayed todos`);

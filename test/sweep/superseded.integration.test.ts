@@ -129,7 +129,7 @@ describe('what the ledger owes is sent only while it is still true', () => {
 
     expect(late.requests).toEqual([]);
     expect(await delivery(keyOf(REMINDER, todo!))).toMatchObject({ status: 'superseded',
-      last_error: 'its due date 2022-06-04 is before the run date 2022-06-05' });
+      last_error: 'its due date 2022-06-04 has ended in UTC (2022-06-05 there)' });
   });
 
   it(`${DIGEST}: supersedes the digest of a workspace whose delayed todos were all deleted, and of one whose todos moved `
@@ -202,7 +202,7 @@ describe('what the ledger owes is sent only while it is still true', () => {
     expect(earlier.requests).toEqual([]);
     expect(earlier.summary).toMatchObject({ superseded: 0, sent: 0 });
     expect(earlier.logs.find((line) => line.key === keyOf(DELAY, todo!))).toMatchObject({
-      reason: `it is not delayed as of ${RUN_DATE} (due 2022-06-05)`, msg: expect.stringMatching(/stays owed/) });
+      reason: `it is not delayed yet in UTC (due 2022-06-05, ${RUN_DATE} there)`, msg: expect.stringMatching(/stays owed/) });
     expect(await delivery(keyOf(DELAY, todo!))).toMatchObject({ status: 'retry' });
 
     const later = await recovery([DELAY, '--date', '2022-06-10']);

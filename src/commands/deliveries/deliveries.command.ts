@@ -8,6 +8,7 @@ import { countDeliveriesByStatus, getDeliveries } from './delivery.dao.js';
 import { DELIVERY_STATUSES, type DeliveriesOptions, type DeliveryFilter, type DeliveryStatus } from './delivery.type.js';
 import { operator } from '../../runner/operator-name.js';
 import { rearmDeliveriesAudited } from './rearm.js';
+import { describeDeliveriesFallDue } from './fall-due.js';
 
 /** `deliveries retry` names at most this many deliveries it did not re-arm, then how many more. */
 const LISTED = 100;
@@ -52,7 +53,7 @@ export const deliveriesCommand = (jobs: AnyNotificationJob[]) => defineJob<Deliv
   database: 'schema',
   writesData: true,
   recordsRun: () => false,
-  async run({ db, logger, output }, options): Promise<JobResult> {
+  async run({ db, logger, output, config }, options): Promise<JobResult> {
     const filter: DeliveryFilter = { statuses: options.status, job: options.job, workspaceId: options.workspace, key: options.key,
       itemId: options.item };
     if (options.args?.[0] === 'retry') {
@@ -77,15 +78,21 @@ export const deliveriesCommand = (jobs: AnyNotificationJob[]) => defineJob<Deliv
       return { outcome: 'done', counts: { rearmed, ...(force ? { forced: notStanding.length } : { notRearmed: notStanding.length }) } };
     }
     const rows = await getDeliveries(db, filter, options.limit);
+    const local = await describeDeliveriesFallDue(db, jobs, config.defaultTimeZone, rows);
     if (options.json) {
-      for (const row of rows) output.write(`${JSON.stringify(row)}\n`);
+      for (const row of rows) {
+        output.write(`${JSON.stringify({ ...row, time_zone: local.get(row.key)?.timeZone ?? null,
+          fell_due_local: local.get(row.key)?.fellDueLocal ?? null })}\n`);
+      }
     } else {
       const byStatus = await countDeliveriesByStatus(db, filter);
       output.write(`${DELIVERY_STATUSES.map((status) => `${status} ${byStatus[status] ?? 0}`).join(' · ')}\n\n`);
-      output.write(formatColumns(['status', 'attempts', 'last', 'updated', 'workspace', 'key', 'last error'], rows.map((row) => [
-        row.status, row.attempts, row.last_status, row.updated_at.toISOString().slice(0, 19), row.workspace_id, row.key,
-        row.last_error ? row.last_error.slice(0, 80) : null,
-      ])));
+      output.write(formatColumns(['status', 'attempts', 'last', 'updated', 'workspace', 'zone', 'fell due (local)', 'key', 'last error'],
+        rows.map((row) => [
+          row.status, row.attempts, row.last_status, row.updated_at.toISOString().slice(0, 19), row.workspace_id,
+          local.get(row.key)?.timeZone ?? null, local.get(row.key)?.fellDueLocal ?? null, row.key,
+          row.last_error ? row.last_error.slice(0, 80) : null,
+        ])));
     }
     return { outcome: 'done', counts: { listed: rows.length } };
   },

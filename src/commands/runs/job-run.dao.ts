@@ -23,7 +23,7 @@ export async function getJobRun(db: Knex, id: string): Promise<JobRunRow | undef
  */
 export async function getRunFailures(db: Knex, runId: string, limit: number): Promise<RunFailureRow[]> {
   return db('deliveries')
-    .select('key', 'workspace_id', 'item_id', 'status', 'attempts', 'last_status', 'last_error', 'next_attempt_at', 'updated_at')
+    .select('key', 'workspace_id', 'item_id', 'item_date', 'status', 'attempts', 'last_status', 'last_error', 'next_attempt_at', 'updated_at')
     .where({ run_id: runId })
     .whereIn('status', [...FAILURE_STATUSES])
     .orderBy([{ column: 'status' }, { column: 'key' }])

@@ -39,8 +39,8 @@ export function formatRunDetail(run: JobRunRow, failures: RunFailureRow[], failu
   let text = `${lines.join('\n')}\n\n`;
   if (failureCount === 0) return `${text}failures: none\n`;
   text += `failures: ${failureCount} (deliveries this run left failed, dead or to retry, not taken over by a later run)\n`;
-  text += formatColumns(['key', 'workspace', 'status', 'attempts', 'last status', 'last error'], failures.map((failure) => [
-    failure.key, failure.workspace_id, failure.status, failure.attempts, failure.last_status,
+  text += formatColumns(['key', 'workspace', 'zone', 'fell due (local)', 'status', 'attempts', 'last status', 'last error'], failures.map((failure) => [
+    failure.key, failure.workspace_id, failure.time_zone ?? null, failure.fell_due_local ?? null, failure.status, failure.attempts, failure.last_status,
     failure.last_error ? failure.last_error.slice(0, 120) : null,
   ]));
   if (failureCount > failures.length) text += `… and ${failureCount - failures.length} more, not shown\n`;

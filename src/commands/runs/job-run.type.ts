@@ -30,12 +30,16 @@ export interface RunFailureRow {
   key: string;
   workspace_id: string;
   item_id: string;
+  item_date: string | null;
   status: (typeof FAILURE_STATUSES)[number];
   attempts: number;
   last_status: number | null;
   last_error: string | null;
   next_attempt_at: Date | null;
   updated_at: Date;
+  /** As `runs show` lists it: the workspace's zone and the local time the delivery fell due there. */
+  time_zone?: string | null;
+  fell_due_local?: string | null;
 }
 
 export interface RunsOptions {

@@ -6,6 +6,8 @@ import { countRunFailures, getJobRun, getJobRuns, getRunFailures } from './job-r
 import { formatPauses, formatRunDetail, formatRunList } from './job-run.format.js';
 import { describePause, getPauses } from '../../ledger/job-pauses.js';
 import { RUN_STATUSES, type RunsOptions, type RunStatus } from './job-run.type.js';
+import { describeDeliveriesFallDue } from '../deliveries/fall-due.js';
+import type { AnyNotificationJob } from '../../sweep/notification-job.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `runs show` lists at most this many failures; the count says how many there are. */
@@ -24,8 +26,12 @@ function parseRunId(raw: string): string {
   return raw.trim().toLowerCase();
 }
 
-/** The run history: recent runs with their counts, and one run in full with the deliveries it left failing. */
-export const runsJob = defineJob<RunsOptions>({
+/**
+ * The run history: recent runs with their counts, and one run in full with the deliveries
+ * it left failing, each with its workspace's zone and the local time it fell due (`jobs`'
+ * rules say when).
+ */
+export const runsCommand = (jobs: readonly AnyNotificationJob[]) => defineJob<RunsOptions>({
   name: 'runs',
   description: 'Lists recent runs from job_runs with their counts; `runs show <id>` shows one run and its failures.',
   arguments: () => [
@@ -46,7 +52,7 @@ export const runsJob = defineJob<RunsOptions>({
     const [action = 'list', id] = options.args ?? [];
     if (action === 'show') {
       if (!id) throw new UsageError('runs show needs a run id: sweep runs show <id> (`sweep runs` lists the ids)');
-      return showRun(context, id, options.json);
+      return showRun(context, jobs, id, options.json);
     }
     if (id) throw new UsageError(`an id goes with show: sweep runs show ${id}`);
     const runs = await getJobRuns(context.db, { job: options.job, statuses: options.status }, options.limit);
@@ -65,7 +71,8 @@ export const runsJob = defineJob<RunsOptions>({
   },
 });
 
-async function showRun({ db, output, logger }: JobContext, id: string, json: boolean): Promise<JobResult> {
+async function showRun({ db, output, logger, config }: JobContext, jobs: readonly AnyNotificationJob[], id: string, json: boolean):
+Promise<JobResult> {
   const run = await getJobRun(db, id);
   // A well-formed id that is not there is not a usage error: the run may have been
   // pruned, or recorded in another database. Exit 1, like any lookup that failed.
@@ -75,6 +82,9 @@ async function showRun({ db, output, logger }: JobContext, id: string, json: boo
   if (failureCount > failures.length) {
     logger.warn({ id, failureCount, shown: failures.length }, `the run left ${failureCount} failures; showing the first ${failures.length}`);
   }
-  output.write(json ? `${JSON.stringify({ run, failures })}\n` : formatRunDetail(run, failures, failureCount));
+  const local = await describeDeliveriesFallDue(db, jobs, config.defaultTimeZone, failures, run.job);
+  const shown = failures.map((failure) => ({ ...failure, time_zone: local.get(failure.key)?.timeZone ?? null,
+    fell_due_local: local.get(failure.key)?.fellDueLocal ?? null }));
+  output.write(json ? `${JSON.stringify({ run, failures: shown })}\n` : formatRunDetail(run, shown, failureCount));
   return { outcome: 'done', counts: { failures: failureCount } };
 }

@@ -112,9 +112,11 @@ it('shows one run in full with the deliveries it left failed or to retry', async
     expect(fields).toMatch(line);
   }
   expect(failures).toMatch(/^failures: 2 /);
-  expect(failures).toMatch(/key\s+workspace\s+status\s+attempts\s+last status\s+last error/);
-  expect(failures).toMatch(new RegExp(`${keyOf(todos[2]!)}\\s+${todos[2]!.workspace_id}\\s+failed\\s+1\\s+422\\s+POST /notify/notifications answered 422: unknown todo`));
-  expect(failures).toMatch(new RegExp(`${keyOf(todos[3]!)}\\s+${todos[3]!.workspace_id}\\s+retry\\s+1\\s+500\\s+`));
+  expect(failures).toMatch(/key\s+workspace\s+zone\s+fell due \(local\)\s+status\s+attempts\s+last status\s+last error/);
+  // Workspaces with no row: in the default zone, UTC; a delay falls due at the midnight ending its due date.
+  const fellDue = (todo: TodoRow) => `UTC\\s+${new Date(Date.parse(`${todo.due_date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)} 00:00`;
+  expect(failures).toMatch(new RegExp(`${keyOf(todos[2]!)}\\s+${todos[2]!.workspace_id}\\s+${fellDue(todos[2]!)}\\s+failed\\s+1\\s+422\\s+POST /notify/notifications answered 422: unknown todo`));
+  expect(failures).toMatch(new RegExp(`${keyOf(todos[3]!)}\\s+${todos[3]!.workspace_id}\\s+${fellDue(todos[3]!)}\\s+retry\\s+1\\s+500\\s+`));
   for (const sent of [todos[0]!, todos[1]!]) expect(run.output).not.toContain(keyOf(sent));
 });
 

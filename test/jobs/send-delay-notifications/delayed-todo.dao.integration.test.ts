@@ -6,6 +6,7 @@ import {
 } from '../../../src/jobs/send-delay-notifications/delayed-todo.dao.js';
 import { buildTodo, insertTodos, keyOf, type TodoRow } from '../../support/fixtures.js';
 import { useTestDatabase } from '../../support/testbed.js';
+import { zonesOn } from '../../support/run-zones.js';
 
 const JOB = 'send-delay-notifications';
 const RUN_DATE = '2022-06-03';
@@ -29,14 +30,14 @@ describe('delayed todos: where a scan starts, and what changed behind it', () =>
     await deliver(refused!, 'failed');
     await deliver(retry!, 'retry');
 
-    expect(await getFirstNewDueDate(db(), RUN_DATE)).toBe('2021-05-01');
+    expect(await getFirstNewDueDate(db(), zonesOn(RUN_DATE))).toBe('2021-05-01');
     // The one to retry is the ledger's to send (its due deliveries), not the scan's.
-    const page = await getDelayedTodos(db(), { runDate: RUN_DATE, after: { from: '2020-01-01' }, limit: 10 });
+    const page = await getDelayedTodos(db(), { zones: zonesOn(RUN_DATE), after: { from: '2020-01-01' }, limit: 10 });
     expect(ids(page)).toEqual([fresh!.id, later!.id]);
     expect(page[0]!.key).toBe(keyOf(fresh!));
-    expect(ids(await getDelayedTodos(db(), { runDate: RUN_DATE, after: positionOf(page[0]!)!, limit: 10 }))).toEqual([later!.id]);
+    expect(ids(await getDelayedTodos(db(), { zones: zonesOn(RUN_DATE), after: positionOf(page[0]!)!, limit: 10 }))).toEqual([later!.id]);
     expect(ids(page)).not.toContain(notDue!.id);
-    expect(await getLastDelayedPosition(db(), RUN_DATE)).toEqual([later!.due_date, later!.id]);
+    expect(await getLastDelayedPosition(db(), zonesOn(RUN_DATE))).toEqual([later!.due_date, later!.id]);
   });
 
   it('finds the todos behind a position that were created or moved after a snapshot, and no others', async () => {
@@ -48,7 +49,7 @@ describe('delayed todos: where a scan starts, and what changed behind it', () =>
     await db()('todos').where({ id: renamed!.id }).update({ name: 'renamed, due date unchanged' });
     const upTo = ['2021-01-01', '00000000-0000-0000-0000-000000000000'];
 
-    const changed = await getChangedDelayedTodos(db(), { runDate: RUN_DATE, since, upTo, limit: 10 });
+    const changed = await getChangedDelayedTodos(db(), { zones: zonesOn(RUN_DATE), since, upTo, limit: 10 });
 
     expect(ids(changed).sort()).toEqual([late!.id, moved!.id].sort());
     expect(changed.find((todo) => todo.id === moved!.id)?.dueDate).toBe('2019-06-06');
