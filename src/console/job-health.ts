@@ -16,8 +16,9 @@ export interface JobHealth {
  */
 export const EXPECTED_INTERVAL_SECONDS: Record<string, number> = {
   'send-delay-notifications': 15 * 60,
-  'send-due-soon-reminders': 86_400,
-  'send-workspace-digests': 86_400,
+  // Every 15 minutes since each workspace's notifications fall due at its own local hour (issue 29).
+  'send-due-soon-reminders': 15 * 60,
+  'send-workspace-digests': 15 * 60,
 };
 const DAILY = 86_400;
 /** A run may start late or take a while: overdue once half an interval more has passed without a success. */

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { EXPECTED_INTERVAL_SECONDS, judgeHealth, type HealthInput } from '../../src/console/job-health.js';
 
 const input = (overrides: Partial<HealthInput> = {}): HealthInput => ({
-  job: 'send-workspace-digests', paused: null, recentRuns: [{ status: 'succeeded', error: null }], secondsSinceLastSuccess: 3600,
+  // A job no CronJob lists is taken as daily: every notification job runs every 15 minutes.
+  job: 'a-daily-job', paused: null, recentRuns: [{ status: 'succeeded', error: null }], secondsSinceLastSuccess: 3600,
   waitingForOperator: 0, ...overrides,
 });
 const DAY = 86_400;

@@ -26,10 +26,10 @@ describe('the console on call', () => {
     await db()('job_runs').insert([
       // A 15-minute job whose last two runs failed, though it succeeded an hour ago: failing, not "on schedule".
       run(SEND, 'succeeded', 1), run(SEND, 'failed', 0.5, 'the notify service answered 503'), run(SEND, 'failed', 0.25, 'the notify service answered 503'),
-      // A daily job with no success for three days: overdue.
+      // A 15-minute job with no success for three days: overdue.
       run(DUE_SOON, 'succeeded', 72),
-      // A daily job that succeeds, with dead deliveries no run will send: held.
-      run(DIGESTS, 'succeeded', 2),
+      // A 15-minute job that succeeds, with dead deliveries no run will send: held.
+      run(DIGESTS, 'succeeded', 0.1),
     ]);
     await insertOwedDeliveries(db(), 2);
     await db()('deliveries').update({ job: DIGESTS });
@@ -37,7 +37,7 @@ describe('the console on call', () => {
     const jobs = (await call(`${server.url}/api/v1/jobs`, VIEWER.token)).body.jobs as Array<{ job: string; health: { state: string; reason: string } }>;
     expect(jobs.map(({ job, health }) => [job, health.state])).toEqual([[SEND, 'failing'], [DUE_SOON, 'overdue'], [DIGESTS, 'held']]);
     expect(jobs[0]!.health.reason).toBe('the last two runs failed: the notify service answered 503');
-    expect(jobs[1]!.health.reason).toBe('no success for 3 d (expected every 24 h)');
+    expect(jobs[1]!.health.reason).toBe('no success for 3 d (expected every 15 min)');
     expect(jobs[2]!.health.reason).toBe('2 dead or failed deliveries wait for a re-arm');
 
     const { cookie } = await signIn(server.url, VIEWER.token);
