@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { getDeliveriesPage, getDelivery } from '../commands/deliveries/delivery.dao.js';
+import { getDeliveriesPage } from '../commands/deliveries/delivery.dao.js';
+import { getDeliveryDetail } from './delivery-detail.js';
 import { DELIVERY_STATUSES } from '../commands/deliveries/delivery.type.js';
 import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
@@ -127,7 +128,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: RouteDepende
         ...errors(400, 404, ...AUTH_ERRORS) },
     },
   }, async (request) => {
-    const delivery = await getDelivery(db, request.params.key);
+    const delivery = await getDeliveryDetail(db, jobs, deps.defaultTimeZone ?? 'UTC', request.params.key);
     if (!delivery) throw new HttpError(404, `no delivery with key ${request.params.key} (never claimed, or pruned)`);
     const run = typeof delivery.run_id === 'string' ? await getJobRun(db, delivery.run_id) : undefined;
     return { delivery, run: run ?? null };

@@ -28,6 +28,8 @@ export const SESSION_COOKIE = 'sweep_session';
 export interface ConsoleDependencies {
   db: Knex;
   jobs: AnyNotificationJob[];
+  /** SWEEP_DEFAULT_TIME_ZONE: the zone of a workspace with none of its own, for the local time a delivery fell due; default UTC. */
+  defaultTimeZone?: string;
   logger: Logger;
   auth: Authenticator;
   /** Whose X-Forwarded-For to believe for the client's address (SWEEP_CONSOLE_TRUST_PROXY); default none. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { getDeliveriesPage, getDelivery } from '../commands/deliveries/delivery.dao.js';
+import { getDeliveriesPage } from '../commands/deliveries/delivery.dao.js';
+import { getDeliveryDetail } from './delivery-detail.js';
 import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rearm.js';
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
 import { getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
@@ -160,7 +161,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
     schema: { ...pageSchema('One delivery in full: status, attempts, last error, message, run'),
       querystring: { type: 'object', required: ['key'], properties: { key: { type: 'string', maxLength: 300 } } } },
   }, async (request, reply) => {
-    const delivery = await getDelivery(db, request.query.key);
+    const delivery = await getDeliveryDetail(db, jobs, deps.defaultTimeZone ?? 'UTC', request.query.key);
     if (!delivery) throw new HttpError(404, `no delivery with key ${request.query.key}`);
     const rearm = rearmFor(request);
     return sendPage(reply, 'Delivery', request, html`${rearm && REARMABLE.includes(String(delivery.status)) ? rearmButton(String(delivery.key), rearm.csrf) : ''}

@@ -12,7 +12,7 @@ const SEND = 'send-delay-notifications';
 
 /** The console's JSON API through a real HTTP port: who may do what, and what a change leaves behind. */
 describe('the console API', () => {
-  const testbed = useTestDatabase(['deliveries', 'job_runs', 'job_pauses', 'todos', 'console_audit']);
+  const testbed = useTestDatabase(['deliveries', 'job_runs', 'job_pauses', 'todos', 'console_audit', 'workspaces']);
   const db = () => testbed.database.db;
   let server: TestConsole;
   beforeAll(async () => { server = await startTestConsole(db()); });
@@ -203,7 +203,8 @@ describe('the console API', () => {
   });
 
   it('shows one delivery in full with the run that last handled it; an unknown key is 404', async () => {
-    const { key } = (await insertOwedDeliveries(db(), 1, { last_error: '<img src=x onerror=alert(1)>' }))[0]!;
+    const { key, todo } = (await insertOwedDeliveries(db(), 1, { last_error: '<img src=x onerror=alert(1)>' }))[0]!;
+    await db()('workspaces').insert({ id: todo.workspace_id, time_zone: 'Asia/Tokyo' });
     const runId = randomUUID();
     await db()('job_runs').insert({ id: runId, job: SEND, status: 'partial', started_at: new Date(), finished_at: new Date() });
     await db()('deliveries').where({ key }).update({ run_id: runId });
@@ -212,6 +213,8 @@ describe('the console API', () => {
 
     expect(shown).toMatchObject({ status: 200, body: { delivery: { key, status: 'dead', attempts: 5, last_status: 500,
       last_error: '<img src=x onerror=alert(1)>', message: expect.stringContaining('is delayed') }, run: { id: runId, status: 'partial' } } });
+    // Its workspace's zone, and when it fell due there: the local midnight that ended its due date.
+    expect(shown.body.delivery).toMatchObject({ time_zone: 'Asia/Tokyo', fell_due_local: '2020-01-02 00:00' });
     const unknown = await api(`/api/v1/deliveries/${encodeURIComponent(`${SEND}:nothing:2026-01-01`)}`, VIEWER.token);
     expect(unknown).toMatchObject({ status: 404, body: { error: expect.stringContaining('no delivery with key') } });
   });
