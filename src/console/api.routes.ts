@@ -59,13 +59,13 @@ export async function registerApiRoutes(app: FastifyInstance, deps: RouteDepende
       summary: 'Every notification job, unhealthy first: its health (state and reason), last run, last success, live runners, pause, and what its ledger owes', tags: ['jobs'],
       response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: anyObject } } }, ...errors(...AUTH_ERRORS) },
     },
-  }, async () => ({ jobs: await getJobOverviews(db, jobs) }));
+  }, async () => ({ jobs: await getJobOverviews(db, jobs, Date.now(), deps.defaultTimeZone) }));
 
   app.get('/metrics', {
     config: { access: 'viewer' },
     schema: { summary: 'The jobs\' health for Prometheus (text exposition format): sweep_job_health{job,state} and more', tags: ['jobs'] },
   }, async (_request, reply) => {
-    const { contentType, text } = await renderHealthMetrics(await getJobOverviews(db, jobs));
+    const { contentType, text } = await renderHealthMetrics(await getJobOverviews(db, jobs, Date.now(), deps.defaultTimeZone));
     return reply.type(contentType).send(text);
   });
 

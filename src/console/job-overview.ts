@@ -3,6 +3,7 @@ import { getPauses } from '../ledger/job-pauses.js';
 import { SHOWN_STATUS_SQL } from '../ledger/job-runs.js';
 import { getLedgerOwed, type LedgerOwed } from '../ledger/due-deliveries.js';
 import { owedAgeSeconds } from '../sweep/backlog.js';
+import { latestFallDueNow } from '../sweep/local-due-times.js';
 import type { AnyNotificationJob } from '../sweep/notification-job.js';
 import { HEALTH_STATES, judgeHealth, type JobHealth } from './job-health.js';
 
@@ -30,7 +31,8 @@ interface LastRunRow { id: string; job: string; status: string; started_at: Date
  * its ledger owes; six statements in all. The unhealthy come first (failing, overdue,
  * held, paused, then healthy), in the registry's order within a state.
  */
-export async function getJobOverviews(db: Knex, jobs: AnyNotificationJob[], now = Date.now()): Promise<JobOverview[]> {
+export async function getJobOverviews(db: Knex, jobs: AnyNotificationJob[], now = Date.now(), defaultTimeZone = 'UTC'):
+Promise<JobOverview[]> {
   const names = jobs.map((job) => job.name);
   // Per job, newest first down job_runs' (job, started_at) index: a look at one end of it,
   // however long the history (a DISTINCT ON or a max() over the runs reads them all).
@@ -52,6 +54,14 @@ export async function getJobOverviews(db: Knex, jobs: AnyNotificationJob[], now 
                order by started_at desc limit 2) as r order by j.job, r.started_at desc`,
     [names as unknown as Knex.RawBinding]),
   ]);
+  // The backlog's age counts from when its oldest notification fell due, in the zones in
+  // use, as the runs' metric does: one statement per job that owes something.
+  const fellDue = new Map(await Promise.all(jobs.map(async (job) => {
+    const oldest = owed.get(job.name)?.oldestOwedItemDate;
+    const at = oldest ? await latestFallDueNow(db, defaultTimeZone, oldest, job.fallsDue ?? { daysAfterItemDate: 0, atLocalTime: false },
+      job.localTime ?? '00:00').catch(() => undefined) : undefined;
+    return [job.name, at] as const;
+  })));
   const overviews = jobs.map((job): JobOverview => {
     const last = lastRuns.rows.find((row) => row.job === job.name);
     const success = successes.rows.find((row) => row.job === job.name)?.at;
@@ -75,11 +85,16 @@ export async function getJobOverviews(db: Knex, jobs: AnyNotificationJob[], now 
       liveRunners: live.rows.find((row) => row.job === job.name)?.n ?? 0,
       ledger,
       oldestOwed: oldestOwedItemDate
-        ? { itemDate: oldestOwedItemDate, ageSeconds: Math.round(owedAgeSeconds(oldestOwedItemDate, job.owedDaysBefore, now)) }
+        ? { itemDate: oldestOwedItemDate, ageSeconds: Math.round(ageSince(fellDue.get(job.name), oldestOwedItemDate, job.owedDaysBefore, now)) }
         : null,
     };
   });
   const rank = (overview: JobOverview) => HEALTH_STATES.indexOf(overview.health.state);
   // Array.prototype.sort is stable: the registry's order within a state.
   return overviews.sort((a, b) => rank(a) - rank(b));
+}
+
+/** From when it fell due where that is known, else (no known zone) from its item's date in UTC. */
+function ageSince(fellDueAt: Date | undefined, itemDate: string, owedDaysBefore: number | undefined, now: number): number {
+  return fellDueAt ? Math.max(0, (now - fellDueAt.getTime()) / 1000) : owedAgeSeconds(itemDate, owedDaysBefore, now);
 }

@@ -42,7 +42,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
 
   app.get('/jobs', { config: pageConfig('viewer'), schema: pageSchema('Every notification job: last run, pause, backlog; pause/resume for operators') },
     async (request, reply) => {
-      const [overviews, recent, week] = await Promise.all([getJobOverviews(db, jobs), getRecentRuns(db, jobNames), getRunsByDay(db, jobNames)]);
+      const [overviews, recent, week] = await Promise.all([getJobOverviews(db, jobs, Date.now(), deps.defaultTimeZone), getRecentRuns(db, jobNames), getRunsByDay(db, jobNames)]);
       const operator = request.principal?.role === 'operator';
       const rows = overviews.map((job) => html`<tr class="health-${job.health.state}">
         <td><a href="/runs${queryString({ job: job.job })}">${job.job}</a></td>

@@ -240,3 +240,20 @@ Promise<Map<string, LocalFallDue>> {
       unknown as Knex.RawBinding[]);
   return new Map(result.rows.map((row) => [row.key, { timeZone: row.zone, fellDueLocal: row.fell_due_local }]));
 }
+
+/**
+ * The latest instant at which a notification of `itemDate` fell due in the zones in use
+ * now (the workspaces' and the default, those PostgreSQL knows), read afresh: for a
+ * backlog's age outside a run (the console), as a run computes it (`latestFallDue`).
+ */
+export async function latestFallDueNow(db: Knex, defaultZone: string, itemDate: string, fallsDue: FallsDue, localTime: string):
+Promise<Date | undefined> {
+  const result = await db.raw<{ rows: Array<{ due: Date | null }> }>(
+    `with zones as (select distinct zone from (select time_zone as zone from workspaces where time_zone is not null
+                                                union all select ?::text) as used)
+     select max(sweep_zone_start((?::date + ?::int) + ?::time, zone)) as due
+       from zones where zone in (select name from pg_timezone_names)`,
+    [defaultZone, itemDate, fallsDue.daysAfterItemDate, fallsDue.atLocalTime ? localTime : '00:00']);
+  const due = result.rows[0]?.due;
+  return due ? new Date(due) : undefined;
+}

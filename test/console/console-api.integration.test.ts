@@ -219,12 +219,18 @@ describe('the console API', () => {
     expect(unknown).toMatchObject({ status: 404, body: { error: expect.stringContaining('no delivery with key') } });
   });
 
-  it('counts what each job\'s ledger owes and how old the oldest owed notification is', async () => {
-    await insertOwedDeliveries(db(), 2, { status: 'retry' });
+  it('counts what each job\'s ledger owes and how old the oldest owed notification is, from when it fell due', async () => {
+    const { todo } = (await insertOwedDeliveries(db(), 2, { status: 'retry' }))[0]!;
     await insertOwedDeliveries(db(), 1);
-    const [job] = (await api('/api/v1/jobs', VIEWER.token)).body.jobs;
+    const jobs = async () => (await api('/api/v1/jobs', VIEWER.token)).body.jobs as Array<{ job: string; oldestOwed: { ageSeconds: number } }>;
+    const ageOf = async () => (await jobs()).find((job) => job.job === SEND)!.oldestOwed.ageSeconds;
+    const [job] = await jobs();
     expect(job).toMatchObject({ ledger: { retry: 2, dead: 1, failed: 0, pending: 0, superseded: 0 }, oldestOwed: { itemDate: '2020-01-01' } });
-    expect(job.oldestOwed.ageSeconds).toBeGreaterThan(86_400 * 365);
+    // A delay of 2020-01-01 fell due at the midnight that ended it: in UTC, the only zone in use.
+    expect(Math.abs(await ageOf() - (Date.now() - Date.parse('2020-01-02T00:00:00Z')) / 1000)).toBeLessThan(60);
+    // With a workspace in Los Angeles, the latest it fell due in a zone in use: eight hours later.
+    await db()('workspaces').insert({ id: todo.workspace_id, time_zone: 'America/Los_Angeles' });
+    expect(Math.abs(await ageOf() - (Date.now() - Date.parse('2020-01-02T08:00:00Z')) / 1000)).toBeLessThan(60);
   });
 
   it('never writes a token into its log', async () => {
