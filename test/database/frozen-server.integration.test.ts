@@ -3,7 +3,7 @@ import { startMockServer, type MockServer } from '../../mockserver/mock-server.j
 import { createDatabase, type Knex } from '../../src/database/database.js';
 import { migratorConfig } from '../../src/database/migrations.js';
 import { delayNotifications } from '../support/job-fixtures.js';
-import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
+import { postgresBinDir, usePrivatePostgres } from '../support/private-postgres.js';
 import { FAST_HTTP_ENV } from '../support/run-sweep.js';
 import { startSweepProcess, waitFor, type SweepProcess } from '../support/sweep-process.js';
 
@@ -16,31 +16,28 @@ import { startSweepProcess, waitFor, type SweepProcess } from '../support/sweep-
 const LEASE_SECONDS = 3;
 
 describe.skipIf(inject('testDatabase').kind !== 'postgres' || !postgresBinDir())('a frozen database server', () => {
-  let server: PrivatePostgres;
+  const cluster = usePrivatePostgres();
   let db: Knex;
   let mock: MockServer;
 
   beforeAll(async () => {
-    server = await startPrivatePostgres();
-    db = createDatabase({ kind: 'postgres', url: server.url });
+    db = createDatabase({ kind: 'postgres', url: cluster.server.url });
     await db.migrate.latest(migratorConfig);
     mock = await startMockServer({ port: 0 });
   }, 60_000);
   afterAll(async () => {
-    server?.thaw();
     await db?.destroy();
     await mock?.close();
-    server?.stop();
   });
   beforeEach(async () => {
-    server.thaw();
+    cluster.server.thaw();
     for (const table of ['deliveries', 'job_runs', 'job_positions', 'todos']) await db(table).del();
     mock.reset();
   });
 
   const start = (args: string[], env: Record<string, string> = {}): SweepProcess => startSweepProcess(
     [delayNotifications.job, ...delayNotifications.args, '--concurrency', '4', '--page-size', '20', '--lease-seconds', String(LEASE_SECONDS), ...args],
-    { DATABASE_URL: server.url, ...FAST_HTTP_ENV, SERVICES_URL: mock.url, ...env },
+    { DATABASE_URL: cluster.server.url, ...FAST_HTTP_ENV, SERVICES_URL: mock.url, ...env },
   );
   const accepted = () => mock.journal().filter((entry) => entry.outcome === 'accepted').map((entry) => entry.key);
   /**
@@ -48,7 +45,7 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres' || !postgresBinDir())
    * release is its claims still): a rerun completes the sweep, every key accepted once.
    */
   const expectEveryKeyOnceAfterRerun = async (expected: Array<{ key: string }>) => {
-    server.thaw();
+    cluster.server.thaw();
     mock.configure({ latencyMs: 0 });
     await new Promise((resolve) => setTimeout(resolve, LEASE_SECONDS * 1000 + 500));
     const rerun = start([]);
@@ -65,7 +62,7 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres' || !postgresBinDir())
     const run = start(['--grace-seconds', '2']);
     await waitFor(() => accepted().length >= 8, 30_000, 'the first notifications');
 
-    server.freeze();
+    cluster.server.freeze();
     await new Promise((resolve) => setTimeout(resolve, latencyMs + 500));
     const signalledAt = Date.now();
     run.child.kill('SIGTERM');
@@ -90,7 +87,7 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres' || !postgresBinDir())
     await waitFor(() => accepted().length >= 8, 30_000, 'the first notifications');
 
     const frozenAt = Date.now();
-    server.freeze();
+    cluster.server.freeze();
     const exitCode = await run.exited;
     const elapsed = Date.now() - frozenAt;
 
@@ -112,7 +109,7 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres' || !postgresBinDir())
     const run = start(['--concurrency', '8', '--page-size', '200', '--grace-seconds', '2']);
     await waitFor(() => accepted().length >= 200, 30_000, 'the first notifications');
 
-    server.crash();
+    cluster.server.crash();
     const diedAt = Date.now();
     const exitCode = await run.exited;
     const notifyRequests = mock.journal().filter((entry) => entry.endpoint === 'notify');
@@ -130,12 +127,12 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres' || !postgresBinDir())
     // Only the ones in flight when it learnt (at most --concurrency) may still be answered.
     expect(startedAfterLearning).toBeLessThanOrEqual(8);
 
-    server.start();
+    cluster.server.start();
     await expectEveryKeyOnceAfterRerun(expected);
   });
 
   it('a run started on a frozen server fails within its connect timeout, and SIGTERM ends even that wait', async () => {
-    server.freeze();
+    cluster.server.freeze();
     const run = start(['--grace-seconds', '1']);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const signalledAt = Date.now();

@@ -3,6 +3,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 /**
  * A PostgreSQL cluster of the test's own, on 127.0.0.1 and a free port, for what no test
@@ -27,6 +28,19 @@ export function postgresBinDir(): string | undefined {
   const version = readdirSync(root).sort((a, b) => Number(b) - Number(a))[0];
   const dir = version && join(root, version, 'bin');
   return dir && existsSync(join(dir, 'initdb')) ? dir : undefined;
+}
+
+/**
+ * A cluster of the file's own for its tests (read `.server` inside hooks and tests),
+ * thawed after each test, so that no test leaves it frozen for the next or for the
+ * file's own teardown, and stopped after the file's other teardown.
+ */
+export function usePrivatePostgres(): { server: PrivatePostgres } {
+  const holder = {} as { server: PrivatePostgres };
+  beforeAll(async () => { holder.server = await startPrivatePostgres(); }, 60_000);
+  afterEach(() => holder.server?.thaw());
+  afterAll(() => holder.server?.stop());
+  return holder;
 }
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
