@@ -80,12 +80,13 @@ export class SweepPgClient extends KnexPgClient {
       return this.tracked(connection, sql, () => super._query(connection, obj));
     }
     const idle = transactionStatus(connection) === 'I';
-    if (!idle || TRANSACTION_CONTROL.test(sql) || OUTSIDE_TRANSACTION.test(sql)) {
+    const outside = OUTSIDE_TRANSACTION.test(sql);
+    if (!idle || outside || TRANSACTION_CONTROL.test(sql)) {
       const sets = SETS_STATEMENT_TIMEOUT.exec(sql);
       if (sets) connectionBound.set(connection, Number(sets[1]));
       // Outside a transaction nothing of ours bounds it on the server (an index built
       // concurrently): the long bound is the client's.
-      const boundMs = OUTSIDE_TRANSACTION.test(sql) ? this.control.settings.longStatementTimeoutMs : undefined;
+      const boundMs = outside ? this.control.settings.longStatementTimeoutMs : undefined;
       return this.tracked(connection, sql, () => super._query(connection, obj), boundMs);
     }
     // The whole transaction is the statement in flight: a cancel that lands on its BEGIN or
@@ -173,11 +174,12 @@ export class SweepPgClient extends KnexPgClient {
    * by default what its transaction set.
    */
   private async tracked<T>(connection: PgConnection, sql: string, run: () => Promise<T>, boundMs?: number): Promise<T> {
-    this.control.refuseIfUnresponsive(describeStatement(sql));
+    const statement = describeStatement(sql);
+    this.control.refuseIfUnresponsive(statement);
     let abandoned: ((error: DatabaseUnresponsiveError) => void) | undefined;
     const gone = new Promise<never>((_, reject) => { abandoned = reject; });
     const entry: StatementInFlight = {
-      statement: describeStatement(sql),
+      statement,
       startedAt: Date.now(),
       cancelReason: undefined,
       cancel: () => sendCancel(connection),

@@ -64,8 +64,11 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     maxBatch: Math.min(options.pageSize, 500),
     onLedgerState: (state, error) => {
       if (state === 'failing') {
-        let over = () => undefined as void;
-        ledgerTrouble ??= { wait: new Promise<void>((resolve) => { over = resolve; }), over: () => over() };
+        if (!ledgerTrouble) {
+          let over!: () => void;
+          const wait = new Promise<void>((resolve) => { over = resolve; });
+          ledgerTrouble = { wait, over };
+        }
         logger.warn({ reason: error && describeDatabaseError(error) }, 'cannot write the delivery ledger: trying again; no new request starts meanwhile');
         return;
       }

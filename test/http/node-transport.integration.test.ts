@@ -106,19 +106,9 @@ const until = async (condition: () => boolean, ms = 5000) => {
 };
 
 describe('TLS is always verified', () => {
-  let dir: string;
-  let cert: Buffer;
-  let key: Buffer;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sweep-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    cert = readFileSync(join(dir, 'cert.pem'));
-    key = readFileSync(join(dir, 'key.pem'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tls = useSelfSignedCertificate();
 
-  const httpsServer = () => serve((_, res) => json(res, 200, { ok: true }), createHttpsServer({ cert, key }));
+  const httpsServer = () => serve((_, res) => json(res, 200, { ok: true }), createHttpsServer({ cert: tls.cert, key: tls.key }));
 
   it('refuses a self-signed certificate: nothing reaches the handler', async () => {
     const server = await httpsServer();
@@ -145,7 +135,7 @@ describe('TLS is always verified', () => {
 
   it('accepts the certificate when the agent trusts it as a CA', async () => {
     const server = await httpsServer();
-    const agent = new https.Agent({ ca: cert, keepAlive: true });
+    const agent = new https.Agent({ ca: tls.cert, keepAlive: true });
     try {
       const response = await axios.create({ adapter: nodeTransport, httpsAgent: agent }).get(`${server.url}/x`);
       expect(response.status).toBe(200);
@@ -457,18 +447,8 @@ describe('axios\' own proxy option', () => {
 });
 
 describe('through the egress proxy (a real forward proxy on 127.0.0.1)', { timeout: 15_000 }, () => {
-  let dir: string;
-  let cert: Buffer;
-  let key: Buffer;
+  const tls = useSelfSignedCertificate();
   const proxies: ForwardProxy[] = [];
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sweep-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    cert = readFileSync(join(dir, 'cert.pem'));
-    key = readFileSync(join(dir, 'key.pem'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(async () => { await Promise.all(proxies.splice(0).map((proxy) => proxy.close())); });
 
   const forwardProxy = async (options?: Parameters<typeof startForwardProxy>[0]) => {
@@ -481,10 +461,10 @@ describe('through the egress proxy (a real forward proxy on 127.0.0.1)', { timeo
     clients.push(http);
     return http;
   };
-  const httpsServer = () => serve((_, res) => json(res, 200, { ok: true }), createHttpsServer({ cert, key }));
+  const httpsServer = () => serve((_, res) => json(res, 200, { ok: true }), createHttpsServer({ cert: tls.cert, key: tls.key }));
   /** A client whose tunnels trust the test's certificate as a CA (the run's use the system's CAs). */
   const trusting = (env: Record<string, string>) => axios.create({ adapter: nodeTransport,
-    proxyRoutes: new ProxyRoutes(getProxySettings(env), { ca: cert, keepAlive: true }, 5000) } as object);
+    proxyRoutes: new ProxyRoutes(getProxySettings(env), { ca: tls.cert, keepAlive: true }, 5000) } as object);
 
   it('sends an http request to the proxy in absolute form, its credentials in Proxy-Authorization only', async () => {
     const proxy = await forwardProxy();
@@ -575,3 +555,18 @@ describe('through the egress proxy (a real forward proxy on 127.0.0.1)', { timeo
     expect(isCancel(error)).toBe(true);
   });
 });
+
+/** A self-signed certificate for 127.0.0.1, made by openssl for the describe block that calls this (read its fields in tests). */
+function useSelfSignedCertificate(): { cert: Buffer; key: Buffer } {
+  const made = {} as { cert: Buffer; key: Buffer };
+  let dir: string | undefined;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sweep-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    made.cert = readFileSync(join(dir, 'cert.pem'));
+    made.key = readFileSync(join(dir, 'key.pem'));
+  });
+  afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  return made;
+}
