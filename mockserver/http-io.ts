@@ -83,3 +83,9 @@ export function headerValue(value: string | string[] | undefined): string | unde
 export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
 }
+
+/** The caller's W3C traceparent, when it sent one: a traced client joins its trace to ours. */
+export function traceparentOf(req: IncomingMessage): { traceparent?: string } {
+  const value = headerValue(req.headers.traceparent);
+  return value === undefined ? {} : { traceparent: value };
+}

@@ -105,6 +105,8 @@ export interface JournalEntry {
   token?: string;
   /** The raw Authorization header as received. */
   authorization?: string;
+  /** The W3C traceparent header, when the client sent one (a traced run). */
+  traceparent?: string;
   key?: string;
   message?: string;
   /**

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { applyRandomFault, applyRule, type RequestRecord } from './fault-injection.js';
-import { headerValue, mediaType, readBody, sendJson, waitWhileConnected, type Headers } from './http-io.js';
+import { headerValue, mediaType, readBody, sendJson, traceparentOf, waitWhileConnected, type Headers } from './http-io.js';
 import type { JournalOutcome } from './mock-server.type.js';
 import type { MockState } from './mock-state.js';
 import { keyMismatch, parseNotificationMessage, type NotificationMessage } from './notification-message.js';
@@ -40,6 +40,7 @@ export async function handleNotificationRequest(
   const request: RequestRecord = {
     endpoint: 'notify',
     authorization,
+    ...traceparentOf(req),
     token: bearer,
     workspaceId: issued?.workspaceId,
     key,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { applyRule, type RequestRecord } from './fault-injection.js';
-import { mediaType, readBody, sendJson, waitWhileConnected, type Headers } from './http-io.js';
+import { mediaType, readBody, sendJson, traceparentOf, waitWhileConnected, type Headers } from './http-io.js';
 import type { JournalOutcome, MockSettings } from './mock-server.type.js';
 import type { MockState } from './mock-state.js';
 
@@ -26,7 +26,7 @@ export async function handleTokenRequest(state: MockState, req: IncomingMessage,
   // A JSON body would be an easy client mistake (axios sends objects as JSON): refuse it.
   const form = mediaType(req) === 'application/x-www-form-urlencoded' ? new URLSearchParams(body.text) : undefined;
   const workspaceId = form === undefined ? undefined : workspaceOfScope(form.get('scope'));
-  const request: RequestRecord = { endpoint: 'token', authorization, workspaceId };
+  const request: RequestRecord = { endpoint: 'token', authorization, workspaceId, ...traceparentOf(req) };
   const answer = (status: number, outcome: JournalOutcome, payload: unknown, headers?: Headers): void => {
     state.record({ ...request, status, outcome });
     sendJson(res, status, payload, headers);

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../runner/errors.js';
+import { readTelemetryConfig, type TelemetryConfig } from '../tracing/telemetry-config.js';
 import { describeRejectedUrl, hasCredentials, redactUrl, tryUrl } from './url-secrets.js';
 
 export { redactUrl, secretsOfUrl } from './url-secrets.js';
@@ -23,6 +24,10 @@ export interface Config {
   defaultTimeZone: string;
   /** Where each run pushes its metrics at its end (PUSHGATEWAY_URL); unset: no push. */
   pushgatewayUrl?: string;
+  /** OpenTelemetry's standard OTEL_* variables: traces and metrics over OTLP/HTTP, off unless set (docs/operating.md). */
+  telemetry: TelemetryConfig;
+  /** A link to a run's trace in a trace UI, {traceId} replaced (SWEEP_TRACE_URL); unset: the trace id alone is shown. */
+  traceUrl?: string;
   nodeEnv: string;
 }
 
@@ -124,6 +129,8 @@ export function getConfig(
     },
     defaultTimeZone: read('SWEEP_DEFAULT_TIME_ZONE', parseTimeZone, 'UTC'),
     pushgatewayUrl: read('PUSHGATEWAY_URL', parseHttpUrl, undefined),
+    telemetry: readTelemetryConfig(env, problems),
+    traceUrl: read('SWEEP_TRACE_URL', parseTraceUrl, undefined),
     nodeEnv: read('NODE_ENV', (raw) => raw, 'development'),
   };
   if (config.nodeEnv === 'production' && config.database.kind === 'embedded' && !problems.some((p) => p.startsWith('DATABASE_URL'))) {
@@ -159,6 +166,12 @@ export function parseTimeZone(raw: string): string {
   const sameButCase = resolved !== undefined && resolved !== raw && resolved.toLowerCase() === raw.toLowerCase();
   if (resolved !== undefined && !sameButCase && /^[A-Za-z]/.test(raw) && (raw.includes('/') || raw === 'UTC')) return raw;
   throw new Error(`must be an IANA time zone name such as UTC or America/Los_Angeles (got '${raw}')`);
+}
+
+/** An http(s) URL template with {traceId} in it (Jaeger: https://jaeger.example/trace/{traceId}). */
+export function parseTraceUrl(raw: string): string {
+  if (!raw.includes('{traceId}')) throw new Error(`must contain {traceId}, where the run's trace id goes (got '${raw}')`);
+  return parseHttpUrl(raw.replaceAll('{traceId}', '0')) && raw;
 }
 
 function parseOneOf<T extends string>(raw: string, allowed: readonly T[]): T {

@@ -6,6 +6,7 @@ import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rea
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
 import { countRunFailures, getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
 import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
+import { traceLink } from '../tracing/trace-link.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
 import type { RouteDependencies } from './console-dependencies.js';
 import { HttpError } from './http-error.js';
@@ -90,7 +91,9 @@ export async function registerApiRoutes(app: FastifyInstance, deps: RouteDepende
     schema: {
       summary: 'One run in full, with the deliveries it left failed, dead or waiting (as `sweep runs show`)', tags: ['runs'],
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: UUID } } },
-      response: { 200: { type: 'object', properties: { run: anyObject, failures: { type: 'array', items: anyObject }, failureCount: { type: 'integer' } } },
+      response: { 200: { type: 'object', properties: { run: anyObject,
+        traceUrl: { type: ['string', 'null'], description: 'The run\'s trace in the trace UI (SWEEP_TRACE_URL with run.trace_id), when both are set' },
+        failures: { type: 'array', items: anyObject }, failureCount: { type: 'integer' } } },
         ...errors(400, 404, ...AUTH_ERRORS) },
     },
   }, async (request) => {
@@ -99,7 +102,7 @@ export async function registerApiRoutes(app: FastifyInstance, deps: RouteDepende
     if (!run) throw new HttpError(404, `no run with id ${id} in this database (never recorded here, or pruned)`);
     const failures = await getRunFailures(db, id, SHOWN_FAILURES);
     const failureCount = failures.length < SHOWN_FAILURES ? failures.length : await countRunFailures(db, id);
-    return { run, failures, failureCount };
+    return { run, traceUrl: traceLink(deps.traceUrl, run.trace_id) ?? null, failures, failureCount };
   });
 
   app.get<{ Querystring: { job?: string; status?: string; workspace?: string; key?: string; itemId?: string; limit: number; cursor?: string } }>(

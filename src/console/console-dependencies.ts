@@ -36,6 +36,8 @@ export interface ConsoleDependencies {
   trustProxy?: false | number | string[];
   /** Runs a job in the console's process: on the embedded database only, where no other process may open it. */
   jobRunner?: JobRunner;
+  /** SWEEP_TRACE_URL: a run's trace id becomes a link to the trace UI. */
+  traceUrl?: string;
   /** Sees every route as it is added (fastify's onRoute hook): the OpenAPI test checks each is documented. */
   onRoute?: (route: RouteOptions) => void;
 }

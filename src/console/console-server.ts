@@ -15,6 +15,7 @@ import { createReadinessProbe } from './readiness.js';
 import { registerPageRoutes } from './pages.routes.js';
 import { createRearmPreviews } from './rearm-previews.js';
 import { registerSignInRoutes } from './sign-in.routes.js';
+import { traceConsoleRequests } from '../tracing/console-spans.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -78,6 +79,8 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
   });
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
+  // First: the access check and everything after it run inside the request's span.
+  traceConsoleRequests(app);
   app.addHook('onRequest', (request, reply) => checkAccess(deps.auth, request, reply));
   // Before the schemas read them: a NUL byte is a 400 whatever the field, never the database's 500.
   app.addHook('preValidation', async (request) => {

@@ -51,7 +51,7 @@ export const consoleCommand = (jobs: AnyNotificationJob[]) => defineJob<ConsoleO
     const { buildConsoleServer } = await import('./console-server.js');
     // The embedded database admits one process: the console runs the jobs on request, from its own.
     const jobRunner = config.database.kind === 'embedded' ? createJobRunner({ db, jobs, env, cwd: process.cwd(), log: output, signal }) : undefined;
-    const app = await buildConsoleServer({ db, jobs, defaultTimeZone: config.defaultTimeZone, logger, auth: createAuthenticator(tokens, { oneTimeLink }), trustProxy: settings.trustProxy,
+    const app = await buildConsoleServer({ db, jobs, defaultTimeZone: config.defaultTimeZone, traceUrl: config.traceUrl, logger, auth: createAuthenticator(tokens, { oneTimeLink }), trustProxy: settings.trustProxy,
       jobRunner });
     let address: string;
     try {

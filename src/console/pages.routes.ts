@@ -5,6 +5,7 @@ import { previewRearm, rearmDeliveriesAudited } from '../commands/deliveries/rea
 import { pauseJobAudited, resumeJobAudited } from '../commands/pause/pause.js';
 import { getJobRun, getJobRunsPage, getRunFailures } from '../commands/runs/job-run.dao.js';
 import { RUN_STATUSES, type RunStatus } from '../commands/runs/job-run.type.js';
+import { traceLink } from '../tracing/trace-link.js';
 import { getAuditPage } from '../ledger/operator-audit.js';
 import type { RouteDependencies } from './console-dependencies.js';
 import { HttpError } from './http-error.js';
@@ -130,6 +131,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
     return sendPage(reply, `Run ${run.id}`, request, html`
       <div class="scroll"><table><tbody>${Object.entries(run).map(([field, value]) => html`<tr><th>${field}</th>
         <td class="error">${field === 'status' ? runLink(run.id, String(value))
+          : field === 'trace_id' && traceLink(deps.traceUrl, run.trace_id) ? html`<a href="${traceLink(deps.traceUrl, run.trace_id)}" rel="noopener noreferrer">${run.trace_id}</a>`
           : collapsed(typeof value === 'object' && value !== null && !(value instanceof Date) ? JSON.stringify(value) : value)}</td></tr>`)}
       </tbody></table></div>
       <h2>Failures (${failures.length})</h2>${deliveryTable(failures, rearmFor(request))}`);

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { SweepError } from '../runner/errors.js';
+import { endStatementSpan, startStatementSpan } from '../tracing/statement-spans.js';
+import { tracingEnabled } from '../tracing/tracing.js';
 import { describeOperation, describeStatement, type StatementControl, type StatementInFlight } from './statement-control.js';
 import { DatabaseUnresponsiveError, isLockTimeout, isQueryCanceled, isStatementTimeout, StatementCancelledError,
   StatementTimeoutError } from './statement-errors.js';
@@ -192,10 +194,13 @@ export class SweepPgClient extends KnexPgClient {
       },
     };
     const done = this.control.track(entry);
+    const span = tracingEnabled() ? startStatementSpan(sql, connection) : undefined;
+    let failed: unknown;
     const running = run();
     try {
       return await Promise.race([running, gone]);
     } catch (error) {
+      failed = error;
       if (error instanceof SweepError) {
         running.catch(() => undefined);
         throw error;
@@ -213,6 +218,7 @@ export class SweepPgClient extends KnexPgClient {
       throw error;
     } finally {
       done();
+      if (span) endStatementSpan(span, failed);
     }
   }
 }

@@ -238,11 +238,16 @@ export class StatementControl {
  * ("insert on deliveries"), never its text or parameters.
  */
 export function describeOperation(sql: string): string {
+  const { operation, tables } = operationOf(sql);
+  return tables.length > 0 ? `${operation} on ${tables.join(', ')}` : operation;
+}
+
+/** A statement's operation (select, insert...; a CTE's by what it writes) and the tables it names. */
+export function operationOf(sql: string): { operation: string; tables: string[] } {
   const text = sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ').trim().toLowerCase();
   const first = /^[a-z]+/.exec(text)?.[0] ?? 'statement';
   const operation = first === 'with' ? (/\b(insert|update|delete)\b/.exec(text)?.[1] ?? 'select') : first;
-  const tables = tablesOf(sql);
-  return tables.length > 0 ? `${operation} on ${tables.join(', ')}` : operation;
+  return { operation, tables: tablesOf(sql) };
 }
 
 /**

@@ -5,6 +5,8 @@ import { nodeTransport } from './node-transport.js';
 import { ProxyRoutes } from './proxy-routes.js';
 import type { ProxySettings } from './proxy-settings.js';
 import { attachDeadline, endDeadline } from './request-deadline.js';
+import { endRequestSpan, startRequestSpan } from '../tracing/http-spans.js';
+import { tracingEnabled } from '../tracing/tracing.js';
 
 export interface HttpClientOptions {
   baseURL: string;
@@ -58,6 +60,7 @@ export function createHttpClient(options: HttpClientOptions): Axios {
   client.interceptors.request.use((config) => {
     attachDeadline(config, options.timeoutMs);
     if (onRequestDone) started.set(config, performance.now());
+    if (tracingEnabled()) startRequestSpan(config);
     return config;
   }, null, { synchronous: true });
   const endpoint = (config: InternalAxiosRequestConfig | undefined) => `${(config?.method ?? 'get').toUpperCase()} ${config?.url ?? ''}`;
@@ -65,11 +68,13 @@ export function createHttpClient(options: HttpClientOptions): Axios {
     (performance.now() - (config ? started.get(config) ?? performance.now() : performance.now())) / 1000;
   client.interceptors.response.use((response: AxiosResponse) => {
     const status = response.status;
+    endRequestSpan(response.config, { status });
     onRequestDone?.(endpoint(response.config), status === 409 || status === 401 || status === 429 ? String(status) : `${Math.floor(status / 100)}xx`,
       elapsed(response.config));
     return response;
   }, (error: AxiosError) => {
     endDeadline(error.config);
+    endRequestSpan(error.config, { error });
     onRequestDone?.(endpoint(error.config), error.code ?? 'error', elapsed(error.config));
     throw error;
   });

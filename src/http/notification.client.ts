@@ -5,6 +5,7 @@ import { withRetry, type FailedAttempt, type RetryOptions } from './retry.js';
 import { classifyRequestError, classifyStatus, errorFromResponse, ServiceError } from './service-error.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenCache } from './token-cache.js';
+import { tracingEnabled, withSpan } from '../tracing/tracing.js';
 
 const PATH = '/notify/notifications';
 const ENDPOINT = `POST ${PATH}`;
@@ -45,7 +46,7 @@ export function createNotificationClient(deps: {
   /** Paces every request, retries included (--max-rate). */
   rateLimiter?: RateLimiter;
 }): NotificationClient {
-  const post = async (notification: Notification, token: string, signal?: AbortSignal): Promise<AxiosResponse<Readable>> => {
+  const post = async (notification: Notification, token: string, resendCount: number, signal?: AbortSignal): Promise<AxiosResponse<Readable>> => {
     await deps.rateLimiter?.take(signal);
     try {
       // request(), not post(): post() merges its arguments into a config of their own first.
@@ -55,6 +56,8 @@ export function createNotificationClient(deps: {
         data: { message: notification.message },
         ...STREAMED,
         signal,
+        // Read by the request's trace span (http.request.resend_count); axios passes it through.
+        ...(resendCount > 0 ? { resendCount } : {}),
         headers: {
           Authorization: `Bearer ${token}`,
           'Idempotency-Key': notification.key,
@@ -67,33 +70,43 @@ export function createNotificationClient(deps: {
   };
 
   return {
-    async send(notification, { onFailedAttempt, signal } = {}) {
-      let attempts = 0;
-      return withRetry(async () => {
-        attempts += 1;
-        const token = await deps.tokens.get(notification.workspaceId, signal);
-        let response = await post(notification, token, signal);
-        if (classifyStatus(response.status) === 'unauthorized') {
-          discardBody(response);
-          deps.tokens.invalidate(notification.workspaceId, token);
-          attempts += 1;
-          response = await post(notification, await deps.tokens.get(notification.workspaceId, signal), signal);
-        }
-        const outcome = classifyStatus(response.status);
-        // Accepted is accepted, whatever the body says or however long it is.
-        if (outcome === 'ok' || outcome === 'conflict') {
-          discardBody(response);
-          return { status: response.status, attempts };
-        }
-        const body = await readBody(response, ERROR_BODY_BYTES).catch((caught: unknown) => {
-          throw classifyRequestError(caught, ENDPOINT);
+    send(notification, options = {}) {
+      if (!tracingEnabled()) return send(notification, options);
+      return withSpan('notify', { attributes: { 'sweep.workspace.id': notification.workspaceId, 'sweep.notification.key': notification.key } },
+        async (span) => {
+          const delivered = await send(notification, options);
+          span.setAttributes({ 'sweep.notification.attempts': delivered.attempts, 'http.response.status_code': delivered.status });
+          return delivered;
         });
-        const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, body.data);
-        // A second 401 right after a fresh token: the service refuses us, retrying will not help.
-        throw error.kind === 'unauthorized' ? new ServiceError(`${error.message} (after a token refresh)`, 'permanent', error.details) : error;
-      }, { ...deps.retry, onFailedAttempt, signal });
     },
   };
+
+  async function send(notification: Notification, { onFailedAttempt, signal }: SendOptions): Promise<Delivered> {
+    let attempts = 0;
+    return withRetry(async () => {
+      attempts += 1;
+      const token = await deps.tokens.get(notification.workspaceId, signal);
+      let response = await post(notification, token, attempts - 1, signal);
+      if (classifyStatus(response.status) === 'unauthorized') {
+        discardBody(response);
+        deps.tokens.invalidate(notification.workspaceId, token);
+        attempts += 1;
+        response = await post(notification, await deps.tokens.get(notification.workspaceId, signal), attempts - 1, signal);
+      }
+      const outcome = classifyStatus(response.status);
+      // Accepted is accepted, whatever the body says or however long it is.
+      if (outcome === 'ok' || outcome === 'conflict') {
+        discardBody(response);
+        return { status: response.status, attempts };
+      }
+      const body = await readBody(response, ERROR_BODY_BYTES).catch((caught: unknown) => {
+        throw classifyRequestError(caught, ENDPOINT);
+      });
+      const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, body.data);
+      // A second 401 right after a fresh token: the service refuses us, retrying will not help.
+      throw error.kind === 'unauthorized' ? new ServiceError(`${error.message} (after a token refresh)`, 'permanent', error.details) : error;
+    }, { ...deps.retry, onFailedAttempt, signal });
+  }
 }
 
 export { ENDPOINT as NOTIFY_ENDPOINT };

@@ -1,6 +1,7 @@
 import pRetry from 'p-retry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceError } from './service-error.js';
+import { startSpan, tracingEnabled, withSpan } from '../tracing/tracing.js';
 
 export interface RetryOptions {
   /** Retries after the first try. */
@@ -42,9 +43,21 @@ export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T
     const willRetry = isTransient(error) && options.retries > 0;
     await reportFailure(error, 1, willRetry, options);
     if (!willRetry || options.signal?.aborted) throw error;
-    await sleep(backoffMs(options.baseMs, options.maxMs), undefined, { signal: options.signal });
+    await traceWait('retry backoff', 2, () => sleep(backoffMs(options.baseMs, options.maxMs), undefined, { signal: options.signal }));
   }
-  return pRetry((attemptNumber) => attempt(attemptNumber + 1), {
+  // p-retry waits its backoff itself: the wait is traced as the time from the failure
+  // reported (after any Retry-After) to the next try.
+  let failedAt: number | undefined;
+  const tries = tracingEnabled()
+    ? (attemptNumber: number) => {
+      if (failedAt !== undefined) startSpan('retry backoff', { startTime: failedAt, attributes: { 'sweep.retry.next_attempt': attemptNumber + 1 } }).end();
+      return attempt(attemptNumber + 1).catch((error: unknown) => {
+        failedAt = Date.now();
+        throw error;
+      });
+    }
+    : (attemptNumber: number) => attempt(attemptNumber + 1);
+  return pRetry(tries, {
     retries: options.retries - 1,
     factor: FACTOR,
     minTimeout: options.baseMs * FACTOR,
@@ -52,9 +65,17 @@ export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T
     randomize: true,
     signal: options.signal,
     shouldRetry: ({ error }) => isTransient(error),
-    onFailedAttempt: ({ error, attemptNumber, retriesLeft }) =>
-      reportFailure(error, attemptNumber + 1, isTransient(error) && retriesLeft > 0, options),
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+      await reportFailure(error, attemptNumber + 1, isTransient(error) && retriesLeft > 0, options);
+      if (failedAt !== undefined) failedAt = Date.now();
+    },
   });
+}
+
+/** A wait between tries, as a span of its own when traced: a trace shows where a notification's time went. */
+function traceWait(name: string, nextAttempt: number, wait: () => Promise<unknown>): Promise<unknown> {
+  if (!tracingEnabled()) return wait();
+  return withSpan(name, { attributes: { 'sweep.retry.next_attempt': nextAttempt } }, wait);
 }
 
 /** Tells the caller of a failed try and waits out its Retry-After (capped) when a retry follows. */
@@ -64,7 +85,7 @@ async function reportFailure(error: unknown, attemptNumber: number, willRetry: b
   options.onFailedAttempt?.({ error, attemptNumber, willRetry });
   const retryAfterMs = error.details.retryAfterMs;
   if (willRetry && retryAfterMs !== undefined && retryAfterMs > 0) {
-    await sleep(Math.min(retryAfterMs, options.maxMs), undefined, { signal: options.signal });
+    await traceWait('Retry-After wait', attemptNumber + 1, () => sleep(Math.min(retryAfterMs, options.maxMs), undefined, { signal: options.signal }));
   }
 }
 

@@ -3,6 +3,7 @@ import type { Axios } from 'axios';
 import { ERROR_BODY_BYTES, readBody, STREAMED } from './response-body.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import { registerSecret } from '../logging/secret-registry.js';
+import { withSpan } from '../tracing/tracing.js';
 import { classifyRequestError, errorFromResponse, ServiceError } from './service-error.js';
 import type { IssuedToken } from './token-cache.js';
 
@@ -39,8 +40,14 @@ export async function fetchWorkspaceToken(
   options: TokenFetchOptions = {},
 ): Promise<IssuedToken> {
   const { retry, signal } = options;
-  if (!retry) return requestToken(http, credentials, workspaceId, signal);
-  return withRetry(() => requestToken(http, credentials, workspaceId, signal), { ...retry, signal });
+  const fetch = () => (retry ? withRetry(() => requestToken(http, credentials, workspaceId, signal), { ...retry, signal })
+    : requestToken(http, credentials, workspaceId, signal));
+  // The token itself never goes on the span: only whose it is and how long it lives.
+  return withSpan('fetch token', { attributes: { 'sweep.workspace.id': workspaceId } }, async (span) => {
+    const issued = await fetch();
+    span.setAttribute('sweep.token.expires_in_s', Math.round(issued.expiresInMs / 1000));
+    return issued;
+  });
 }
 
 async function requestToken(http: Axios, credentials: ClientCredentials, workspaceId: string, signal?: AbortSignal): Promise<IssuedToken> {

@@ -27,11 +27,13 @@ export interface StartedRun {
 }
 
 /** Opens a run's row; the id goes into every log line and every claim of the run. */
-export async function startRun(db: Knex, job: string, parameters: Record<string, unknown>): Promise<StartedRun> {
+export async function startRun(db: Knex, job: string, parameters: Record<string, unknown>,
+  extra: { traceId?: string } = {}): Promise<StartedRun> {
   const id = randomUUID();
   await db('job_runs').insert({
     id, job, parameters: JSON.stringify(parameters), status: 'running',
     heartbeat_at: db.fn.now(), host: hostname(), pid: process.pid,
+    ...(extra.traceId ? { trace_id: extra.traceId } : {}),
   });
   return { id };
 }

@@ -1,6 +1,7 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { createRequire } from 'node:module';
 import type { LogFormat, LogLevel } from '../configuration/config.js';
+import { traceLogFields } from '../tracing/tracing.js';
 import { redactSecrets } from './secret-registry.js';
 
 export type { Logger } from 'pino';
@@ -24,6 +25,8 @@ export interface LoggerOptions {
   destination?: DestinationStream | NodeJS.WritableStream;
   /** Colours in pretty output; on by default when stdout is a terminal. */
   colorize?: boolean;
+  /** Traces are exported: each line carries the trace_id and span_id of the span it was written in. */
+  traced?: boolean;
 }
 
 /** The root logger: one JSON event a line, or pino-pretty for a person at a terminal. */
@@ -37,6 +40,8 @@ export function createLogger(options: LoggerOptions): Logger {
     // Standard keys keep the lines searchable by one query across jobs.
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
+    // Only when traced: untraced, a line costs not even the call.
+    ...(options.traced ? { mixin: traceLogFields } : {}),
   };
   if (options.format === 'pretty') {
     // Loaded for a person at a terminal only: the JSON lines a scheduled run writes never need it.

@@ -8,6 +8,8 @@ import { requirePrivileges, RUNNER_PRIVILEGES } from '../database/privileges.js'
 import { DatabaseUnresponsiveError, findCause, StatementCancelledError, StatementTimeoutError } from '../database/statement-errors.js';
 import { finishRun, startRun, type RunStatus } from '../ledger/job-runs.js';
 import { createLogger, type Logger } from '../logging/logger.js';
+import { finishRunTrace, startRunTrace, type RunTrace } from '../tracing/run-trace.js';
+import { startTracing } from '../tracing/tracing.js';
 import { createRunMetrics, pushRunMetrics, recordRunOutcome, type RunMetrics } from '../metrics/run-metrics.js';
 import { AbortRunError, SweepError } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -42,9 +44,25 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     return ExitCode.USAGE;
   }
   registerConfigSecrets(config);
+  const traced = await startTracing(config.telemetry);
   const printer = createPrinter(io.stderr);
   const rootLogger = createLogger({ level: config.log.level, format: config.log.format,
-    destination: job.writesData ? io.stderr : printer.guard(io.stdout) });
+    destination: job.writesData ? io.stderr : printer.guard(io.stdout), traced });
+  // Everything the run does, from its first statement to its last request, is in its trace.
+  // A service (the console) is no run: each of its requests is a trace of its own.
+  const trace = startRunTrace(job.name, io.env, !job.servesUntilSignal);
+  let stoppedAt: number | undefined;
+  io.signal?.addEventListener('abort', () => { stoppedAt = performance.now(); }, { once: true });
+  const exitCode = await trace.within(() => runTraced(job, options, io, { config, printer, rootLogger, trace }));
+  trace.end(exitCode);
+  await finishRunTrace(rootLogger.child({ job: job.name }), stoppedAt, (job.graceSeconds?.(options) ?? DEFAULT_GRACE_SECONDS) * 1000);
+  rootLogger.flush();
+  return exitCode;
+}
+
+/** The run itself, inside its trace. */
+async function runTraced<Options>(job: JobDefinition<Options>, options: Options, io: RunnerIo,
+  { config, printer, rootLogger, trace }: { config: Config; printer: Printer; rootLogger: Logger; trace: RunTrace }): Promise<ExitCodeValue> {
   let logger = rootLogger.child({ job: job.name });
   const startedAt = performance.now();
   let db: Knex | undefined;
@@ -78,8 +96,9 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
       await job.checkOptions?.(db, options);
     }
     if (db && job.recordsRun(options)) {
-      runId = (await startRun(db, job.name, options as Record<string, unknown>)).id;
+      runId = (await startRun(db, job.name, options as Record<string, unknown>, { traceId: trace.traceId })).id;
       logger = logger.child({ runId });
+      trace.recordRun(runId);
     }
     logger.debug({ options }, 'run started');
     const result = await job.run({
@@ -90,8 +109,10 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     const exitCode = interruptedBy ? signalExitCode(interruptedBy)
       : result.outcome === 'partial' ? ExitCode.TEMPFAIL : ExitCode.OK;
     const durationMs = Math.round(performance.now() - startedAt);
+    const status = interruptedBy ? 'interrupted' : result.paused ? 'paused' : result.outcome === 'partial' ? 'partial' : 'succeeded';
+    trace.recordResult({ status, counts: result.counts, runDate: result.details?.runDate, paused: result.paused });
     await recordFinish(db, runId, logger, {
-      status: interruptedBy ? 'interrupted' : result.paused ? 'paused' : result.outcome === 'partial' ? 'partial' : 'succeeded',
+      status,
       counts: result.counts,
       error: interruptedBy ? `interrupted by ${interruptedBy}` : result.paused,
     });
@@ -112,10 +133,12 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
         `${job.name} interrupted by ${interruptedBy} while waiting for the database (${abandoned
           ? `abandoned ${stoppedWait.statement}: no answer within the grace period` : `cancelled ${stoppedWait?.statement}`}); `
         + `${job.interruptedNote ?? 'what was not recorded is released or left to its lease'}`);
+      trace.recordResult({ status: 'interrupted' });
       await recordFinish(db, runId, logger, { status: 'interrupted', error: `interrupted by ${interruptedBy}` });
       return exitCode;
     }
     const exitCode = reportError(logger, config, error);
+    trace.recordResult({ status: 'failed' });
     await recordFinish(db, runId, logger, { status: 'failed', error: (error as Error).message });
     if (pushes) await pushMetrics(config, job.name, metrics, logger,
       { exitCode, durationSeconds: (performance.now() - startedAt) / 1000, counts: {} });

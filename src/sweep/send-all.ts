@@ -22,6 +22,7 @@ import type { NotificationPage, SupersededDelivery } from './item-pages.js';
 import { recordable } from './notification-contract.js';
 import type { Notification, SweepOptions } from './notification-job.js';
 import { startRunCoordination } from './run-coordination.js';
+import { createPageTrace, traceOutcomeWrites } from './page-trace.js';
 import { createStopControl } from './stop-control.js';
 import type { SweepCounts } from './sweep-counts.js';
 
@@ -60,7 +61,8 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     ledgerTrouble?.over();
     ledgerTrouble = undefined;
   };
-  const recorder = createOutcomeRecorder(ledger, {
+  const pageTrace = createPageTrace();
+  const recorder = createOutcomeRecorder(traceOutcomeWrites(ledger), {
     maxBatch: Math.min(options.pageSize, 500),
     onLedgerState: (state, error) => {
       if (state === 'failing') {
@@ -141,7 +143,9 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
             logger.info({ ...describe(notification), previousWorkspaceId }, 'its item moved to another workspace: sending it to '
               + 'the workspace that holds it now, with that workspace\'s token, and recording it there');
           }
-          inFlight.track(limit(() => deliver(notification)));
+          const sending = limit(() => deliver(notification));
+          inFlight.track(sending);
+          pageTrace.track(sending);
         } else if (recordable(notification)) {
           counts.claimedElsewhere += 1;
           backlog.leftBehind(notification.itemDate);
@@ -220,10 +224,11 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     } }).catch((error: unknown) => {
       throw new AbortRunError(`cannot read the run registry: ${describeDatabaseError(error)}`, {}, { cause: error });
     });
-    for await (const page of deps.pages()) {
-      if (page.superseded?.length && !stop.stopping.aborted) await supersede(page.superseded);
+    for await (const page of pageTrace.read(deps.pages())) {
+      if (page.superseded?.length && !stop.stopping.aborted) await pageTrace.within(() => supersede(page.superseded!));
       for (const { notification, reason } of page.notYet ?? []) leaveOwed(notification, reason);
-      const { reached, claimed } = await sendPage(page);
+      const { reached, claimed } = await pageTrace.within(() => sendPage(page));
+      pageTrace.claimed({ claimed, considered: reached });
       if (reached > 0) logPage(logger, { page: pages += 1, ...page, claimed, considered: reached, sentSoFar: counts.sent, describe });
       if (reached === page.notifications.length) await deps.settled?.(page);
       if (reached < page.notifications.length) {

@@ -1,6 +1,7 @@
 import { printable } from '../../runner/printable.js';
 import { formatColumns } from '../../runner/printer.js';
 import { describePause, type JobPause } from '../../ledger/job-pauses.js';
+import { traceLink } from '../../tracing/trace-link.js';
 import type { JobRunRow, RunFailureRow } from './job-run.type.js';
 
 const PARAMETERS_WIDTH = 60;
@@ -24,12 +25,14 @@ export function formatPauses(pauses: JobPause[]): string {
 }
 
 /** One run in full, a `label  value` line per field and per count, then its failures. */
-export function formatRunDetail(run: JobRunRow, failures: RunFailureRow[], failureCount: number): string {
+export function formatRunDetail(run: JobRunRow, failures: RunFailureRow[], failureCount: number, traceUrl?: string): string {
+  const link = traceLink(traceUrl, run.trace_id);
   const fields: Array<[string, string | number | null]> = [
     ['id', run.id], ['job', run.job], ['status', run.status],
     ['started', run.started_at.toISOString()], ['finished', run.finished_at?.toISOString() ?? null],
     ['duration', runDuration(run)], ['heartbeat', run.heartbeat_at?.toISOString() ?? null],
     ['host', run.host], ['pid', run.pid], ['error', run.error],
+    ['trace', run.trace_id ?? null], ...(link ? [['trace link', link] as [string, string]] : []),
     ['parameters', JSON.stringify(run.parameters)],
     ...Object.entries(run.counts ?? {}),
   ];

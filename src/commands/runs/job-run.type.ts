@@ -23,6 +23,8 @@ export interface JobRunRow {
   error: string | null;
   host: string | null;
   pid: number | null;
+  /** The run's trace (32 hex digits) when it was traced and sampled; null otherwise. */
+  trace_id?: string | null;
 }
 
 /** A delivery a run left failed, dead or waiting for a retry. */

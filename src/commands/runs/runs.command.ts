@@ -3,6 +3,7 @@ import { AbortRunError, UsageError } from '../../runner/errors.js';
 import { defineJob, type JobContext, type JobResult } from '../../runner/job.type.js';
 import { integerBetween } from '../../runner/option-parsers.js';
 import { countRunFailures, getJobRun, getJobRuns, getRunFailures } from './job-run.dao.js';
+import { traceLink } from '../../tracing/trace-link.js';
 import { formatPauses, formatRunDetail, formatRunList } from './job-run.format.js';
 import { describePause, getPauses } from '../../ledger/job-pauses.js';
 import { RUN_STATUSES, type RunsOptions, type RunStatus } from './job-run.type.js';
@@ -85,6 +86,7 @@ Promise<JobResult> {
   const local = await describeDeliveriesFallDue(db, jobs, config.defaultTimeZone, failures, run.job);
   const shown = failures.map((failure) => ({ ...failure, time_zone: local.get(failure.key)?.timeZone ?? null,
     fell_due_local: local.get(failure.key)?.fellDueLocal ?? null }));
-  output.write(json ? `${JSON.stringify({ run, failures: shown })}\n` : formatRunDetail(run, shown, failureCount));
+  const traceUrl = traceLink(config.traceUrl, run.trace_id) ?? null;
+  output.write(json ? `${JSON.stringify({ run, traceUrl, failures: shown })}\n` : formatRunDetail(run, shown, failureCount, config.traceUrl));
   return { outcome: 'done', counts: { failures: failureCount } };
 }

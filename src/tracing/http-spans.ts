@@ -1,0 +1,51 @@
+import type { InternalAxiosRequestConfig } from 'axios';
+import { failSpan, startSpan, traceparentOf, type TraceSpan } from './tracing.js';
+
+/**
+ * One CLIENT span per HTTP request to the auth or notify service, with the semantic
+ * conventions' attributes (opentelemetry.io/docs/specs/semconv/http/http-spans): method,
+ * the URL (which never carries a credential here: the token travels in Authorization, the
+ * client secret in Basic auth, and neither header is ever an attribute), server, status,
+ * and `http.request.resend_count` for a retry. The request carries the span's W3C
+ * `traceparent`, so the service's own trace joins the run's.
+ */
+const spans = new WeakMap<object, TraceSpan>();
+
+/** A request's place among its notification's tries: 0 for the first, 1 for the first retry... */
+export interface TracedRequest {
+  resendCount?: number;
+}
+
+export function startRequestSpan(config: InternalAxiosRequestConfig & TracedRequest): void {
+  const method = (config.method ?? 'get').toUpperCase();
+  let url: URL | undefined;
+  try {
+    url = new URL(config.url ?? '', config.baseURL);
+  } catch {
+    url = undefined;
+  }
+  const span = startSpan(`${method} ${url?.pathname ?? ''}`.trim(), { kind: 'client', onlyUnderParent: true, attributes: {
+    'http.request.method': method,
+    ...(url ? { 'url.full': `${url.origin}${url.pathname}`, 'url.template': url.pathname, 'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) } : {}),
+    ...(config.resendCount ? { 'http.request.resend_count': config.resendCount } : {}),
+  } });
+  const traceparent = traceparentOf(span);
+  if (!traceparent) return;
+  spans.set(config, span);
+  config.headers.set('traceparent', traceparent);
+}
+
+/** Ends the request's span with the answer's status (4xx and 5xx are errors, as the conventions say for a client). */
+export function endRequestSpan(config: object | undefined, answer: { status?: number; error?: { code?: string; message?: string } }): void {
+  const span = config ? spans.get(config) : undefined;
+  if (!span) return;
+  spans.delete(config as object);
+  if (answer.status !== undefined) {
+    span.setAttribute('http.response.status_code', answer.status);
+    if (answer.status >= 400) failSpan(span, `answered ${answer.status}`, String(answer.status));
+  } else {
+    failSpan(span, answer.error?.message ?? 'request failed', answer.error?.code ?? 'error');
+  }
+  span.end();
+}
