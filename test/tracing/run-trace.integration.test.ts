@@ -81,7 +81,7 @@ describe('a traced run', () => {
     const [first, second] = await delayNotifications.seed(testbed.database.db, 2, 1);
     testbed.mock.configure({ rules: [
       { endpoint: 'notify', match: { key: first!.key }, status: 503, times: 2 },
-      { endpoint: 'notify', match: { key: second!.key }, status: 429, headers: { 'Retry-After': '0.02' }, times: 1 },
+      { endpoint: 'notify', match: { key: second!.key }, status: 429, headers: { 'Retry-After': '1' }, times: 1 },
     ] });
 
     const run = await sweep(traced({ HTTP_RETRY_BASE_MS: '20' }));
