@@ -10,6 +10,7 @@ import { finishRun, startRun, type RunStatus } from '../ledger/job-runs.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { finishRunTrace, startRunTrace, type RunTrace } from '../tracing/run-trace.js';
 import { startTracing } from '../tracing/tracing.js';
+import { exportRunMetrics } from '../metrics/otlp-push.js';
 import { createRunMetrics, pushRunMetrics, recordRunOutcome, type RunMetrics } from '../metrics/run-metrics.js';
 import { AbortRunError, SweepError } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -153,9 +154,11 @@ async function runTraced<Options>(job: JobDefinition<Options>, options: Options,
 
 async function pushMetrics(config: Config, job: string, metrics: RunMetrics, logger: Logger,
   outcome: { exitCode: number; durationSeconds: number; counts: Record<string, number> }): Promise<void> {
-  if (!config.pushgatewayUrl) return;
+  if (!config.pushgatewayUrl && !config.telemetry.metrics) return;
   recordRunOutcome(metrics, outcome);
-  await pushRunMetrics(metrics, { url: config.pushgatewayUrl, job, logger, timeoutMs: config.http.timeoutMs });
+  if (config.pushgatewayUrl) await pushRunMetrics(metrics, { url: config.pushgatewayUrl, job, logger, timeoutMs: config.http.timeoutMs });
+  await exportRunMetrics(metrics, { telemetry: config.telemetry, job, logger,
+    startedAt: new Date(Date.now() - outcome.durationSeconds * 1000) });
 }
 
 /**
