@@ -58,7 +58,10 @@ export function readTelemetryConfig(env: Env, problems: string[]): TelemetryConf
     const raw = env[name]?.trim();
     return raw === undefined || raw === '' ? undefined : raw;
   };
-  const problem = (name: string, text: string) => problems.push(`${name} ${text}`);
+  // Traces and metrics share the general variables: a wrong one is said once.
+  const problem = (name: string, text: string) => {
+    if (!problems.includes(`${name} ${text}`)) problems.push(`${name} ${text}`);
+  };
   const resourceAttributes = parseKeyValues(get('OTEL_RESOURCE_ATTRIBUTES'), (text) => problem('OTEL_RESOURCE_ATTRIBUTES', text));
   const serviceName = get('OTEL_SERVICE_NAME') ?? resourceAttributes['service.name'] ?? 'sweep';
   const config: TelemetryConfig = { serviceName, resourceAttributes };

@@ -43,6 +43,8 @@ describe('getConfig defaults', () => {
       http: { timeoutMs: 10_000, retries: 4, retryBaseMs: 250, retryMaxMs: 30_000 },
       statements: { lockTimeoutMs: 10_000, statementTimeoutMs: 120_000, longStatementTimeoutMs: 3_600_000,
         idleInTransactionTimeoutMs: 60_000, slowStatementMs: 5_000 },
+      // Off: no OTEL_* variable, nothing of OpenTelemetry loaded.
+      telemetry: { serviceName: 'sweep', resourceAttributes: {} },
       nodeEnv: 'development',
     });
   });
