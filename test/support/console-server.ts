@@ -22,13 +22,14 @@ export interface TestConsole {
 
 /** The console on a real port of 127.0.0.1, on `db`, with an operator and a viewer token. */
 export async function startTestConsole(db: Knex, options: { tokens?: ConsoleToken[]; auth?: AuthOptions; trustProxy?: false | number | string[];
-  jobRunner?: JobRunner; } = {}): Promise<TestConsole> {
+  jobRunner?: JobRunner; traceUrl?: string } = {}): Promise<TestConsole> {
   const destination = new PassThrough();
   let logs = '';
   destination.on('data', (chunk: Buffer) => { logs += chunk.toString(); });
   const logger = createLogger({ level: 'info', format: 'json', destination });
   const app = await buildConsoleServer({ db, jobs: notificationJobs, logger,
-    auth: createAuthenticator(options.tokens ?? [OPERATOR, VIEWER], options.auth), trustProxy: options.trustProxy, jobRunner: options.jobRunner });
+    auth: createAuthenticator(options.tokens ?? [OPERATOR, VIEWER], options.auth), trustProxy: options.trustProxy, jobRunner: options.jobRunner,
+    traceUrl: options.traceUrl });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return { app, url, logs: () => logs, close: () => app.close() };
