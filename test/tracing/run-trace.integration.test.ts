@@ -41,7 +41,8 @@ describe('a traced run', () => {
       'sweep.count.sent': 10, 'process.exit.code': 0, 'sweep.run.date': '2022-06-03' });
     expect(root.status.code).toBe(0);
 
-    const pages = children(root).filter((span) => span.name === 'page' && span.attributes['sweep.page.items'] !== 0);
+    const pages = children(root).filter((span) => span.name === 'page' && span.attributes['sweep.page.items'] !== 0)
+      .sort((a, b) => Number(a.attributes['sweep.page.number']) - Number(b.attributes['sweep.page.number']));
     expect(pages.map((page) => page.attributes['sweep.page.items'])).toEqual([4, 4, 2]);
     expect(pages.map((page) => page.attributes['sweep.page.claimed'])).toEqual([4, 4, 2]);
     const notifications = pages.flatMap((page) => children(page).filter((span) => span.name === 'notify'));
