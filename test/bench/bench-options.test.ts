@@ -5,7 +5,7 @@ describe('parseBenchOptions', () => {
   it('has the issue\'s defaults: 20,000 todos, 200 workspaces, 20 ms, C = 64, one runner, the compiled build', () => {
     expect(parseBenchOptions([])).toEqual({
       todos: 20_000, workspaces: 200, latencyMs: 20, concurrencies: [64], runners: 1, repeat: 1, pageSize: 500,
-      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, futureTodos: 0, console: undefined, outDir: 'bench-results', help: false,
+      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, futureTodos: 0, console: undefined, tracing: false, outDir: 'bench-results', help: false,
     });
   });
 

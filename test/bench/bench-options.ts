@@ -43,6 +43,11 @@ export interface BenchOptions {
    * console started on it as deployed, and every page and API call timed `requests` times.
    */
   console: { deliveries: number; runs: number; requests: number; prune: boolean } | undefined;
+  /**
+   * A third sweep per concurrency, traced at 100% to an OTLP sink in the bench process
+   * (--tracing): its rate and CPU per notification against the untraced sweep's.
+   */
+  tracing: boolean;
   /** Where results.jsonl and chart.svg go (--out, default bench-results/). */
   outDir: string;
   help: boolean;
@@ -90,6 +95,8 @@ export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL:
   --requests N        with --console: timed requests per route, one at a time (default 40; 1 to 1000)
   --prune             with --console: instead of the console's routes, time \`sweep prune --older-than 1h\`
                       over that ledger, its --dry-run first (every delivery's item is gone: all go)
+  --tracing           also a sweep traced at 100% (OTLP/HTTP to a sink in the bench), with its rate and
+                      CPU per notification against the untraced sweep's
   --out DIR           results.jsonl, and chart.svg for several concurrencies (default bench-results/)
 
 A dedicated database sweep_bench_<pid> is created on DATABASE_URL's server and dropped
@@ -121,6 +128,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         runs: { type: 'string' },
         requests: { type: 'string' },
         prune: { type: 'boolean' },
+        tracing: { type: 'boolean' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -184,6 +192,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     history,
     futureTodos,
     console: consoleMode,
+    tracing: values.tracing === true,
     outDir: out,
     help: values.help === true,
   };

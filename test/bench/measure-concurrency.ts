@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { MockStats } from '../../mockserver/mock-server.type.js';
 import type { BenchDatabase } from './bench-database.js';
@@ -83,6 +85,8 @@ export async function measureConcurrency(setup: BenchSetup, concurrency: number)
     ]),
   };
 
+  const traced = options.tracing ? [await measureTracedSweep(setup, concurrency, sweep)] : [];
+
   await mock.reset();
   mockCpu.lap();
   const rerunRun = await measureSweepRun(setup, concurrency);
@@ -97,7 +101,64 @@ export async function measureConcurrency(setup: BenchSetup, concurrency: number)
       ...(found > 0 ? [`found ${found} todos to notify`] : []),
     ], rerunRun.run.wallSeconds > RERUN_TARGET_SECONDS ? `SLOW: over the ${RERUN_TARGET_SECONDS} s target` : 'ok'),
   };
-  return [ceiling, sweep, rerun];
+  return [ceiling, sweep, ...traced, rerun];
+}
+
+/** Traced at 100%: a rate at most 3% lower and CPU per notification at most 10% higher than untraced (issue 31). */
+const TRACED_RATE_FLOOR = 0.97;
+const TRACED_CPU_CEILING = 1.10;
+
+/**
+ * The sweep again over a fresh ledger, traced: every span exported over OTLP/HTTP to a
+ * sink in the bench process that reads each request and answers 200, as a Collector that
+ * keeps up. Compared with the untraced sweep just measured.
+ */
+async function measureTracedSweep(setup: BenchSetup, concurrency: number, untraced: Measurement): Promise<Measurement> {
+  const n = setup.options.todos;
+  const sink = await startOtlpSink();
+  try {
+    await setup.mock.reset();
+    await setup.database.resetLedger();
+    const measured = await measureSweepRun(setup, concurrency, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' });
+    const described = describeRun(measured, n, setup.ticksPerSecond);
+    const rate = n / measured.run.wallSeconds;
+    const rateRatio = untraced.ratePerSecond ? rate / untraced.ratePerSecond : null;
+    const cpuRatio = untraced.clientCpuSeconds > 0 ? described.clientCpuSeconds / untraced.clientCpuSeconds : null;
+    const compared = `rate x${rateRatio?.toFixed(3)}, CPU/n x${cpuRatio?.toFixed(3)} vs untraced; ${sink.requests} exports, `
+      + `${(sink.bytes / n).toFixed(0)} B/notification`;
+    return {
+      ...untraced, ...described, kind: 'traced', ratePerSecond: rate, ratioToCeiling: untraced.ratioToCeiling === null ? null
+        : rate / (untraced.ratePerSecond! / untraced.ratioToCeiling), ratioToIdeal: null, jobRatePerSecond: jobRateOf(measured.run, n),
+      mock: measured.mock, mockCpuSeconds: null,
+      verdict: verdictOf([
+        ...exitProblems(measured.run),
+        ...mockProblems(measured.mock, n),
+        ...(sink.bytes === 0 ? ['no span reached the sink'] : []),
+      ], rateRatio !== null && cpuRatio !== null && (rateRatio < TRACED_RATE_FLOOR || cpuRatio > TRACED_CPU_CEILING)
+        ? `OVER TARGET: ${compared}` : `ok: ${compared}`),
+    };
+  } finally {
+    await sink.close();
+  }
+}
+
+/** An OTLP/HTTP endpoint that takes every export (200) and counts it: the Collector's side costs the runners nothing. */
+async function startOtlpSink(): Promise<{ url: string; requests: number; bytes: number; close(): Promise<void> }> {
+  const sink = { url: '', requests: 0, bytes: 0, close: async () => undefined as void };
+  const server = createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => { sink.bytes += chunk.length; });
+    req.on('end', () => {
+      sink.requests += 1;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  sink.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sink.close = () => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+  return sink;
 }
 
 /** The ceiling in a process of its own, with the runners' node flags: as cold as they are. */
@@ -137,14 +198,14 @@ export interface SweepMeasurement {
 }
 
 /** Runs the sweeps between two readings of the database's transactions and the CPU counters. */
-export async function measureSweepRun(setup: BenchSetup, concurrency: number): Promise<SweepMeasurement> {
+export async function measureSweepRun(setup: BenchSetup, concurrency: number, env?: Record<string, string>): Promise<SweepMeasurement> {
   const { database, options } = setup;
   const transactionsBefore = await database.settledTransactions();
   const pgBefore = postgresCpuTicks();
   const childrenBefore = readCpuTicks('self')?.children ?? 0;
   const run = await runSweeps({
     runners: options.runners, concurrency, pageSize: options.pageSize, maxRate: options.maxRate, nodeFlags: options.nodeFlags,
-    build: options.build, runDate: setup.runDate,
+    build: options.build, runDate: setup.runDate, env,
     databaseUrl: database.url, databaseName: database.name, servicesUrl: setup.mock.url, logDir: setup.logDir,
   });
   // The runners are reaped: their whole CPU is in our cutime+cstime now.

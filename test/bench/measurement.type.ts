@@ -4,6 +4,7 @@ import type { MockStats } from '../../mockserver/mock-server.type.js';
  * Terms of the benchmark:
  * - ceiling: the sweep's HTTP work alone, in the bench process, with no database.
  * - sweep: K real `sweep send-delay-notifications` processes over N fresh delayed todos.
+ * - traced (--tracing): the sweep again, traced at 100% to an OTLP sink in the bench process.
  * - rerun: the same again once everything is sent: it must find nothing and send nothing.
  * - first-run (--history): the first run after the upgrade over H settled todos, nothing new:
  *   it finds where to start (one pass over the ledger) and remembers the job's position.
@@ -11,7 +12,7 @@ import type { MockStats } from '../../mockserver/mock-server.type.js';
  * - round trips: transactions of the bench database (pg_stat_database xact_commit +
  *   xact_rollback); each autocommitted statement is one, so it is a proxy for round trips.
  */
-export type MeasurementKind = 'ceiling' | 'sweep' | 'rerun' | 'first-run';
+export type MeasurementKind = 'ceiling' | 'sweep' | 'traced' | 'rerun' | 'first-run';
 
 export interface Measurement {
   kind: MeasurementKind;

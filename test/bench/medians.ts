@@ -18,6 +18,9 @@ export function medianRows(repeats: Measurement[][]): Measurement[] {
     const ratio = ceiling?.ratePerSecond && sweep.ratePerSecond !== null ? sweep.ratePerSecond / ceiling.ratePerSecond : null;
     rows.push(withVerdict({ ...sweep, ratioToCeiling: ratio }, ofKind('sweep')));
   }
+  // Traced at 100%: the repeat with the median rate; each repeat's verdict compares it with its own untraced sweep.
+  const traced = pickMedian(ofKind('traced'), (m) => m.ratePerSecond ?? 0);
+  if (traced) rows.push(withVerdict(traced, ofKind('traced')));
   if (rerun) rows.push(withVerdict(rerun, ofKind('rerun')));
   return rows;
 }

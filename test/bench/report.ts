@@ -37,7 +37,7 @@ const COLUMNS: Column[] = [
 
 /** The sender's CPU per todo sent; a rerun sends nothing, so it has none. */
 function cpuMicrosPerNotification(m: Measurement): number | null {
-  if ((m.kind !== 'sweep' && m.kind !== 'ceiling') || m.todos <= 0) return null;
+  if ((m.kind !== 'sweep' && m.kind !== 'traced' && m.kind !== 'ceiling') || m.todos <= 0) return null;
   return (m.clientCpuSeconds * 1e6) / m.todos;
 }
 
@@ -63,6 +63,8 @@ export function describeColumns(ideal: { latencyMs: number }): string {
     `job/s: todos / the longest runner's own durationMs (start-up excluded). limit/s: --max-rate x K; a sweep over it FAILS.`,
     `CPU us/n: CPU microseconds per todo sent, of the runners (utime+stime of the reaped processes: node start-up, database`,
     `and logging included) or, for the ceiling, of the bench process over its HTTP work; none for a rerun.`,
+    `traced (--tracing): the sweep again, every span exported (OTLP/HTTP protobuf, 100% sampled) to a sink in the bench`,
+    `process; its verdict compares its rate and CPU us/n with the untraced sweep's (targets: rate -3%, CPU +10% at most).`,
   ].join('\n');
 }
 

@@ -12,6 +12,8 @@ export interface SweepSettings {
   /** Node's own flags, before the entry point. */
   nodeFlags: string[];
   build: 'dist' | 'tsx';
+  /** More environment for the runners (the OTEL_* variables of a traced sweep). */
+  env?: Record<string, string>;
   runDate: string;
   databaseUrl: string;
   /** The bench database's name: its backends' CPU is sampled. */
@@ -59,7 +61,7 @@ export async function runSweeps(settings: SweepSettings): Promise<SweepRunResult
     ...(settings.maxRate === undefined ? [] : ['--max-rate', String(settings.maxRate)]),
   ];
   const env = childEnv({
-    DATABASE_URL: settings.databaseUrl, SERVICES_URL: settings.servicesUrl, LOG_FORMAT: 'json', LOG_LEVEL: 'info',
+    DATABASE_URL: settings.databaseUrl, SERVICES_URL: settings.servicesUrl, LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...settings.env,
   });
   const logs = Array.from({ length: settings.runners }, (_, index) => join(settings.logDir, `sweep-${process.pid}-${index}.log`));
   const started = performance.now();
