@@ -194,7 +194,7 @@ export class SweepPgClient extends KnexPgClient {
       },
     };
     const done = this.control.track(entry);
-    const span = tracingEnabled() ? startStatementSpan(sql, connection) : undefined;
+    const span = tracingEnabled() ? startStatementSpan(sql, connection, this.control.traceParent) : undefined;
     let failed: unknown;
     const running = run();
     try {

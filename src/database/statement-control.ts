@@ -1,6 +1,7 @@
 import type { TransactionSettings } from '../configuration/config.js';
 import type { Logger } from '../logging/logger.js';
 import { DatabaseUnresponsiveError } from './statement-errors.js';
+import type { TraceSpan } from '../tracing/tracing.js';
 
 // The type lives with the configuration that reads it (configuration imports nothing of the database).
 export type { TransactionSettings };
@@ -61,7 +62,15 @@ export class StatementControl {
   /** What else a stopping run waits for on the database (a connection from the pool): given up with the statements. */
   private readonly abandonWaiters = new Set<(why: 'deadline' | 'stopping') => void>();
 
+  /** The run's span: its statements' parent, when a run that traces owns this pool. */
+  traceParent: TraceSpan | undefined;
+
   constructor(readonly settings: TransactionSettings, private readonly logger?: Logger) {}
+
+  /** Makes every statement of this pool a span under `span` (the run's root). */
+  traceUnder(span: TraceSpan): void {
+    this.traceParent = span;
+  }
 
   /** The error that showed the database stopped answering; from then on no statement is sent (see `refuseIfUnresponsive`). */
   get unresponsive(): DatabaseUnresponsiveError | undefined {

@@ -5,7 +5,7 @@ import { withRetry, type FailedAttempt, type RetryOptions } from './retry.js';
 import { classifyRequestError, classifyStatus, errorFromResponse, ServiceError } from './service-error.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenCache } from './token-cache.js';
-import { tracingEnabled, withSpan } from '../tracing/tracing.js';
+import { tracingEnabled, withSpan, type TraceSpan } from '../tracing/tracing.js';
 
 const PATH = '/notify/notifications';
 const ENDPOINT = `POST ${PATH}`;
@@ -28,6 +28,8 @@ export interface SendOptions {
   onFailedAttempt?: (failure: FailedAttempt) => void;
   /** Aborts the request in flight and any wait before a retry. */
   signal?: AbortSignal;
+  /** The span the notification's own span goes under (its page's), when the run is traced. */
+  traceParent?: TraceSpan;
 }
 
 export interface NotificationClient {
@@ -46,7 +48,8 @@ export function createNotificationClient(deps: {
   /** Paces every request, retries included (--max-rate). */
   rateLimiter?: RateLimiter;
 }): NotificationClient {
-  const post = async (notification: Notification, token: string, resendCount: number, signal?: AbortSignal): Promise<AxiosResponse<Readable>> => {
+  const post = async (notification: Notification, token: string, resendCount: number, signal?: AbortSignal,
+    traceParent?: TraceSpan): Promise<AxiosResponse<Readable>> => {
     await deps.rateLimiter?.take(signal);
     try {
       // request(), not post(): post() merges its arguments into a config of their own first.
@@ -56,8 +59,9 @@ export function createNotificationClient(deps: {
         data: { message: notification.message },
         ...STREAMED,
         signal,
-        // Read by the request's trace span (http.request.resend_count); axios passes it through.
+        // Read by the request's trace span (its parent, http.request.resend_count); axios passes them through.
         ...(resendCount > 0 ? { resendCount } : {}),
+        ...(traceParent ? { traceParent } : {}),
         headers: {
           Authorization: `Bearer ${token}`,
           'Idempotency-Key': notification.key,
@@ -72,26 +76,28 @@ export function createNotificationClient(deps: {
   return {
     send(notification, options = {}) {
       if (!tracingEnabled()) return send(notification, options);
-      return withSpan('notify', { attributes: { 'sweep.workspace.id': notification.workspaceId, 'sweep.notification.key': notification.key } },
+      return withSpan('notify', { parent: options.traceParent,
+        attributes: { 'sweep.workspace.id': notification.workspaceId, 'sweep.notification.key': notification.key } },
         async (span) => {
-          const delivered = await send(notification, options);
+          const delivered = await send(notification, { ...options, traceParent: span });
           span.setAttributes({ 'sweep.notification.attempts': delivered.attempts, 'http.response.status_code': delivered.status });
           return delivered;
         });
     },
   };
 
-  async function send(notification: Notification, { onFailedAttempt, signal }: SendOptions): Promise<Delivered> {
+  /** One notification's tries; `traceParent` here is its own span, the parent of its requests and waits. */
+  async function send(notification: Notification, { onFailedAttempt, signal, traceParent }: SendOptions): Promise<Delivered> {
     let attempts = 0;
     return withRetry(async () => {
       attempts += 1;
       const token = await deps.tokens.get(notification.workspaceId, signal);
-      let response = await post(notification, token, attempts - 1, signal);
+      let response = await post(notification, token, attempts - 1, signal, traceParent);
       if (classifyStatus(response.status) === 'unauthorized') {
         discardBody(response);
         deps.tokens.invalidate(notification.workspaceId, token);
         attempts += 1;
-        response = await post(notification, await deps.tokens.get(notification.workspaceId, signal), attempts - 1, signal);
+        response = await post(notification, await deps.tokens.get(notification.workspaceId, signal), attempts - 1, signal, traceParent);
       }
       const outcome = classifyStatus(response.status);
       // Accepted is accepted, whatever the body says or however long it is.
@@ -105,7 +111,7 @@ export function createNotificationClient(deps: {
       const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, body.data);
       // A second 401 right after a fresh token: the service refuses us, retrying will not help.
       throw error.kind === 'unauthorized' ? new ServiceError(`${error.message} (after a token refresh)`, 'permanent', error.details) : error;
-    }, { ...deps.retry, onFailedAttempt, signal });
+    }, { ...deps.retry, onFailedAttempt, signal, traceParent });
   }
 }
 

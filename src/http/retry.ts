@@ -1,7 +1,7 @@
 import pRetry from 'p-retry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceError } from './service-error.js';
-import { startSpan, tracingEnabled, withSpan } from '../tracing/tracing.js';
+import { startSpan, tracingEnabled, withSpan, type TraceSpan } from '../tracing/tracing.js';
 
 export interface RetryOptions {
   /** Retries after the first try. */
@@ -18,7 +18,9 @@ export interface FailedAttempt {
   willRetry: boolean;
 }
 
-type WithRetryOptions = RetryOptions & { onFailedAttempt?: (failure: FailedAttempt) => void; signal?: AbortSignal };
+type WithRetryOptions = RetryOptions & { onFailedAttempt?: (failure: FailedAttempt) => void; signal?: AbortSignal;
+  /** The span of what is retried (a notification, a token fetch): its waits go under it. */
+  traceParent?: TraceSpan };
 
 const FACTOR = 2;
 
@@ -43,14 +45,16 @@ export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T
     const willRetry = isTransient(error) && options.retries > 0;
     await reportFailure(error, 1, willRetry, options);
     if (!willRetry || options.signal?.aborted) throw error;
-    await traceWait('retry backoff', 2, () => sleep(backoffMs(options.baseMs, options.maxMs), undefined, { signal: options.signal }));
+    await traceWait('retry backoff', 2, options.traceParent, () => sleep(backoffMs(options.baseMs, options.maxMs), undefined, { signal: options.signal }));
   }
   // p-retry waits its backoff itself: the wait is traced as the time from the failure
   // reported (after any Retry-After) to the next try.
   let failedAt: number | undefined;
   const tries = tracingEnabled()
     ? (attemptNumber: number) => {
-      if (failedAt !== undefined) startSpan('retry backoff', { startTime: failedAt, attributes: { 'sweep.retry.next_attempt': attemptNumber + 1 } }).end();
+      if (failedAt !== undefined) {
+        startSpan('retry backoff', { parent: options.traceParent, startTime: failedAt, attributes: { 'sweep.retry.next_attempt': attemptNumber + 1 } }).end();
+      }
       return attempt(attemptNumber + 1).catch((error: unknown) => {
         failedAt = Date.now();
         throw error;
@@ -73,9 +77,9 @@ export async function withRetry<T>(attempt: (attemptNumber: number) => Promise<T
 }
 
 /** A wait between tries, as a span of its own when traced: a trace shows where a notification's time went. */
-function traceWait(name: string, nextAttempt: number, wait: () => Promise<unknown>): Promise<unknown> {
+function traceWait(name: string, nextAttempt: number, parent: TraceSpan | undefined, wait: () => Promise<unknown>): Promise<unknown> {
   if (!tracingEnabled()) return wait();
-  return withSpan(name, { attributes: { 'sweep.retry.next_attempt': nextAttempt } }, wait);
+  return withSpan(name, { parent, attributes: { 'sweep.retry.next_attempt': nextAttempt } }, wait);
 }
 
 /** Tells the caller of a failed try and waits out its Retry-After (capped) when a retry follows. */
@@ -85,7 +89,7 @@ async function reportFailure(error: unknown, attemptNumber: number, willRetry: b
   options.onFailedAttempt?.({ error, attemptNumber, willRetry });
   const retryAfterMs = error.details.retryAfterMs;
   if (willRetry && retryAfterMs !== undefined && retryAfterMs > 0) {
-    await traceWait('Retry-After wait', attemptNumber + 1, () => sleep(Math.min(retryAfterMs, options.maxMs), undefined, { signal: options.signal }));
+    await traceWait('Retry-After wait', attemptNumber + 1, options.traceParent, () => sleep(Math.min(retryAfterMs, options.maxMs), undefined, { signal: options.signal }));
   }
 }
 

@@ -3,7 +3,7 @@ import type { Axios } from 'axios';
 import { ERROR_BODY_BYTES, readBody, STREAMED } from './response-body.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import { registerSecret } from '../logging/secret-registry.js';
-import { withSpan } from '../tracing/tracing.js';
+import { tracingEnabled, withSpan, type TraceSpan } from '../tracing/tracing.js';
 import { classifyRequestError, errorFromResponse, ServiceError } from './service-error.js';
 import type { IssuedToken } from './token-cache.js';
 
@@ -30,6 +30,8 @@ export interface TokenFetchOptions {
   retry?: RetryOptions;
   /** Aborts the request in flight and any wait before a retry. */
   signal?: AbortSignal;
+  /** The span the fetch's own span goes under (the run's), when traced. */
+  traceParent?: TraceSpan;
 }
 
 /** OAuth 2.0 client credentials (RFC 6749 §4.4) for one workspace's scope. */
@@ -40,17 +42,19 @@ export async function fetchWorkspaceToken(
   options: TokenFetchOptions = {},
 ): Promise<IssuedToken> {
   const { retry, signal } = options;
-  const fetch = () => (retry ? withRetry(() => requestToken(http, credentials, workspaceId, signal), { ...retry, signal })
-    : requestToken(http, credentials, workspaceId, signal));
+  const fetch = (span?: TraceSpan) => (retry ? withRetry(() => requestToken(http, credentials, workspaceId, signal, span), { ...retry, signal, traceParent: span })
+    : requestToken(http, credentials, workspaceId, signal, span));
+  if (!tracingEnabled()) return fetch();
   // The token itself never goes on the span: only whose it is and how long it lives.
-  return withSpan('fetch token', { attributes: { 'sweep.workspace.id': workspaceId } }, async (span) => {
-    const issued = await fetch();
+  return withSpan('fetch token', { parent: options.traceParent, attributes: { 'sweep.workspace.id': workspaceId } }, async (span) => {
+    const issued = await fetch(span);
     span.setAttribute('sweep.token.expires_in_s', Math.round(issued.expiresInMs / 1000));
     return issued;
   });
 }
 
-async function requestToken(http: Axios, credentials: ClientCredentials, workspaceId: string, signal?: AbortSignal): Promise<IssuedToken> {
+async function requestToken(http: Axios, credentials: ClientCredentials, workspaceId: string, signal?: AbortSignal,
+  traceParent?: TraceSpan): Promise<IssuedToken> {
   const body = new URLSearchParams({ grant_type: 'client_credentials', scope: `workspace:${workspaceId}` });
   let response;
   let answer;
@@ -58,6 +62,7 @@ async function requestToken(http: Axios, credentials: ClientCredentials, workspa
     response = await http.post<Readable>('/auth/token', body.toString(), {
       ...STREAMED,
       signal,
+      ...(traceParent ? { traceParent } : {}),
       auth: { username: credentials.clientId, password: credentials.clientSecret },
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
     });

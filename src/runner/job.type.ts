@@ -4,6 +4,7 @@ import type { TablePrivileges } from '../database/privileges.js';
 import type { Config } from '../configuration/config.js';
 import type { Logger } from '../logging/logger.js';
 import type { RunMetrics } from '../metrics/run-metrics.js';
+import type { TraceSpan } from '../tracing/tracing.js';
 import type { Printer } from './printer.js';
 
 /** What the runner hands a job: everything it needs, already opened and validated. */
@@ -26,6 +27,8 @@ export interface JobContext {
   env: Record<string, string | undefined>;
   /** The terminal (stderr), for what a person must read and the log must not hold (a one-time sign-in link). */
   terminal: NodeJS.WritableStream;
+  /** The run's root span: the parent of its pages and token fetches (the no-op span when untraced). */
+  traceSpan?: TraceSpan;
 }
 
 export interface JobResult {

@@ -64,7 +64,7 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
 /** The run itself, inside its trace. */
 async function runTraced<Options>(job: JobDefinition<Options>, options: Options, io: RunnerIo,
   { config, printer, rootLogger, trace }: { config: Config; printer: Printer; rootLogger: Logger; trace: RunTrace }): Promise<ExitCodeValue> {
-  let logger = rootLogger.child({ job: job.name });
+  let logger = rootLogger.child({ job: job.name, ...trace.logFields });
   const startedAt = performance.now();
   let db: Knex | undefined;
   let runId: string | undefined;
@@ -81,6 +81,7 @@ async function runTraced<Options>(job: JobDefinition<Options>, options: Options,
       const statements = job.longStatements
         ? { ...config.statements, statementTimeoutMs: config.statements.longStatementTimeoutMs } : config.statements;
       db = io.database ?? createDatabase(config.database, { logger, settings: statements });
+      statementControlOf(db)?.traceUnder(trace.span);
       // A service (the console) lets its requests in flight finish, then stops its own statements.
       stopStatements = io.database || job.servesUntilSignal ? undefined : cancelStatementsOnSignal(db, io.signal, (job.graceSeconds?.(options) ?? DEFAULT_GRACE_SECONDS) * 1000);
       if (config.database.kind === 'embedded') {
@@ -104,7 +105,7 @@ async function runTraced<Options>(job: JobDefinition<Options>, options: Options,
     logger.debug({ options }, 'run started');
     const result = await job.run({
       config, logger, db: db as Knex, runId, signal: io.signal ?? new AbortController().signal,
-      printer, output: io.stdout, metrics, env: io.env, terminal: io.stderr,
+      printer, output: io.stdout, metrics, env: io.env, terminal: io.stderr, traceSpan: trace.span,
     }, options);
     const interruptedBy = io.signal?.aborted && !job.servesUntilSignal ? String(io.signal.reason) : undefined;
     const exitCode = interruptedBy ? signalExitCode(interruptedBy)

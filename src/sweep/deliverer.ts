@@ -6,6 +6,7 @@ import type { OutcomeRecorder } from '../ledger/outcome-recorder.js';
 import type { Logger } from '../logging/logger.js';
 import { contractViolation } from './notification-contract.js';
 import type { ItemRef, Notification } from './notification-job.js';
+import type { TraceSpan } from '../tracing/tracing.js';
 import type { StopControl } from './stop-control.js';
 import type { SweepCounts } from './sweep-counts.js';
 
@@ -48,7 +49,8 @@ export function createDeliverer(deps: {
   // big sweep runs this function millions of times.
   const debugEnabled = () => logger.isLevelEnabled('debug');
 
-  return async (notification: Notification): Promise<void> => {
+  /** `traceParent`: the span of the notification's page, when the run is traced. */
+  return async (notification: Notification, traceParent?: TraceSpan): Promise<void> => {
     const { key } = notification;
     const writable = ledgerWritable?.();
     if (writable) await writable;
@@ -63,6 +65,7 @@ export function createDeliverer(deps: {
     try {
       const delivered = await client.send({ workspaceId: notification.workspaceId, key, message: notification.message }, {
         signal: stop.cancelled,
+        traceParent,
         onFailedAttempt: ({ error, attemptNumber, willRetry }) => {
           if (error.kind === 'transient' && breaker.record(false) && !stop.cancelled.aborted) {
             logger.error({ reason: breaker.reason }, 'the notify service looks down: stopping this run without spending '

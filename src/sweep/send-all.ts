@@ -61,8 +61,8 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
     ledgerTrouble?.over();
     ledgerTrouble = undefined;
   };
-  const pageTrace = createPageTrace();
-  const recorder = createOutcomeRecorder(traceOutcomeWrites(ledger), {
+  const pageTrace = createPageTrace(context.traceSpan);
+  const recorder = createOutcomeRecorder(traceOutcomeWrites(ledger, context.traceSpan), {
     maxBatch: Math.min(options.pageSize, 500),
     onLedgerState: (state, error) => {
       if (state === 'failing') {
@@ -99,7 +99,7 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
   const tokens = createTokenCache({
     fetchToken: async (workspaceId, signal) => {
       const issued = await fetchWorkspaceToken(http, { clientId: config.serviceClientId, clientSecret: config.serviceClientSecret }, workspaceId,
-        { signal, retry: { retries: config.http.retries, baseMs: config.http.retryBaseMs, maxMs: config.http.retryMaxMs } });
+        { signal, traceParent: context.traceSpan, retry: { retries: config.http.retries, baseMs: config.http.retryBaseMs, maxMs: config.http.retryMaxMs } });
       logger.info({ workspaceId, expiresInSeconds: Math.round(issued.expiresInMs / 1000) }, 'fetched a token for the workspace');
       return issued;
     },
@@ -143,7 +143,8 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
             logger.info({ ...describe(notification), previousWorkspaceId }, 'its item moved to another workspace: sending it to '
               + 'the workspace that holds it now, with that workspace\'s token, and recording it there');
           }
-          const sending = limit(() => deliver(notification));
+          const page = pageTrace.span();
+          const sending = limit(() => deliver(notification, page));
           inFlight.track(sending);
           pageTrace.track(sending);
         } else if (recordable(notification)) {
@@ -225,9 +226,9 @@ export async function sendAll(context: JobContext, deps: SendAllDeps): Promise<{
       throw new AbortRunError(`cannot read the run registry: ${describeDatabaseError(error)}`, {}, { cause: error });
     });
     for await (const page of pageTrace.read(deps.pages())) {
-      if (page.superseded?.length && !stop.stopping.aborted) await pageTrace.within(() => supersede(page.superseded!));
+      if (page.superseded?.length && !stop.stopping.aborted) await supersede(page.superseded);
       for (const { notification, reason } of page.notYet ?? []) leaveOwed(notification, reason);
-      const { reached, claimed } = await pageTrace.within(() => sendPage(page));
+      const { reached, claimed } = await sendPage(page);
       pageTrace.claimed({ claimed, considered: reached });
       if (reached > 0) logPage(logger, { page: pages += 1, ...page, claimed, considered: reached, sentSoFar: counts.sent, describe });
       if (reached === page.notifications.length) await deps.settled?.(page);

@@ -14,6 +14,8 @@ const spans = new WeakMap<object, TraceSpan>();
 /** A request's place among its notification's tries: 0 for the first, 1 for the first retry... */
 export interface TracedRequest {
   resendCount?: number;
+  /** The span the request belongs to (a notification, a token fetch). */
+  traceParent?: TraceSpan;
 }
 
 export function startRequestSpan(config: InternalAxiosRequestConfig & TracedRequest): void {
@@ -24,7 +26,7 @@ export function startRequestSpan(config: InternalAxiosRequestConfig & TracedRequ
   } catch {
     url = undefined;
   }
-  const span = startSpan(`${method} ${url?.pathname ?? ''}`.trim(), { kind: 'client', onlyUnderParent: true, attributes: {
+  const span = startSpan(`${method} ${url?.pathname ?? ''}`.trim(), { kind: 'client', parent: config.traceParent, onlyUnderParent: true, attributes: {
     'http.request.method': method,
     ...(url ? { 'url.full': `${url.origin}${url.pathname}`, 'url.template': url.pathname, 'server.address': url.hostname,
       'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) } : {}),

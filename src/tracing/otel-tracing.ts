@@ -11,10 +11,13 @@ import type { TelemetryConfig, TraceExport } from './telemetry-config.js';
 import { NOOP_SPAN, SPAN_KIND, type SpanOptions, type TraceSpan, type TracingBackend } from './span-types.js';
 
 /**
- * The OpenTelemetry SDK behind tracing.ts, loaded only when traces are configured. The
- * active span lives in an AsyncLocalStorage of our own rather than in the API's global
- * context manager: nothing else in the process (a library's instrumentation) reads or
- * writes it, and no global is registered that a second run in the process would find.
+ * The OpenTelemetry SDK behind tracing.ts, loaded only when traces are configured.
+ *
+ * A run passes each span's parent along explicitly and never enters an async context:
+ * on Node 20 and 22 an AsyncLocalStorage in use puts a hook on every promise, which
+ * made a traced sweep cost 1.8 times the CPU per notification (docs/performance.md). Only
+ * the console, at a person's pace, runs its requests in one (our own, not the API's
+ * global context manager: nothing else in the process reads or writes it).
  */
 export function createOtelTracing(telemetry: TelemetryConfig): TracingBackend {
   const traces = telemetry.traces as TraceExport;
@@ -31,10 +34,11 @@ export function createOtelTracing(telemetry: TelemetryConfig): TracingBackend {
 
   const parentContext = (options: SpanOptions): Context | undefined => {
     if (options.root) {
-      const { traceparent } = options.root;
-      return traceparent ? propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter) : ROOT_CONTEXT;
+      const { traceparent, tracestate } = options.root;
+      return traceparent ? propagator.extract(ROOT_CONTEXT, { traceparent, ...(tracestate ? { tracestate } : {}) }, defaultTextMapGetter)
+        : ROOT_CONTEXT;
     }
-    const parent = active.getStore();
+    const parent = options.parent && options.parent !== NOOP_SPAN ? options.parent : active.getStore();
     if (!parent) return options.onlyUnderParent ? undefined : ROOT_CONTEXT;
     return trace.setSpan(ROOT_CONTEXT, parent as Span);
   };
@@ -48,6 +52,7 @@ export function createOtelTracing(telemetry: TelemetryConfig): TracingBackend {
         startTime: options.startTime }, parent);
     },
     within: (span, fn) => active.run(span, fn),
+    outside: (fn) => (active.getStore() === undefined ? fn() : active.exit(fn)),
     activeSpan: () => active.getStore(),
     traceparentOf(span) {
       const { traceId, spanId, traceFlags } = span.spanContext();

@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/logger.js';
-import { failSpan, NOOP_SPAN as UNTRACED, startSpan, stopTracing, withinSpan, type TraceSpan } from './tracing.js';
+import { failSpan, NOOP_SPAN as UNTRACED, outsideSpans, spanLogFields, startSpan, stopTracing, type TraceSpan } from './tracing.js';
 
 /** How long a run that ends normally waits, at most, for its last spans to reach the Collector. */
 export const TRACE_FLUSH_MS = 2000;
@@ -14,6 +14,11 @@ const GRACE_MARGIN_MS = 250;
 export interface RunTrace {
   /** The trace id, when the run's trace is sampled (exported); stored with the run. */
   readonly traceId: string | undefined;
+  /** The root span: the parent the run passes to its pages, statements and token fetches. */
+  readonly span: TraceSpan;
+  /** trace_id and span_id for the run's logger (none untraced). */
+  readonly logFields: Record<string, string>;
+  /** Runs the run outside any active span (a run the console starts from a request is a trace of its own). */
   within<T>(fn: () => T): T;
   /** The run's row: its id goes on the root span. */
   recordRun(runId: string): void;
@@ -25,12 +30,15 @@ export interface RunTrace {
 
 export function startRunTrace(job: string, env: Record<string, string | undefined>, traced = true): RunTrace {
   const traceparent = env.TRACEPARENT?.trim() || undefined;
-  const span: TraceSpan = traced ? startSpan(`run ${job}`, { root: { traceparent }, attributes: { 'sweep.job': job } }) : UNTRACED;
+  const tracestate = env.TRACESTATE?.trim() || undefined;
+  const span: TraceSpan = traced ? startSpan(`run ${job}`, { root: { traceparent, tracestate }, attributes: { 'sweep.job': job } }) : UNTRACED;
   const context = span.spanContext();
   let status = 'unknown';
   return {
     traceId: span.isRecording() ? context.traceId : undefined,
-    within: (fn) => withinSpan(span, fn),
+    span,
+    logFields: spanLogFields(span),
+    within: (fn) => outsideSpans(fn),
     recordRun(runId) {
       span.setAttribute('sweep.run.id', runId);
     },

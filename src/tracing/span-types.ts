@@ -8,8 +8,10 @@ export interface SpanOptions {
   attributes?: Attributes;
   /** When it began, if before now (ms since the epoch). */
   startTime?: number;
-  /** root: a new trace, or the remote parent in `traceparent`; else the active span is the parent. */
-  root?: { traceparent?: string };
+  /** The parent, passed along explicitly (the batch path never pays for an async context); else the active span, if any. */
+  parent?: TraceSpan;
+  /** root: a new trace, or the remote parent in `traceparent`. */
+  root?: { traceparent?: string; tracestate?: string };
   /** Made only under an active span: a statement outside any run or request starts no trace of its own. */
   onlyUnderParent?: boolean;
 }
@@ -17,6 +19,8 @@ export interface SpanOptions {
 export interface TracingBackend {
   startSpan(name: string, options: SpanOptions): TraceSpan;
   within<T>(span: TraceSpan, fn: () => T): T;
+  /** Runs `fn` outside any active span (a run the console starts is no child of the request). */
+  outside<T>(fn: () => T): T;
   activeSpan(): TraceSpan | undefined;
   /** The W3C traceparent of a span, for a request it makes. */
   traceparentOf(span: TraceSpan): string;

@@ -6,12 +6,13 @@ import { failSpan, startSpan, type TraceSpan } from './tracing.js';
  * (opentelemetry.io/docs/specs/semconv/database/postgresql): the system, the operation and
  * the tables, the database and server. Never the statement's text or its parameters: an
  * item's text, a workspace's id list or a reason typed by an operator stay out of traces.
- * Made only inside a run's or a request's span, so a statement is never a trace of its own.
+ * Made only under a run's span (its pool's) or a console request's (the active one), so a
+ * statement is never a trace of its own.
  */
-export function startStatementSpan(sql: string, connection: { database?: string; host?: string; port?: number }): TraceSpan {
+export function startStatementSpan(sql: string, connection: { database?: string; host?: string; port?: number }, parent?: TraceSpan): TraceSpan {
   const { operation, tables } = operationOf(sql);
   const summary = [operation.toUpperCase(), ...tables].join(' ');
-  return startSpan(summary, { kind: 'client', onlyUnderParent: true, attributes: {
+  return startSpan(summary, { kind: 'client', parent, onlyUnderParent: true, attributes: {
     'db.system': 'postgresql',
     'db.system.name': 'postgresql',
     'db.operation.name': operation.toUpperCase(),

@@ -68,17 +68,26 @@ export function startSpan(name: string, options: SpanOptions = {}): TraceSpan {
   return backend ? backend.startSpan(name, options) : NOOP_SPAN;
 }
 
-/** Runs `fn` with `span` as the active span: what it starts (statements, requests) is the span's child. */
+/**
+ * Runs `fn` with `span` as the active span, for the console's requests: what it starts
+ * (statements) becomes the span's child without being told. An async context on every
+ * promise: a run passes parents explicitly instead (`parent`).
+ */
 export function withinSpan<T>(span: TraceSpan, fn: () => T): T {
   return backend && span !== NOOP_SPAN ? backend.within(span, fn) : fn();
 }
 
-/** Runs `fn` in a span of its own, ended when `fn` settles; an error ends it with error status. */
+/** Runs `fn` outside any active span. */
+export function outsideSpans<T>(fn: () => T): T {
+  return backend ? backend.outside(fn) : fn();
+}
+
+/** Runs `fn` in a span of its own (its parent in `options`), ended when `fn` settles; an error ends it with error status. */
 export async function withSpan<T>(name: string, options: SpanOptions, fn: (span: TraceSpan) => Promise<T>): Promise<T> {
   if (!backend) return fn(NOOP_SPAN);
   const span = backend.startSpan(name, options);
   try {
-    return await backend.within(span, () => fn(span));
+    return await fn(span);
   } catch (error) {
     failSpan(span, error);
     throw error;
@@ -106,10 +115,15 @@ export function traceparentOf(span: TraceSpan): string | undefined {
   return backend && span !== NOOP_SPAN ? backend.traceparentOf(span) : undefined;
 }
 
-/** Fields for a log line: the active span's ids (pino mixin), none outside a span. */
+/** Fields for a log line: the active span's ids (pino mixin, for the console's requests), none outside a span. */
 export function traceLogFields(): Record<string, string> {
   const span = backend?.activeSpan();
-  if (!span) return {};
+  return span ? spanLogFields(span) : {};
+}
+
+/** A span's ids as log fields (a run's logger is bound to its span's). */
+export function spanLogFields(span: TraceSpan): Record<string, string> {
+  if (span === NOOP_SPAN) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
 }

@@ -1,8 +1,10 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { delayNotifications } from '../support/job-fixtures.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 import { runSweep } from '../support/run-sweep.js';
 import { useTestbed } from '../support/testbed.js';
+import { drawTraceWaterfall } from '../support/trace-waterfall.js';
 
 /**
  * A traced run, as a Collector receives it: the SDK's exporter sends protobuf over HTTP
@@ -76,6 +78,15 @@ describe('a traced run', () => {
     expect(run.summary!.span_id).toBe(root.spanId);
     const [row] = await testbed.database.db('job_runs').select('id', 'trace_id');
     expect(row).toEqual({ id: root.attributes['sweep.run.id'], trace_id: root.traceId });
+
+    // docs/operating.md names every span a run makes, and draws this one.
+    const operating = readFileSync(new URL('../../docs/operating.md', import.meta.url), 'utf8');
+    for (const name of new Set(receiver.spans.map((span) => (span.attributes['db.system'] ? 'SELECT todos' : span.name)))) {
+      expect(operating, name).toContain(`\`${name.replace(/^run .*/, 'run <job>')}\``);
+    }
+    const picture = drawTraceWaterfall(receiver.spans, { maxRows: 70 });
+    expect(picture).toContain(`trace ${root.traceId}: ${receiver.spans.length} spans`);
+    if (process.env.SWEEP_WRITE_TRACE_SVG) writeFileSync(process.env.SWEEP_WRITE_TRACE_SVG, picture);
   });
 
   it('shows a retried notification\'s attempts, its backoff and its Retry-After wait', async () => {
