@@ -1,4 +1,3 @@
-import type { Logger } from '../logging/logger.js';
 import { redactSecrets } from '../logging/secret-registry.js';
 import { NOOP_SPAN, STATUS_ERROR, type SpanOptions, type TraceSpan, type TracingBackend } from './span-types.js';
 import type { TelemetryConfig } from './telemetry-config.js';
@@ -16,6 +15,11 @@ export { NOOP_SPAN, type SpanOptions, type TraceSpan } from './span-types.js';
  * loaded with a dynamic import (otel-tracing.ts) and stays one process-wide provider,
  * shared by the runs a process makes (the console's in-process runs), shut down with the last.
  */
+
+/** Where the loss is said: a pino logger (structurally, so that logging may import tracing and not the reverse). */
+export interface WarnLogger {
+  warn(fields: object, message: string): void;
+}
 
 let backend: TracingBackend | undefined;
 let users = 0;
@@ -45,7 +49,7 @@ export async function startTracing(telemetry: TelemetryConfig): Promise<boolean>
  * period for its telemetry) and, for the last user, shuts the SDK down. Says once what
  * was lost, if anything: a Collector that was down or slow costs spans, never the run.
  */
-export async function stopTracing(boundMs: number, logger: Logger): Promise<void> {
+export async function stopTracing(boundMs: number, logger: WarnLogger): Promise<void> {
   if (!backend) return;
   const current = backend;
   users -= 1;
