@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { delayNotifications } from '../support/job-fixtures.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-import { runSweep } from '../support/run-sweep.js';
+import { FAST_HTTP_ENV, runSweep } from '../support/run-sweep.js';
+import { startSweepProcess, waitFor } from '../support/sweep-process.js';
 import { useTestbed } from '../support/testbed.js';
 
 const onServer = inject('testDatabase').kind === 'postgres';
@@ -94,6 +95,26 @@ describe('tracing, whatever the Collector does', () => {
       expect(exported).not.toContain(secret);
     }
     expect(exported).not.toMatch(/bearer|authorization|db\.query\.text|idempotency/i);
+  });
+
+  it.runIf(onServer)('after SIGTERM, a hanging Collector never keeps the run past its grace period', async () => {
+    const hanging = await receiver('slow');
+    await delayNotifications.seed(testbed.database.db, 6, 2);
+    testbed.mock.configure({ latencyMs: 3000 });
+    const run = startSweepProcess([delayNotifications.job, ...delayNotifications.args, '--concurrency', '2', '--grace-seconds', '1'],
+      { ...testbed.database.env, ...FAST_HTTP_ENV, SERVICES_URL: testbed.mock.url, OTEL_EXPORTER_OTLP_ENDPOINT: hanging.url,
+        OTEL_BSP_SCHEDULE_DELAY: '20' });
+    await waitFor(() => testbed.mock.stats().notificationRequests >= 2, 20_000, 'requests in flight');
+    await waitFor(() => hanging.requests > 0, 20_000, 'a first export, left hanging');
+
+    const signalledAt = Date.now();
+    run.child.kill('SIGTERM');
+    const exitCode = await run.exited;
+
+    expect(exitCode).toBe(143);
+    // The same bound as an untraced run's (test/sweep/signals.integration.test.ts): 1 s of grace, then out.
+    expect(Date.now() - signalledAt).toBeLessThan(2500);
+    expect(dropLines(run.logs())).toHaveLength(1);
   });
 
   it.runIf(onServer)('traces each statement with the database conventions, never its text or parameters', async () => {
