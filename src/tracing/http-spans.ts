@@ -1,3 +1,4 @@
+import type { Attributes } from '@opentelemetry/api';
 import type { InternalAxiosRequestConfig } from 'axios';
 import { failSpan, startSpan, traceparentOf, type TraceSpan } from './tracing.js';
 
@@ -20,22 +21,36 @@ export interface TracedRequest {
 
 export function startRequestSpan(config: InternalAxiosRequestConfig & TracedRequest): void {
   const method = (config.method ?? 'get').toUpperCase();
-  let url: URL | undefined;
-  try {
-    url = new URL(config.url ?? '', config.baseURL);
-  } catch {
-    url = undefined;
-  }
-  const span = startSpan(`${method} ${url?.pathname ?? ''}`.trim(), { kind: 'client', parent: config.traceParent, onlyUnderParent: true, attributes: {
-    'http.request.method': method,
-    ...(url ? { 'url.full': `${url.origin}${url.pathname}`, 'url.template': url.pathname, 'server.address': url.hostname,
-      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) } : {}),
-    ...(config.resendCount ? { 'http.request.resend_count': config.resendCount } : {}),
-  } });
+  const target = targetOf(method, config.baseURL, config.url);
+  const span = startSpan(target.name, { kind: 'client', parent: config.traceParent, onlyUnderParent: true,
+    attributes: config.resendCount ? { ...target.attributes, 'http.request.resend_count': config.resendCount } : target.attributes });
   const traceparent = traceparentOf(span);
   if (!traceparent) return;
   spans.set(config, span);
   config.headers.set('traceparent', traceparent);
+}
+
+/** The span's name and attributes for a method and URL, worked out once: a run asks to one service's two endpoints. */
+const targets = new Map<string, { name: string; attributes: Attributes }>();
+
+function targetOf(method: string, baseURL: string | undefined, path: string | undefined): { name: string; attributes: Attributes } {
+  const id = `${method} ${baseURL ?? ''} ${path ?? ''}`;
+  let target = targets.get(id);
+  if (target) return target;
+  let url: URL | undefined;
+  try {
+    url = new URL(path ?? '', baseURL);
+  } catch {
+    url = undefined;
+  }
+  target = { name: `${method} ${url?.pathname ?? ''}`.trim(), attributes: {
+    'http.request.method': method,
+    ...(url ? { 'url.full': `${url.origin}${url.pathname}`, 'url.template': url.pathname, 'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) } : {}),
+  } };
+  if (targets.size >= 100) targets.clear();
+  targets.set(id, target);
+  return target;
 }
 
 /** Ends the request's span with the answer's status (4xx and 5xx are errors, as the conventions say for a client). */
