@@ -127,7 +127,8 @@ async function measureTracedSweep(setup: BenchSetup, concurrency: number, untrac
     const compared = `rate x${rateRatio?.toFixed(3)}, CPU/n x${cpuRatio?.toFixed(3)} vs untraced; ${sink.requests} exports, `
       + `${(sink.bytes / n).toFixed(0)} B/notification`;
     return {
-      ...untraced, ...described, kind: 'traced', ratePerSecond: rate, ratioToCeiling: untraced.ratioToCeiling === null ? null
+      ...untraced, ...described, kind: 'traced',
+      ...(rateRatio !== null && cpuRatio !== null ? { vsUntraced: { rate: rateRatio, cpuPerNotification: cpuRatio } } : {}), ratePerSecond: rate, ratioToCeiling: untraced.ratioToCeiling === null ? null
         : rate / (untraced.ratePerSecond! / untraced.ratioToCeiling), ratioToIdeal: null, jobRatePerSecond: jobRateOf(measured.run, n),
       mock: measured.mock, mockCpuSeconds: null,
       verdict: verdictOf([

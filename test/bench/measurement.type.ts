@@ -18,6 +18,8 @@ export interface Measurement {
   kind: MeasurementKind;
   /** Which of the --repeat measurements (1-based); the table shows the median of each kind. */
   repeat?: number;
+  /** traced: against the untraced sweep of the same repeat, its rate and its CPU per notification (ratios). */
+  vsUntraced?: { rate: number; cpuPerNotification: number };
   /** Requests in flight per runner (the ceiling: in total, C x K). */
   concurrency: number;
   runners: number;

@@ -46,3 +46,23 @@ describe('medianRows', () => {
     expect(rows[2]?.verdict).toBe('ok (SLOW in 1 of 3 repeats)');
   });
 });
+
+describe('the traced row (--tracing)', () => {
+  const traced = (rate: number, vsRate: number, vsCpu: number) => ({ ...row('traced', rate, 1), vsUntraced: { rate: vsRate, cpuPerNotification: vsCpu } });
+
+  it('compares by the median of each repeat\'s own ratio, not the ratio of two medians from different repeats', () => {
+    const rows = medianRows([
+      [row('sweep', 100, 1), traced(99, 0.99, 1.05)],
+      [row('sweep', 200, 1), traced(150, 0.75, 1.3)],
+      [row('sweep', 120, 1), traced(118, 0.983, 1.08)],
+    ]);
+    const row2 = rows.find((m) => m.kind === 'traced')!;
+    expect(row2.vsUntraced).toEqual({ rate: 0.983, cpuPerNotification: 1.08 });
+    expect(row2.verdict).toBe('ok: median of 3 paired ratios: rate x0.983, CPU/n x1.080 vs untraced');
+  });
+
+  it('says OVER TARGET when the median ratios miss the issue\'s targets', () => {
+    const rows = medianRows([[traced(90, 0.9, 1.2)], [traced(91, 0.95, 1.15)], [traced(92, 0.96, 1.12)]]);
+    expect(rows[0]!.verdict).toMatch(/^OVER TARGET: .*rate x0\.950, CPU\/n x1\.150/);
+  });
+});

@@ -20,9 +20,24 @@ export function medianRows(repeats: Measurement[][]): Measurement[] {
   }
   // Traced at 100%: the repeat with the median rate; each repeat's verdict compares it with its own untraced sweep.
   const traced = pickMedian(ofKind('traced'), (m) => m.ratePerSecond ?? 0);
-  if (traced) rows.push(withVerdict(traced, ofKind('traced')));
+  if (traced) rows.push(withVerdict(tracedAgainstUntraced(traced, ofKind('traced')), ofKind('traced')));
   if (rerun) rows.push(withVerdict(rerun, ofKind('rerun')));
   return rows;
+}
+
+/**
+ * The traced row's comparison as the median of each repeat's own ratio (traced against
+ * the untraced sweep run just before it): on a shared machine, pairing keeps a ratio
+ * meaningful while the machine's speed drifts between repeats.
+ */
+function tracedAgainstUntraced(row: Measurement, all: Measurement[]): Measurement {
+  const pairs = all.map((m) => m.vsUntraced).filter((v): v is NonNullable<Measurement['vsUntraced']> => v !== undefined);
+  if (pairs.length === 0) return row;
+  const rate = pickMedian(pairs.map((p) => p.rate), (v) => v)!;
+  const cpu = pickMedian(pairs.map((p) => p.cpuPerNotification), (v) => v)!;
+  const text = `median of ${pairs.length} paired ratios: rate x${rate.toFixed(3)}, CPU/n x${cpu.toFixed(3)} vs untraced`;
+  return { ...row, vsUntraced: { rate, cpuPerNotification: cpu },
+    verdict: row.verdict.startsWith('FAILED') ? row.verdict : `${rate < 0.97 || cpu > 1.1 ? 'OVER TARGET' : 'ok'}: ${text}` };
 }
 
 /** The middle element by `score` (the lower middle for an even count). */
