@@ -31,11 +31,13 @@ export function startRequestSpan(config: InternalAxiosRequestConfig & TracedRequ
 }
 
 /** The span's name and attributes for a method and URL, worked out once: a run asks to one service's two endpoints. */
-const targets = new Map<string, { name: string; attributes: Attributes }>();
+const targets = new Map<string | undefined, Map<string, { name: string; attributes: Attributes }>>();
 
 function targetOf(method: string, baseURL: string | undefined, path: string | undefined): { name: string; attributes: Attributes } {
-  const id = `${method} ${baseURL ?? ''} ${path ?? ''}`;
-  let target = targets.get(id);
+  const id = `${method} ${path ?? ''}`;
+  let ofBase = targets.get(baseURL);
+  if (!ofBase) targets.set(baseURL, ofBase = new Map());
+  let target = ofBase.get(id);
   if (target) return target;
   let url: URL | undefined;
   try {
@@ -48,8 +50,8 @@ function targetOf(method: string, baseURL: string | undefined, path: string | un
     ...(url ? { 'url.full': `${url.origin}${url.pathname}`, 'url.template': url.pathname, 'server.address': url.hostname,
       'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) } : {}),
   } };
-  if (targets.size >= 100) targets.clear();
-  targets.set(id, target);
+  if (ofBase.size >= 100) ofBase.clear();
+  ofBase.set(id, target);
   return target;
 }
 

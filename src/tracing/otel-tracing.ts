@@ -31,6 +31,13 @@ export function createOtelTracing(telemetry: TelemetryConfig): TracingBackend {
   const tracer = provider.getTracer('sweep');
   const active = new AsyncLocalStorage<TraceSpan>();
   const propagator = new W3CTraceContextPropagator();
+  // A page's span parents hundreds of notifications: its context is made once, not per child.
+  const contexts = new WeakMap<TraceSpan, Context>();
+  const contextOf = (parent: TraceSpan): Context => {
+    let context = contexts.get(parent);
+    if (!context) contexts.set(parent, context = trace.setSpan(ROOT_CONTEXT, parent as Span));
+    return context;
+  };
 
   const parentContext = (options: SpanOptions): Context | undefined => {
     if (options.root) {
@@ -40,7 +47,7 @@ export function createOtelTracing(telemetry: TelemetryConfig): TracingBackend {
     }
     const parent = options.parent && options.parent !== NOOP_SPAN ? options.parent : active.getStore();
     if (!parent) return options.onlyUnderParent ? undefined : ROOT_CONTEXT;
-    return trace.setSpan(ROOT_CONTEXT, parent as Span);
+    return contextOf(parent);
   };
 
   return {
