@@ -45,7 +45,11 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
     return ExitCode.USAGE;
   }
   registerConfigSecrets(config);
-  const traced = await startTracing(config.telemetry);
+  // Telemetry never fails the work it describes: an SDK that cannot start leaves the run untraced.
+  const traced = await startTracing(config.telemetry).catch((error: unknown) => {
+    io.stderr.write(`sweep: tracing could not start (${(error as Error)?.message ?? String(error)}); the run goes on untraced\n`);
+    return false;
+  });
   const printer = createPrinter(io.stderr);
   const rootLogger = createLogger({ level: config.log.level, format: config.log.format,
     destination: job.writesData ? io.stderr : printer.guard(io.stdout), traced });
@@ -53,12 +57,18 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   // A service (the console) is no run: each of its requests is a trace of its own.
   const trace = startRunTrace(job.name, io.env, !job.servesUntilSignal);
   let stoppedAt: number | undefined;
-  io.signal?.addEventListener('abort', () => { stoppedAt = performance.now(); }, { once: true });
-  const exitCode = await trace.within(() => runTraced(job, options, io, { config, printer, rootLogger, trace }));
-  trace.end(exitCode);
-  await finishRunTrace(rootLogger.child({ job: job.name }), stoppedAt, (job.graceSeconds?.(options) ?? DEFAULT_GRACE_SECONDS) * 1000);
-  rootLogger.flush();
-  return exitCode;
+  const onStop = () => { stoppedAt = performance.now(); };
+  io.signal?.addEventListener('abort', onStop, { once: true });
+  let exitCode: ExitCodeValue = ExitCode.ABORTED;
+  try {
+    exitCode = await trace.within(() => runTraced(job, options, io, { config, printer, rootLogger, trace }));
+    return exitCode;
+  } finally {
+    io.signal?.removeEventListener('abort', onStop);
+    trace.end(exitCode);
+    await finishRunTrace(rootLogger.child({ job: job.name }), stoppedAt, (job.graceSeconds?.(options) ?? DEFAULT_GRACE_SECONDS) * 1000);
+    rootLogger.flush();
+  }
 }
 
 /** The run itself, inside its trace. */

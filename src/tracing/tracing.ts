@@ -39,7 +39,13 @@ export async function startTracing(telemetry: TelemetryConfig): Promise<boolean>
   users += 1;
   if (!backend) {
     opening ??= import('./otel-tracing.js').then(({ createOtelTracing }) => createOtelTracing(telemetry));
-    backend = await opening;
+    try {
+      backend = await opening;
+    } catch (error) {
+      users -= 1;
+      opening = undefined;
+      throw error;
+    }
   }
   return true;
 }
