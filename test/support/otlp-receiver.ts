@@ -23,6 +23,8 @@ export interface ReceivedSpan {
   traceId: string;
   spanId: string;
   parentSpanId: string;
+  /** W3C tracestate, as the span carries it. */
+  traceState: string;
   name: string;
   /** OTLP's SpanKind: 1 internal, 2 server, 3 client. */
   kind: number;
@@ -95,7 +97,8 @@ function decodeSpans(body: Buffer): ReceivedSpan[] {
     for (const scope of resourceSpans.scopeSpans ?? []) {
       for (const span of scope.spans ?? []) {
         spans.push({
-          traceId: hex(span.traceId), spanId: hex(span.spanId), parentSpanId: hex(span.parentSpanId), name: span.name, kind: span.kind,
+          traceId: hex(span.traceId), spanId: hex(span.spanId), parentSpanId: hex(span.parentSpanId), traceState: span.traceState ?? '',
+          name: span.name, kind: span.kind,
           startMs: nanosToMs(span.startTimeUnixNano), endMs: nanosToMs(span.endTimeUnixNano),
           attributes: attributesOf(span.attributes), status: { code: span.status?.code ?? 0, message: span.status?.message ?? '' }, resource,
         });

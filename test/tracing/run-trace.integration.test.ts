@@ -118,10 +118,10 @@ describe('a traced run', () => {
     await delayNotifications.seed(testbed.database.db, 2, 1);
     const scheduler = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
 
-    await sweep(traced({ TRACEPARENT: `00-${scheduler.traceId}-${scheduler.spanId}-01` }));
+    await sweep(traced({ TRACEPARENT: `00-${scheduler.traceId}-${scheduler.spanId}-01`, TRACESTATE: 'scheduler=argo' }));
 
     const root = receiver.spans.find((span) => span.name.startsWith('run '))!;
-    expect(root).toMatchObject({ traceId: scheduler.traceId, parentSpanId: scheduler.spanId });
+    expect(root).toMatchObject({ traceId: scheduler.traceId, parentSpanId: scheduler.spanId, traceState: 'scheduler=argo' });
     expect(receiver.spans.every((span) => span.traceId === scheduler.traceId)).toBe(true);
   });
 
