@@ -22,6 +22,13 @@ export const ABANDONED_RUNS_GAUGE = {
   help: 'Runs of the job started in the last day and left running by a process that died without recording its end (their lease is over).',
 };
 
+/** Set by every run of a notification job that counts before sending (the brake: sweep/run-brake.ts). */
+export const HOLD_GAUGES = {
+  held: { name: 'sweep_run_held', help: 'Whether the last run held, sending nothing, because it would have sent far more than usual (sweep approve): 1 held, 0 not.' },
+  count: { name: 'sweep_run_to_send', help: 'What the last run counted to send before its first send (new and owed).' },
+  usual: { name: 'sweep_run_usual', help: 'What is usual for the job over the time the last run covered, from its run history.' },
+} as const;
+
 export const JOB_PAUSED_GAUGE = {
   name: 'sweep_job_paused',
   help: 'Whether the job was paused (sweep pause) when its last run ended: 1 paused, 0 not.',

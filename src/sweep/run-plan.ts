@@ -11,7 +11,8 @@ export interface RunPlan {
   survey: SurveyCounts | undefined;
   /** Where the scan starts: the position earlier runs settled (resume), if any. */
   remembered: JobPosition | undefined;
-  pages(): AsyncGenerator<NotificationPage>;
+  /** The pages, in order; `{ count: true }` reads them to count (the brake), remembering nothing, so the send reads them again. */
+  pages(read?: { count: boolean }): AsyncGenerator<NotificationPage>;
   /** A page was claimed whole: every item up to its last has a delivery now. */
   settled(page: NotificationPage): Promise<void>;
   /** Every page was read and claimed: the whole scope, as it stood at the start, is settled. */
@@ -52,10 +53,14 @@ export async function planRun(db: Knex, job: AnyNotificationJob, run: SweepRun, 
   return {
     survey,
     remembered,
-    async* pages() {
+    async* pages(read) {
       yield* duePages(db, job.name, run.pageSize);
       if (remembered) {
         yield* changedPages(db, job, run, remembered.changes, remembered.position, run.pageSize);
+        if (read?.count) {
+          yield* scanPages(db, job, run, survey, remembered.position, run.pageSize);
+          return;
+        }
         // Every changed page was claimed whole (a stopping run leaves the loop before
         // asking for more): what this snapshot sees behind the position has a delivery,
         // so the next run need not read those changes again, even if this one stops

@@ -1,5 +1,5 @@
 /** As shown: `abandoned` is a run left `running` by a process that died, once its lease has passed (ledger/job-runs.ts). */
-export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'interrupted', 'paused', 'abandoned'] as const;
+export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'interrupted', 'paused', 'held', 'abandoned'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** The delivery statuses a run can leave behind for an operator to look at. */

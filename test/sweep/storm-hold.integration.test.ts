@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { buildDelayedTodos, insertTodos, keyOf } from '../support/fixtures.js';
+import { runSweep } from '../support/run-sweep.js';
+import { useTestbed } from '../support/testbed.js';
+
+const JOB = 'send-delay-notifications';
+const AT = ['--at', '2022-06-03T12:00:00Z'];
+
+/** The brake: a run with far more to send than usual holds, sends nothing, and asks (issue 30). */
+describe('a run with far more to send than usual', () => {
+  const testbed = useTestbed();
+  const db = () => testbed.database.db;
+  const sweep = (args: string[]) => runSweep(args, { database: testbed.database, servicesUrl: testbed.mock.url });
+  const requests = () => testbed.mock.stats().notificationRequests;
+
+  it('holds on a first run over 5,000 owed with no history: nothing sent, recorded held with its figures, exit 65; --no-hold sends', async () => {
+    const todos = await insertTodos(db(), buildDelayedTodos(5000, 40, '2022-06-01'));
+
+    const held = await sweep([JOB, ...AT]);
+
+    expect(held.exitCode).toBe(65);
+    expect(requests()).toBe(0);
+    expect(await db()('deliveries').count({ n: '*' })).toEqual([{ n: expect.anything() }]);
+    expect(Number((await db()('deliveries').count({ n: '*' }))[0]!.n)).toBe(0);
+    const line = held.logs.find((l) => l.held === true)!;
+    expect(line).toMatchObject({ level: 'warn', count: 5000, usual: 0, threshold: 1000 });
+    expect(line.msg).toMatch(/held: this run would send 5000 notifications where 0 are usual now \(it holds above 1000\); nothing was sent/);
+    expect(line.msg).toContain(`sweep approve ${JOB} --reason`);
+    const [run] = await db()('job_runs').where({ job: JOB });
+    expect(run).toMatchObject({ status: 'held' });
+    expect(run.hold).toMatchObject({ count: 5000, usual: 0, threshold: 1000 });
+    expect(run.hold.topWorkspaces).toHaveLength(10);
+    expect(run.hold.topWorkspaces[0]).toEqual({ workspaceId: expect.any(String), count: 125 });
+    expect(run.hold.sample).toHaveLength(10);
+    expect(await db()('job_holds').where({ job: JOB }).first()).toMatchObject({ held_by_run: run.id, approved_up_to: null });
+
+    const unbraked = await sweep([JOB, ...AT, '--no-hold']);
+
+    expect(unbraked.exitCode).toBe(0);
+    expect(unbraked.summary).toMatchObject({ sent: 5000 });
+    expect(new Set(testbed.mock.journal().filter((e) => e.outcome === 'accepted').map((e) => e.key))).toEqual(new Set(todos.map(keyOf)));
+  });
+
+  it('does not hold at or below --hold-min, and SWEEP_HOLD_MIN sets it', async () => {
+    await insertTodos(db(), buildDelayedTodos(1000, 4, '2022-06-01'));
+    const run = await sweep([JOB, ...AT]);
+    expect(run.exitCode).toBe(0);
+    expect(run.summary).toMatchObject({ sent: 1000, toSend: 1000, usual: 0 });
+
+    await insertTodos(db(), buildDelayedTodos(60, 4, '2022-06-02'));
+    // commander reads an option's variable from the process environment (this file's worker only).
+    process.env.SWEEP_HOLD_MIN = '50';
+    try {
+      const held = await sweep([JOB, ...AT]);
+      expect(held.exitCode).toBe(65);
+      expect(held.logs.find((l) => l.held === true)).toMatchObject({ count: 60, holdMin: 50 });
+    } finally {
+      delete process.env.SWEEP_HOLD_MIN;
+    }
+  });
+
+  it('refuses a bad --hold-factor or --hold-min with exit 64, naming it', async () => {
+    for (const args of [['--hold-factor', '0.5'], ['--hold-factor', 'ten'], ['--hold-min', '-1']]) {
+      const run = await sweep([JOB, ...AT, ...args]);
+      expect(run.exitCode).toBe(64);
+      expect(run.stderr).toContain(args[0]);
+    }
+  });
+});
