@@ -59,6 +59,44 @@ describe('a run with far more to send than usual', () => {
     }
   });
 
+  it('lets a storm fixed in the data before any approval go: the next run sends what is usual, and no hold or approval is left', async () => {
+    const usual = await insertTodos(db(), buildDelayedTodos(20, 2, '2022-06-01'));
+    const imported = await insertTodos(db(), buildDelayedTodos(3000, 30, '2023-01-01'));
+    // The bad import: due dates a year early.
+    await db()('todos').whereIn('id', imported.map((todo) => todo.id)).update({ due_date: '2022-01-01' });
+    expect((await sweep([JOB, ...AT])).exitCode).toBe(65);
+    expect(await db()('job_holds').where({ job: JOB })).toHaveLength(1);
+
+    // Put back by the team that owns the data.
+    await db()('todos').whereIn('id', imported.map((todo) => todo.id)).update({ due_date: '2023-01-01' });
+    const next = await sweep([JOB, '--at', '2022-06-03T12:15:00Z']);
+
+    expect(next.exitCode).toBe(0);
+    expect(next.summary).toMatchObject({ sent: 20, toSend: 20 });
+    expect(new Set(testbed.mock.journal().filter((e) => e.outcome === 'accepted').map((e) => e.key))).toEqual(new Set(usual.map(keyOf)));
+    expect(await db()('job_holds')).toEqual([]);
+    expect(await db()('console_audit')).toEqual([]);
+  });
+
+  it('approves a campaign ahead with --up-to: the runs send up to it beyond usual, a bigger one holds again; approve needs a reason', async () => {
+    expect((await sweep(['approve', JOB, '--reason', 'no run is held'])).exitCode).toBe(64);
+    expect((await sweep(['approve', JOB, '--up-to', '2000'])).stderr).toMatch(/--reason/);
+    const approve = await sweep(['approve', JOB, '--up-to', '2000', '--reason', 'the spring campaign, CHG-12', '--by', 'pat']);
+    expect(approve.exitCode).toBe(0);
+    expect(await db()('console_audit').where({ action: 'approve' }))
+      .toMatchObject([{ actor: 'pat', reason: 'the spring campaign, CHG-12', details: { upTo: 2000, ahead: true } }]);
+    await insertTodos(db(), buildDelayedTodos(2500, 10, '2022-06-01'));
+    // 2,500 is within 2,000 beyond the floor of 1,000.
+    const campaign = await sweep([JOB, ...AT]);
+    expect(campaign.exitCode).toBe(0);
+    expect(campaign.summary).toMatchObject({ sent: 2500, approvedUpTo: 2000 });
+
+    await insertTodos(db(), buildDelayedTodos(3500, 10, '2022-06-02'));
+    const bigger = await sweep([JOB, '--at', '2022-06-03T12:15:00Z']);
+    expect(bigger.exitCode).toBe(65);
+    expect(testbed.mock.stats().notificationRequests).toBe(2500);
+  });
+
   it('refuses a bad --hold-factor or --hold-min with exit 64, naming it', async () => {
     for (const args of [['--hold-factor', '0.5'], ['--hold-factor', 'ten'], ['--hold-min', '-1']]) {
       const run = await sweep([JOB, ...AT, ...args]);
