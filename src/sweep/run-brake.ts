@@ -10,7 +10,7 @@ import type { RunPlan } from './run-plan.js';
 /** What the brake leaves the run: held (send nothing), or send at most `budget` (none: --no-hold). */
 export type Brake =
   | { held: string; figures: HoldFigures }
-  | { budget: number | undefined; counts: Record<string, number> };
+  | { budget: number | undefined; counts: Record<string, number>; countMs?: number };
 
 /**
  * Before the first send: counts what the run is about to send (the pages it would send,
@@ -42,7 +42,7 @@ export async function applyBrake(context: JobContext, job: AnyNotificationJob, r
       ? `${toSend} to send, above the usual ${usual}: an operator approved up to ${approvedUpTo} (sweep approve), so it goes on`
       : `${toSend} to send, ${usual} usual now: within usual`);
   setHoldGauges(context, { held: 0, count: toSend, usual });
-  return { budget, counts: { toSend, usual, ...(approvedUpTo !== undefined ? { approvedUpTo } : {}) } };
+  return { budget, counts: { toSend, usual, ...(approvedUpTo !== undefined ? { approvedUpTo } : {}) }, countMs };
 }
 
 /**

@@ -121,7 +121,7 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
     ...(paused ? { paused: describePause(paused) } : {}),
     ...(counts.dead > 0 ? { ending: describeDead(job.name, counts) } : {}),
     counts,
-    details: { runDate: run.runDate, dryRun: run.dryRun, ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
+    details: { runDate: run.runDate, dryRun: run.dryRun, ...(brake && 'countMs' in brake ? { countMs: brake.countMs } : {}), ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
     table: (run.dryRun ? dryRunTable(job.items) : summaryTable(job.items)).filter(([, field]) => field in counts || field === 'ratePerSecond'),
   };
 }

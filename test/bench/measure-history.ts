@@ -154,7 +154,7 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
       const slow = m.run.run.wallSeconds > HISTORY_RERUN_TARGET_SECONDS ? `SLOW: over the ${HISTORY_RERUN_TARGET_SECONDS} s target` : 'ok';
       const row = { ...nothingNew('rerun', m, await positionProblems(expected, what), slow), rerunOf: what };
       rows.push(options.repeat > 1 ? { ...row, repeat } : row);
-      say(`${label}: ${what} ${row.wallSeconds.toFixed(2)} s, PG CPU ${row.pgCpuSeconds?.toFixed(2)} s`
+      say(`${label}: ${what} ${row.wallSeconds.toFixed(2)} s, PG CPU ${row.pgCpuSeconds?.toFixed(2)} s${countedIn(m.run)}`
         + `${row.verdict === 'ok' ? '' : ` (${row.verdict})`} (load average ${loadsText(m.loadAverage)})`);
     }
     return rows;
@@ -197,7 +197,7 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
       ]),
     };
     sweeps.push(options.repeat > 1 ? { ...row, repeat } : row);
-    say(`${label}: ${n} new todos in ${row.wallSeconds.toFixed(2)} s, ${rate.toFixed(0)}/s, RSS ${row.peakRssMb?.toFixed(0)} MB, `
+    say(`${label}: ${n} new todos in ${row.wallSeconds.toFixed(2)} s${countedIn(m.run)}, ${rate.toFixed(0)}/s, RSS ${row.peakRssMb?.toFixed(0)} MB, `
       + `PG CPU ${row.pgCpuPercentOfSweep?.toFixed(0)} %${row.verdict === 'ok' ? '' : ` (${row.verdict})`} (load average ${loadsText(m.loadAverage)})`);
   }
 
@@ -214,3 +214,9 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
 
 const loadText = () => readLoadAverage().join(' ');
 const loadsText = (load: { before: number[]; after: number[] }) => `${load.before.join(' ')} before, ${load.after.join(' ')} after`;
+
+/** The brake's count before the first send, as the runners' summaries report it (countMs): ", counted first in 0.12 s". */
+function countedIn(measurement: SweepMeasurement): string {
+  const counts = measurement.run.processes.map((p) => Number(p.summary?.countMs)).filter((ms) => Number.isFinite(ms));
+  return counts.length === 0 ? '' : `, counted first in ${counts.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s`;
+}

@@ -300,12 +300,13 @@ describe('podFailurePolicy', () => {
   /** What a Job does with a pod that exits with each code sweep names; the rest are not named. */
   const intended = new Map<number, string>([
     [ExitCode.USAGE, 'FailJob'],
+    [ExitCode.HELD, 'FailJob'],
     [ExitCode.ABORTED, 'Count'],
     [ExitCode.TEMPFAIL, 'Count'],
   ]);
 
   it.each(workloads.map((workload) => [workload.name, workload] as const))(
-    '%s fails at once on 64, retries 1 and 75, and ignores disruptions', (_name, { jobSpec, podSpec }) => {
+    '%s fails at once on 64 and 65 (held), retries 1 and 75, and ignores disruptions', (_name, { jobSpec, podSpec }) => {
       expect(podSpec.restartPolicy, 'podFailurePolicy needs restartPolicy Never').toBe('Never');
       const rules = jobSpec.podFailurePolicy?.rules ?? [];
       expect(rules.length).toBeGreaterThan(0);

@@ -70,7 +70,7 @@ describe('the brake over fourteen days of scheduled runs', () => {
 
   it.skipIf(inject('testDatabase').kind !== 'postgres')(
     'holds 0 times over bursts, weekends and an outage\'s catch-up; then holds a storm in every runner until approved, once', async () => {
-    const workspaces = ZONES.map(({ zone }) => ({ zone, ids: Array.from({ length: WORKSPACES_PER_ZONE }, () => randomUUID()) }));
+    const workspaces = ZONES.map(({ zone }) => ({ zone, ids: Array.from({ length: WORKSPACES_PER_ZONE }, (): string => randomUUID()) }));
     await db()('workspaces').insert(workspaces.flatMap(({ zone, ids }) => ids.map((id) => ({ id, time_zone: zone }))));
     // The recorded fortnight: each run counted the bursts since the run before it.
     const history = [];
