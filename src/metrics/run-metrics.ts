@@ -67,7 +67,7 @@ export interface RunOutcome {
 /** The gauges every run has, set from its outcome. */
 export function recordRunOutcome(metrics: RunMetrics, outcome: RunOutcome, now: Date = new Date()): void {
   metrics.setGauge('sweep_run_duration_seconds', 'How long the last run took.', outcome.durationSeconds);
-  metrics.setGauge('sweep_run_exit_code', 'Exit code of the last run: 0 done, 1 aborted, 64 usage, 75 retry later, 130/143 signal.',
+  metrics.setGauge('sweep_run_exit_code', 'Exit code of the last run: 0 done, 1 aborted, 64 usage, 65 held (far more than usual), 75 retry later, 130/143 signal.',
     outcome.exitCode);
   metrics.setGauge('sweep_run_last_timestamp_seconds', 'When the last run ended, successful or not.', now.getTime() / 1000);
   const items = new Gauge({
