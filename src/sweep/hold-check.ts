@@ -31,11 +31,16 @@ const SAMPLE = 10;
  * each checked by the job's stillStands), without a claim. No query of its own: at most
  * the cost of the run's read of its new work.
  */
-export async function countToSend(pages: AsyncGenerator<NotificationPage>): Promise<Omit<HoldFigures, 'usual' | 'threshold'>> {
+export async function countToSend(pages: AsyncGenerator<NotificationPage>, keep = 0):
+Promise<Omit<HoldFigures, 'usual' | 'threshold'> & { pages?: NotificationPage[] }> {
   let count = 0;
+  // Up to `keep` notifications, the pages are kept for the send, which then reads nothing again.
+  let kept: NotificationPage[] | undefined = [];
   const byWorkspace = new Map<string, number>();
   const sample: HoldFigures['sample'] = [];
   for await (const page of pages) {
+    if (kept && count + page.notifications.length + (page.superseded?.length ?? 0) <= keep) kept.push(page);
+    else kept = undefined;
     for (const notification of page.notifications) {
       count += 1;
       byWorkspace.set(notification.workspaceId, (byWorkspace.get(notification.workspaceId) ?? 0) + 1);
@@ -47,7 +52,7 @@ export async function countToSend(pages: AsyncGenerator<NotificationPage>): Prom
   }
   const topWorkspaces = [...byWorkspace].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP_WORKSPACES)
     .map(([workspaceId, n]) => ({ workspaceId, count: n }));
-  return { count, topWorkspaces, sample };
+  return { count, topWorkspaces, sample, ...(kept ? { pages: kept } : {}) };
 }
 
 /**
@@ -65,7 +70,8 @@ export async function decideHold(db: Knex, request: { job: string; runId: string
   const past = await getPastRuns(db, job, { days: HISTORY_DAYS, excludeRunId: runId });
   const usual = usualCount(past, request.at);
   const threshold = holdThreshold(usual, { factor: options.holdFactor, min: options.holdMin });
-  const figures: HoldFigures = { ...counted, usual, threshold };
+  const { pages: _pages, ...figuresCounted } = counted as typeof counted & { pages?: unknown };
+  const figures: HoldFigures = { ...figuresCounted, usual, threshold };
   return withHoldLock(db, job, async (trx, hold) => {
     const started = await trx('job_runs').where({ id: runId }).first<{ started_at: Date } | undefined>('started_at');
     const now = new Date();

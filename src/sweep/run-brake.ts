@@ -5,12 +5,22 @@ import type { JobContext } from '../runner/job.type.js';
 import { countToSend, decideHold, describeHold } from './hold-check.js';
 import type { AnyNotificationJob, SweepRun } from './notification-job.js';
 import { checkOwedPages } from './owed-check.js';
+import type { NotificationPage } from './item-pages.js';
 import type { RunPlan } from './run-plan.js';
+
+/**
+ * Up to this many notifications, the count's pages are kept and sent as read: a usual run
+ * then reads its work once, as before the brake; a bigger one reads it again to send,
+ * a page at a time, so memory stays flat.
+ */
+const REPLAY_MAX = 10_000;
 
 /** What the brake leaves the run: held (send nothing), or send at most `budget` (none: --no-hold). */
 export type Brake =
   | { held: string; figures: HoldFigures }
-  | { budget: number | undefined; counts: Record<string, number>; countMs?: number };
+  | { budget: number | undefined; counts: Record<string, number>; countMs?: number;
+    /** The pages the count read, when they were few: the send replays them instead of reading again. */
+    pages?: NotificationPage[] };
 
 /**
  * Before the first send: counts what the run is about to send (the pages it would send,
@@ -25,7 +35,7 @@ export async function applyBrake(context: JobContext, job: AnyNotificationJob, r
     return { budget: undefined, counts: { holdOff: 1 } };
   }
   const startedAt = performance.now();
-  const counted = await countToSend(checkOwedPages(db, job, run, plan.pages({ count: true })));
+  const counted = await countToSend(checkOwedPages(db, job, run, plan.pages({ count: true })), REPLAY_MAX);
   const decision = await decideHold(db, { job: job.name, runId: context.runId!, at: new Date(run.zones.at ?? Date.now()),
     options: run, counted });
   const countMs = Math.round(performance.now() - startedAt);
@@ -42,7 +52,8 @@ export async function applyBrake(context: JobContext, job: AnyNotificationJob, r
       ? `${toSend} to send, above the usual ${usual}: an operator approved up to ${approvedUpTo} (sweep approve), so it goes on`
       : `${toSend} to send, ${usual} usual now: within usual`);
   setHoldGauges(context, { held: 0, count: toSend, usual });
-  return { budget, counts: { toSend, usual, ...(approvedUpTo !== undefined ? { approvedUpTo } : {}) }, countMs };
+  return { budget, counts: { toSend, usual, ...(approvedUpTo !== undefined ? { approvedUpTo } : {}) }, countMs,
+    ...(counted.pages ? { pages: counted.pages } : {}) };
 }
 
 /**

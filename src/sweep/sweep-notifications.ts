@@ -78,8 +78,10 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
   if (brake) Object.assign(counts, brake.counts);
   const budget = brake?.budget;
   // What the ledger owes is sent only while it is still true: the job checks each page of it.
-  const pages = () => (budget === undefined ? checkOwedPages(db, job, run, plan.pages())
-    : withinBudget(checkOwedPages(db, job, run, plan.pages()), budget));
+  // A count that read few enough pages kept them: they are sent as read, not read again.
+  const replay = brake && 'pages' in brake ? brake.pages : undefined;
+  const read = () => (replay ? plan.replay(replay) : checkOwedPages(db, job, run, plan.pages()));
+  const pages = () => (budget === undefined ? read() : withinBudget(read(), budget));
   let paused: JobPause | undefined;
   let held: string | undefined;
   const startedAt = performance.now();
