@@ -33,6 +33,12 @@ describe('a run with far more to send than usual', () => {
     expect(run.hold.topWorkspaces[0]).toEqual({ workspaceId: expect.any(String), count: 125 });
     expect(run.hold.sample).toHaveLength(10);
     expect(await db()('job_holds').where({ job: JOB }).first()).toMatchObject({ held_by_run: run.id, approved_up_to: null });
+    const runs = await sweep(['runs']);
+    expect(runs.output).toMatch(new RegExp(`${JOB} .* held `));
+    expect(runs.output).toMatch(new RegExp(`\\nheld: ${JOB}, 5000 to send where 0 are usual, since .* \\(sweep approve ${JOB} --reason`));
+    const shown = await sweep(['runs', 'show', run.id]);
+    expect(shown.output).toMatch(/held: to send\s+5000\n/);
+    expect(shown.output).toMatch(/held: workspace #1\s+[0-9a-f-]{36} \(125\)\n/);
 
     const unbraked = await sweep([JOB, ...AT, '--no-hold']);
 
