@@ -15,13 +15,13 @@ export interface RunMetrics {
   setGauge(name: string, help: string, value: number): void;
 }
 
-/** Set by every run of a notification job, and pushed alone by `sweep pause` and `sweep resume`. */
 /** Set by every run of a notification job from the run registry (job_runs). */
 export const ABANDONED_RUNS_GAUGE = {
   name: 'sweep_abandoned_runs',
   help: 'Runs of the job started in the last day and left running by a process that died without recording its end (their lease is over).',
 };
 
+/** Set by every run of a notification job, and pushed alone by `sweep pause` and `sweep resume`. */
 export const JOB_PAUSED_GAUGE = {
   name: 'sweep_job_paused',
   help: 'Whether the job was paused (sweep pause) when its last run ended: 1 paused, 0 not.',
