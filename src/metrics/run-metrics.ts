@@ -15,7 +15,6 @@ export interface RunMetrics {
   setGauge(name: string, help: string, value: number): void;
 }
 
-/** Set by every run of a notification job, and pushed alone by `sweep pause` and `sweep resume`. */
 /** Set by every run of a notification job from the run registry (job_runs). */
 export const ABANDONED_RUNS_GAUGE = {
   name: 'sweep_abandoned_runs',
@@ -29,6 +28,7 @@ export const HOLD_GAUGES = {
   usual: { name: 'sweep_run_usual', help: 'What is usual for the job over the time the last run covered, from its run history.' },
 } as const;
 
+/** Set by every run of a notification job, and pushed alone by `sweep pause` and `sweep resume`. */
 export const JOB_PAUSED_GAUGE = {
   name: 'sweep_job_paused',
   help: 'Whether the job was paused (sweep pause) when its last run ended: 1 paused, 0 not.',

@@ -14,6 +14,8 @@ export interface BenchSetup {
   database: BenchDatabase;
   mock: MockProcess;
   runDate: string;
+  /** The runs go as of the database's clock (no --date), as scheduled: the zones mode. */
+  asOfNow?: boolean;
   logDir: string;
   ticksPerSecond: number;
 }
@@ -144,7 +146,7 @@ export async function measureSweepRun(setup: BenchSetup, concurrency: number): P
   const childrenBefore = readCpuTicks('self')?.children ?? 0;
   const run = await runSweeps({
     runners: options.runners, concurrency, pageSize: options.pageSize, maxRate: options.maxRate, nodeFlags: options.nodeFlags,
-    build: options.build, runDate: setup.runDate,
+    build: options.build, runDate: setup.asOfNow ? undefined : setup.runDate,
     databaseUrl: database.url, databaseName: database.name, servicesUrl: setup.mock.url, logDir: setup.logDir,
   });
   // The runners are reaped: their whole CPU is in our cutime+cstime now.

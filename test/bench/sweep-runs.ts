@@ -12,7 +12,8 @@ export interface SweepSettings {
   /** Node's own flags, before the entry point. */
   nodeFlags: string[];
   build: 'dist' | 'tsx';
-  runDate: string;
+  /** The runs' --date; undefined: none, each run as of the database's clock, as the CronJob runs it. */
+  runDate: string | undefined;
   databaseUrl: string;
   /** The bench database's name: its backends' CPU is sampled. */
   databaseName: string;
@@ -55,7 +56,8 @@ export async function runSweeps(settings: SweepSettings): Promise<SweepRunResult
   const entry = settings.build === 'dist' ? [join(PROJECT_ROOT, 'bin/sweep.js')] : ['--import', 'tsx', join(PROJECT_ROOT, 'src/main.ts')];
   const args = [
     ...settings.nodeFlags, ...entry, 'send-delay-notifications',
-    '--concurrency', String(settings.concurrency), '--page-size', String(settings.pageSize), '--date', settings.runDate,
+    '--concurrency', String(settings.concurrency), '--page-size', String(settings.pageSize),
+    ...(settings.runDate === undefined ? [] : ['--date', settings.runDate]),
     ...(settings.maxRate === undefined ? [] : ['--max-rate', String(settings.maxRate)]),
   ];
   const env = childEnv({
