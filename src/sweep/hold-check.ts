@@ -67,11 +67,12 @@ Promise<Omit<HoldFigures, 'usual' | 'threshold'> & { pages?: NotificationPage[] 
 export async function decideHold(db: Knex, request: { job: string; runId: string; at: Date; options: HoldOptions;
   counted: Omit<HoldFigures, 'usual' | 'threshold'> }): Promise<HoldDecision> {
   const { job, runId, options, counted } = request;
-  const past = await getPastRuns(db, job, { days: HISTORY_DAYS, excludeRunId: runId });
+  const past = await getPastRuns(db, job, { days: HISTORY_DAYS, excludeRunId: runId }).catch((error: unknown) => {
+    throw new AbortRunError(`cannot read the job's run history: ${describeDatabaseError(error)}`, {}, { cause: error });
+  });
   const usual = usualCount(past, request.at);
   const threshold = holdThreshold(usual, { factor: options.holdFactor, min: options.holdMin });
-  const { pages: _pages, ...figuresCounted } = counted as typeof counted & { pages?: unknown };
-  const figures: HoldFigures = { ...figuresCounted, usual, threshold };
+  const figures: HoldFigures = { count: counted.count, topWorkspaces: counted.topWorkspaces, sample: counted.sample, usual, threshold };
   return withHoldLock(db, job, async (trx, hold) => {
     const started = await trx('job_runs').where({ id: runId }).first<{ started_at: Date } | undefined>('started_at');
     const now = new Date();
