@@ -10,7 +10,7 @@ const QUARTER_MS = 15 * 60_000;
 /**
  * Each zone's todos fall due together at its local midnight: a burst at that slot of the
  * UTC day, as big as its weekday todos (a third on Saturdays and Sundays). November 2026,
- * after the US and EU clock changes, before Lord Howe's.
+ * after the US and EU clock changes, with Lord Howe on its summer time (+11).
  */
 const ZONES: Array<{ zone: string; weekday: number; burstUtc: number }> = [
   // burstUtc: hours after UTC midnight of the due date at which the zone's midnight ending it comes.
