@@ -34,7 +34,7 @@ const SAMPLE = 10;
 export async function countToSend(pages: AsyncGenerator<NotificationPage>, keep = 0):
 Promise<Omit<HoldFigures, 'usual' | 'threshold'> & { pages?: NotificationPage[] }> {
   let count = 0;
-  // Up to `keep` notifications, the pages are kept for the send, which then reads nothing again.
+  // Up to `keep` items (sent or settled), the pages are kept for the send, which then reads nothing again.
   let kept: NotificationPage[] | undefined = [];
   const byWorkspace = new Map<string, number>();
   const sample: HoldFigures['sample'] = [];

@@ -9,11 +9,14 @@ import type { NotificationPage } from './item-pages.js';
 import type { RunPlan } from './run-plan.js';
 
 /**
- * Up to this many notifications, the count's pages are kept and sent as read: a usual run
- * then reads its work once, as before the brake; a bigger one reads it again to send,
- * a page at a time, so memory stays flat.
+ * A count that found nothing to send or settle keeps its pages (none with an item): the
+ * send has nothing to read again (a rerun; the first run after an upgrade, whose read
+ * passes over all of history). Any page with something to send is read again when its
+ * turn comes, as before the brake, so that what is sent is what its page says then: a
+ * page kept from the count would be up to a whole run old when sent (minutes under
+ * --max-rate), and a todo deleted or moved meanwhile would be notified all the same.
  */
-const REPLAY_MAX = 10_000;
+const REPLAY_MAX = 0;
 
 /** What the brake leaves the run: held (send nothing), or send at most `budget` (none: --no-hold). */
 export type Brake =

@@ -78,7 +78,7 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
   if (brake) Object.assign(counts, brake.counts);
   const budget = brake?.budget;
   // What the ledger owes is sent only while it is still true: the job checks each page of it.
-  // A count that read few enough pages kept them: they are sent as read, not read again.
+  // A count that found nothing kept its pages: there is nothing to read again (run-brake.ts).
   const replay = brake && 'pages' in brake ? brake.pages : undefined;
   const read = () => (replay ? plan.replay(replay) : checkOwedPages(db, job, run, plan.pages()));
   const pages = () => (budget === undefined ? read() : withinBudget(read(), budget));

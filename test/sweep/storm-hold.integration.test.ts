@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildDelayedTodos, insertTodos, keyOf } from '../support/fixtures.js';
 import { runSweep } from '../support/run-sweep.js';
+import { waitFor } from '../support/sweep-process.js';
 import { useTestbed } from '../support/testbed.js';
 
 const JOB = 'send-delay-notifications';
@@ -109,5 +110,22 @@ describe('a run with far more to send than usual', () => {
       expect(run.exitCode).toBe(64);
       expect(run.stderr).toContain(args[0]);
     }
+  });
+
+  it('sends each page as it stands when its turn comes, not as the count read it: a todo deleted after the count is not notified', async () => {
+    const todos = await insertTodos(db(), buildDelayedTodos(40, 1, '2022-06-01'));
+    // The last in the scan's order (due date, then id): on the last of four pages, sent about 3 s in at 10 a second.
+    const last = [...todos].sort((a, b) => (a.id < b.id ? -1 : 1)).at(-1)!;
+    const notified = () => testbed.mock.journal().filter((entry) => entry.endpoint === 'notify');
+
+    const running = sweep([JOB, ...AT, '--page-size', '10', '--concurrency', '1', '--max-rate', '10']);
+    await waitFor(() => notified().length > 0, 20_000, 'the first notification');
+    await db()('todos').where({ id: last.id }).del();
+    const run = await running;
+
+    expect(run.exitCode).toBe(0);
+    expect(run.summary).toMatchObject({ sent: 39 });
+    expect(notified().map((entry) => entry.key)).not.toContain(keyOf(last));
+    expect(await db()('deliveries').where({ key: keyOf(last) }).first()).toBeUndefined();
   });
 });
