@@ -16,7 +16,7 @@ export async function runCli(args: string[], io: RunnerIo): Promise<number> {
   let exitCode: number = ExitCode.OK;
   const program = new Command('sweep')
     .description('Runs the todo service\'s batch jobs. Exit codes: 0 done, 1 aborted, 64 usage or configuration error, '
-      + '75 finished with items to retry.')
+      + '65 held (far more to send than usual: sweep approve), 75 finished with items to retry.')
     .version(version, '-V, --version')
     .usage('<job> [options]')
     .exitOverride()

@@ -1,3 +1,4 @@
+import { approveCommand } from './commands/approve/approve.command.js';
 import { consoleCommand } from './console/console.command.js';
 import { deliveriesCommand } from './commands/deliveries/deliveries.command.js';
 import { migrateJob } from './commands/migrate/migrate.command.js';
@@ -25,6 +26,7 @@ export const jobs: Array<JobDefinition<never>> = [
   deliveriesCommand(notificationJobs),
   runsCommand(notificationJobs),
   ...pauseCommands(notificationJobs.map((job) => job.name)),
+  approveCommand(notificationJobs.map((job) => job.name)),
   pruneCommand(notificationJobs),
   consoleCommand(notificationJobs),
   migrateJob,

@@ -2,7 +2,7 @@
 -- shows this file as it is: test/docs/roles-sql.test.ts).
 --
 --   sweep_migrator  runs `sweep migrate`: owns the sweep's tables (deliveries, job_runs,
---                   job_pauses, job_positions, console_audit, knex_migrations*) and what
+--                   job_pauses, job_positions, job_holds, console_audit, knex_migrations*) and what
 --                   it adds to todos (two columns, four indexes, two triggers, a function).
 --   sweep_runner    every job and operator command, and the console: reads todos and workspaces, reads
 --                   and writes the sweep's own tables, reads the migrations' bookkeeping
@@ -38,7 +38,7 @@ grant select on todos to sweep_runner;
 -- The todo service's workspaces, for each one's time zone (created by the migration
 -- 20261207100000_workspaces only where the service has none).
 grant select on workspaces to sweep_runner;
-grant select, insert, update, delete on deliveries, job_runs, job_pauses, job_positions to sweep_runner;
+grant select, insert, update, delete on deliveries, job_runs, job_pauses, job_positions, job_holds to sweep_runner;
 grant select on knex_migrations, knex_migrations_lock to sweep_runner;
 -- The audit of operators' changes (pause, resume, deliveries retry, the console): written
 -- with each change, never changed after; its id comes from its sequence.

@@ -5,6 +5,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { registerApiRoutes } from './api.routes.js';
+import { registerApproveRoutes } from './approve.routes.js';
 import { sameSecret, type Authenticator } from './console-auth.js';
 import { SESSION_COOKIE, type ConsoleDependencies } from './console-dependencies.js';
 import { HttpError } from './http-error.js';
@@ -134,6 +135,7 @@ export async function buildConsoleServer(deps: ConsoleDependencies): Promise<Fas
   await registerApiRoutes(app, { ...deps, previews });
   await registerSignInRoutes(app, { ...deps, previews });
   await registerPageRoutes(app, { ...deps, previews });
+  await registerApproveRoutes(app, { ...deps, previews });
   return app;
 }
 

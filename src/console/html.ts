@@ -58,7 +58,7 @@ td.error { font-family: ui-monospace, monospace; white-space: pre-wrap; max-widt
 details.long summary { cursor: pointer; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 40em; }
 table.jobs td:nth-child(2) { min-width: 13em; } table.jobs input[type=text] { width: 10em; }
 .state { display: inline-block; padding: 0 .5em; border-radius: 1em; font-weight: 600; color: #fff; }
-.state-failing { background: #b00020; } .state-overdue { background: #b35c00; } .state-held { background: #6a3d9a; }
+.state-failing { background: #b00020; } .state-overdue { background: #b35c00; } .state-held { background: #6a3d9a; } .state-storm { background: #7a0040; }
 .state-paused { background: #5f6b76; } .state-healthy { background: #1e7b4a; }
 tr.health-failing td:first-child { border-left: 4px solid #b00020; } tr.health-overdue td:first-child { border-left: 4px solid #b35c00; }
 a.run-failed, .delivery-dead, .delivery-failed { color: #b00020; font-weight: 600; } a.run-partial { color: #b35c00; font-weight: 600; }

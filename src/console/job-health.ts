@@ -2,7 +2,7 @@
  * A job's health in one word, as Sidekiq's and Oban's dashboards give it, with the
  * reason a person reads beside it. Worst first: the order the jobs page lists them in.
  */
-export const HEALTH_STATES = ['failing', 'overdue', 'held', 'paused', 'healthy'] as const;
+export const HEALTH_STATES = ['storm', 'failing', 'overdue', 'held', 'paused', 'healthy'] as const;
 export type HealthState = (typeof HEALTH_STATES)[number];
 
 export interface JobHealth {
@@ -27,6 +27,8 @@ const SLACK = 1.5;
 export interface HealthInput {
   job: string;
   paused: { by: string; reason: string | null } | null;
+  /** Its runs hold on a storm (the brake): what they would send against usual, waiting for an approval or a fix. */
+  storm?: { count: number; usual: number } | null;
   /** The last runs that went through (succeeded, partial or failed; not a paused or interrupted one), newest first: two are enough. */
   recentRuns: Array<{ status: string; error: string | null }>;
   secondsSinceLastSuccess: number | null;
@@ -35,6 +37,7 @@ export interface HealthInput {
 }
 
 /**
+ * storm: its runs hold, sending nothing: far more to send than usual (sweep approve).
  * paused: an operator paused it (that explains the rest, and says who to ask). failing:
  * the last run that went through failed, or the last two did not succeed (failed or
  * partial). overdue: no success within the job's expected interval (with its slack), or
@@ -42,6 +45,11 @@ export interface HealthInput {
  * run will send until an operator re-arms them. Else healthy.
  */
 export function judgeHealth(input: HealthInput): JobHealth {
+  // First: a storm waits for a person, whatever else (a pause shows beside it on the page).
+  if (input.storm) {
+    return { state: 'storm', reason: `runs hold: ${input.storm.count.toLocaleString('en-US')} to send where `
+      + `${input.storm.usual.toLocaleString('en-US')} are usual (approve, or fix the data)` };
+  }
   if (input.paused) return { state: 'paused', reason: `paused by ${input.paused.by}${input.paused.reason ? `: ${input.paused.reason}` : ''}` };
   const [last, before] = input.recentRuns;
   const interval = EXPECTED_INTERVAL_SECONDS[input.job] ?? DAILY;

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { getHolds, isPending, type JobHold } from '../ledger/job-holds.js';
 import { getPauses } from '../ledger/job-pauses.js';
 import { SHOWN_STATUS_SQL } from '../ledger/job-runs.js';
 import { getLedgerOwed, type LedgerOwed } from '../ledger/due-deliveries.js';
@@ -14,6 +15,8 @@ export interface JobOverview {
   /** One word and a reason: healthy, failing, overdue, held or paused (job-health.ts). */
   health: JobHealth;
   paused: { by: string; since: Date; reason: string | null } | null;
+  /** Its runs hold on a storm, waiting for an approval or a fix (the brake): the hold, with its figures. */
+  held: JobHold | null;
   lastRun: { id: string; status: string; startedAt: Date; finishedAt: Date | null; durationMs: number | null } | null;
   lastSuccessAt: Date | null;
   secondsSinceLastSuccess: number | null;
@@ -28,7 +31,7 @@ interface LastRunRow { id: string; job: string; status: string; started_at: Date
 
 /**
  * Every notification job: its health, last run, last success, live runners, pause and what
- * its ledger owes; six statements in all. The unhealthy come first (failing, overdue,
+ * its ledger owes; seven statements in all. The unhealthy come first (failing, overdue,
  * held, paused, then healthy), in the registry's order within a state.
  */
 export async function getJobOverviews(db: Knex, jobs: AnyNotificationJob[], now = Date.now(), defaultTimeZone = 'UTC'):
@@ -36,7 +39,7 @@ Promise<JobOverview[]> {
   const names = jobs.map((job) => job.name);
   // Per job, newest first down job_runs' (job, started_at) index: a look at one end of it,
   // however long the history (a DISTINCT ON or a max() over the runs reads them all).
-  const [lastRuns, successes, live, pauses, owed, wentThrough] = await Promise.all([
+  const [lastRuns, successes, live, pauses, owed, wentThrough, holds] = await Promise.all([
     db.raw<{ rows: LastRunRow[] }>(`select r.id, j.job, r.status, r.started_at, r.finished_at from unnest(?::text[]) as j(job),
       lateral (select id, ${SHOWN_STATUS_SQL} as status, started_at, finished_at from job_runs where job = j.job
         order by started_at desc limit 1) as r`,
@@ -53,6 +56,7 @@ Promise<JobOverview[]> {
       lateral (select status, error, started_at from job_runs where job = j.job and status in ('succeeded', 'partial', 'failed')
                order by started_at desc limit 2) as r order by j.job, r.started_at desc`,
     [names as unknown as Knex.RawBinding]),
+    getHolds(db),
   ]);
   // The backlog's age counts from when its oldest notification fell due, in the zones in
   // use, as the runs' metric does: one statement per job that owes something.
@@ -66,6 +70,7 @@ Promise<JobOverview[]> {
     const last = lastRuns.rows.find((row) => row.job === job.name);
     const success = successes.rows.find((row) => row.job === job.name)?.at;
     const pause = pauses.find((row) => row.job === job.name);
+    const hold = holds.find((row) => row.job === job.name && isPending(row) && row.hold);
     const { oldestOwedItemDate, ...ledger } = owed.get(job.name)!;
     const secondsSinceLastSuccess = success ? Math.round((now - new Date(success).getTime()) / 1000) : null;
     return {
@@ -73,9 +78,11 @@ Promise<JobOverview[]> {
       description: job.description,
       health: judgeHealth({
         job: job.name, paused: pause ? { by: pause.pausedBy, reason: pause.reason } : null, secondsSinceLastSuccess,
+        storm: hold ? { count: hold.hold!.count, usual: hold.hold!.usual } : null,
         recentRuns: wentThrough.rows.filter((row) => row.job === job.name), waitingForOperator: ledger.dead + ledger.failed,
       }),
       paused: pause ? { by: pause.pausedBy, since: pause.pausedAt, reason: pause.reason } : null,
+      held: hold ?? null,
       lastRun: last ? {
         id: last.id, status: last.status, startedAt: new Date(last.started_at), finishedAt: last.finished_at && new Date(last.finished_at),
         durationMs: last.finished_at ? new Date(last.finished_at).getTime() - new Date(last.started_at).getTime() : null,

@@ -15,6 +15,8 @@ import { CONSOLE_CSS, html, queryString } from './html.js';
 import { auditedDeliveries, collapsed, deliveryTable, REARMABLE, rearmButton, rearmFor, runLink } from './page-cells.js';
 import { actionForm, counted, filterForm, formatAge, pager, runForm, sendPage } from './page-parts.js';
 import { getJobOverviews } from './job-overview.js';
+import { approveForm, heldSummary } from './approve.routes.js';
+import { getHold, isPending } from '../ledger/job-holds.js';
 import { startConsoleRun } from './job-runner.js';
 import { getRecentRuns, getRunsByDay, renderRunChart, renderWeekChart } from './run-chart.js';
 
@@ -48,7 +50,7 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
       const rows = overviews.map((job) => html`<tr class="health-${job.health.state}">
         <td><a href="/runs${queryString({ job: job.job })}">${job.job}</a></td>
         <td><span class="state state-${job.health.state}">${job.health.state}</span> ${collapsed(job.health.reason)}
-          ${job.paused ? html`<br><small>since ${job.paused.since}</small>` : ''}</td>
+          ${job.paused ? html`<br><small>since ${job.paused.since}</small>` : ''}${job.held ? heldSummary(job.held) : ''}</td>
         ${operator ? html`<td>${actionForm(job.job, job.paused ? 'resume' : 'pause', request.session?.csrf)}
           ${deps.jobRunner ? runForm(job.job, request.session?.csrf, deps.jobRunner.busy()) : ''}</td>` : ''}
         <td>${job.lastRun ? html`${runLink(job.lastRun.id, job.lastRun.status)} at ${job.lastRun.startedAt}
@@ -128,7 +130,10 @@ export async function registerPageRoutes(app: FastifyInstance, deps: RouteDepend
     const run = await getJobRun(db, id.toLowerCase());
     if (!run) throw new HttpError(404, `no run with id ${id}`);
     const failures = await getRunFailures(db, run.id, 1000);
-    return sendPage(reply, `Run ${run.id}`, request, html`
+    const hold = run.status === 'held' && request.principal?.role === 'operator' ? await getHold(db, run.job) : undefined;
+    return sendPage(reply, `Run ${run.id}`, request, html`${hold && isPending(hold) ? html`<p class="notice">This job's runs hold:
+      ${hold.hold?.count ?? '?'} to send where ${hold.hold?.usual ?? '?'} are usual. If they are right, approve them; else fix the data
+      (the next run then goes on by itself). ${approveForm(run.job, request.session?.csrf)}</p>` : ''}
       <div class="scroll"><table><tbody>${Object.entries(run).map(([field, value]) => html`<tr><th>${field}</th>
         <td class="error">${field === 'status' ? runLink(run.id, String(value))
           : field === 'trace_id' && traceLink(deps.traceUrl, run.trace_id) ? html`<a href="${traceLink(deps.traceUrl, run.trace_id)}" rel="noopener noreferrer">${run.trace_id}</a>`

@@ -24,6 +24,8 @@ export const RUNNER_PRIVILEGES: TablePrivileges = {
   job_runs: READ_WRITE,
   job_pauses: READ_WRITE,
   job_positions: READ_WRITE,
+  // A hold its runners share and the approval that releases it (sweep approve).
+  job_holds: READ_WRITE,
   // Who paused, resumed or re-armed what: written with the change, never changed after.
   console_audit: ['SELECT', 'INSERT'],
   // Its id's sequence: without it the audit's insert fails, and with it the pause it records.

@@ -3,8 +3,11 @@ import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import { redactSecrets } from '../logging/secret-registry.js';
 
-/** succeeded: exit 0; partial: finished with items to retry (exit 75); failed: aborted (exit 1); paused: met a pause (sweep pause). */
-export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'paused';
+/**
+ * succeeded: exit 0; partial: finished with items to retry (exit 75); failed: aborted (exit 1); paused: met a pause (sweep pause);
+ * held: would have sent far more than usual, sent nothing (exit 65, sweep approve).
+ */
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'interrupted' | 'paused' | 'held';
 
 /**
  * A run left `running` whose process is gone without recording its end (killed, its node

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { redactSecrets } from '../logging/secret-registry.js';
 
 /** Who changed what through the console or the CLI's operator commands. */
-export type AuditAction = 'pause' | 'resume' | 'rearm';
+export type AuditAction = 'pause' | 'resume' | 'rearm' | 'approve';
 export type AuditSource = 'console' | 'cli';
 
 /** Who acts: a console token's name, or the CLI's --by (user@host by default). */

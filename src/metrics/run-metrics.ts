@@ -15,13 +15,20 @@ export interface RunMetrics {
   setGauge(name: string, help: string, value: number): void;
 }
 
-/** Set by every run of a notification job, and pushed alone by `sweep pause` and `sweep resume`. */
 /** Set by every run of a notification job from the run registry (job_runs). */
 export const ABANDONED_RUNS_GAUGE = {
   name: 'sweep_abandoned_runs',
   help: 'Runs of the job started in the last day and left running by a process that died without recording its end (their lease is over).',
 };
 
+/** Set by every run of a notification job that counts before sending (the brake: sweep/run-brake.ts). */
+export const HOLD_GAUGES = {
+  held: { name: 'sweep_run_held', help: 'Whether the last run held, sending nothing, because it would have sent far more than usual (sweep approve): 1 held, 0 not.' },
+  count: { name: 'sweep_run_to_send', help: 'What the last run counted to send before its first send (new and owed).' },
+  usual: { name: 'sweep_run_usual', help: 'What is usual for the job over the time the last run covered, from its run history.' },
+} as const;
+
+/** Set by every run of a notification job, and pushed alone by `sweep pause` and `sweep resume`. */
 export const JOB_PAUSED_GAUGE = {
   name: 'sweep_job_paused',
   help: 'Whether the job was paused (sweep pause) when its last run ended: 1 paused, 0 not.',
@@ -60,7 +67,7 @@ export interface RunOutcome {
 /** The gauges every run has, set from its outcome. */
 export function recordRunOutcome(metrics: RunMetrics, outcome: RunOutcome, now: Date = new Date()): void {
   metrics.setGauge('sweep_run_duration_seconds', 'How long the last run took.', outcome.durationSeconds);
-  metrics.setGauge('sweep_run_exit_code', 'Exit code of the last run: 0 done, 1 aborted, 64 usage, 75 retry later, 130/143 signal.',
+  metrics.setGauge('sweep_run_exit_code', 'Exit code of the last run: 0 done, 1 aborted, 64 usage, 65 held (far more than usual), 75 retry later, 130/143 signal.',
     outcome.exitCode);
   metrics.setGauge('sweep_run_last_timestamp_seconds', 'When the last run ended, successful or not.', now.getTime() / 1000);
   const items = new Gauge({

@@ -9,6 +9,11 @@ export const ExitCode = {
   ABORTED: 1,
   /** Usage or configuration error: nothing was touched. (EX_USAGE) */
   USAGE: 64,
+  /**
+   * Held: the run would have sent far more than usual, so it sent nothing and asks an
+   * operator first (sweep approve). The data may be wrong: a retry would hold again. (EX_DATAERR)
+   */
+  HELD: 65,
   /** Finished, but some items failed transiently; the next run retries them. (EX_TEMPFAIL) */
   TEMPFAIL: 75,
   /** Stopped by SIGINT (Ctrl-C). */

@@ -36,6 +36,8 @@ export interface JobResult {
   outcome: 'done' | 'partial';
   /** Set when the run met a pause of its job (sweep pause): who paused it, when and why. Recorded `paused`. */
   paused?: string;
+  /** Set when the run held on a storm (hold-check.ts), sending nothing: recorded `held`, exit 65. */
+  held?: string;
   /** Counts for the summary log line, the run's row and the table. */
   counts: Record<string, number>;
   /** How the summary line ends, when the run has more to say than its exit code (items that went dead). */

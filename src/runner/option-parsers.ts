@@ -64,3 +64,15 @@ export function integerBetween(min: number, max: number): (raw: string) => numbe
     return value;
   };
 }
+
+/** A parser for numbers (decimals allowed) within [min, max]. */
+export function numberBetween(min: number, max: number): (raw: string) => number {
+  return (raw: string) => {
+    const trimmed = raw.trim();
+    const value = Number(trimmed);
+    if (!/^[+]?(\d+(\.\d*)?|\.\d+)$/.test(trimmed) || value < min || value > max) {
+      throw new InvalidArgumentError(`Expected a number from ${min} to ${max}.`);
+    }
+    return value;
+  };
+}

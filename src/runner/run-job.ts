@@ -119,14 +119,14 @@ async function runTraced<Options>(job: JobDefinition<Options>, options: Options,
     }, options);
     const interruptedBy = io.signal?.aborted && !job.servesUntilSignal ? String(io.signal.reason) : undefined;
     const exitCode = interruptedBy ? signalExitCode(interruptedBy)
-      : result.outcome === 'partial' ? ExitCode.TEMPFAIL : ExitCode.OK;
+      : result.held ? ExitCode.HELD : result.outcome === 'partial' ? ExitCode.TEMPFAIL : ExitCode.OK;
     const durationMs = Math.round(performance.now() - startedAt);
-    const status = interruptedBy ? 'interrupted' : result.paused ? 'paused' : result.outcome === 'partial' ? 'partial' : 'succeeded';
+    const status = interruptedBy ? 'interrupted' : result.held ? 'held' : result.paused ? 'paused' : result.outcome === 'partial' ? 'partial' : 'succeeded';
     trace.recordResult({ status, counts: result.counts, runDate: result.details?.runDate, paused: result.paused });
     await recordFinish(db, runId, logger, {
       status,
       counts: result.counts,
-      error: interruptedBy ? `interrupted by ${interruptedBy}` : result.paused,
+      error: interruptedBy ? `interrupted by ${interruptedBy}` : result.held ?? result.paused,
     });
     printer.clearProgress();
     reportSummary(logger, printer, job, result, durationMs, exitCode);
@@ -219,7 +219,7 @@ function reportSummary(logger: Logger, printer: Printer, definition: Pick<JobDef
   result: JobResult, durationMs: number, exitCode: number): void {
   const job = definition.name;
   const fields: Record<string, unknown> = { ...result.counts, ...result.details, durationMs, exitCode };
-  const ending = result.paused ? `: ${result.paused}`
+  const ending = result.held ? `: ${result.held}` : result.paused ? `: ${result.paused}`
     : exitCode === ExitCode.INTERRUPTED || exitCode === ExitCode.TERMINATED
       ? `: interrupted${definition.interruptedNote ? `; ${definition.interruptedNote}` : ''}`
       : exitCode === ExitCode.TEMPFAIL || result.ending ? `: ${result.ending ?? 'some items will be retried by the next run'}` : '';

@@ -47,6 +47,12 @@ export interface SweepOptions {
   graceSeconds: number;
   /** Accept a --date after today (UTC, by the database's clock); refused by default (exit 64). */
   allowFutureDate: boolean;
+  /** Hold when the run would send more than this many times usual (default 10). */
+  holdFactor: number;
+  /** Never hold at or below this count (default 1000). */
+  holdMin: number;
+  /** false with --no-hold: the run neither counts first nor holds. */
+  hold: boolean;
 }
 
 /**

@@ -11,7 +11,13 @@ export interface RunPlan {
   survey: SurveyCounts | undefined;
   /** Where the scan starts: the position earlier runs settled (resume), if any. */
   remembered: JobPosition | undefined;
-  pages(): AsyncGenerator<NotificationPage>;
+  /** The pages, in order; `{ count: true }` reads them to count (the brake), remembering nothing, so the send reads them again. */
+  pages(read?: { count: boolean }): AsyncGenerator<NotificationPage>;
+  /**
+   * The pages a count read (`pages({ count: true })`, owed ones checked), sent as they were
+   * read instead of reading them again, remembering what the send would have.
+   */
+  replay(pages: readonly NotificationPage[]): AsyncGenerator<NotificationPage>;
   /** A page was claimed whole: every item up to its last has a delivery now. */
   settled(page: NotificationPage): Promise<void>;
   /** Every page was read and claimed: the whole scope, as it stood at the start, is settled. */
@@ -49,18 +55,36 @@ export async function planRun(db: Knex, job: AnyNotificationJob, run: SweepRun, 
       logger.warn({ position, reason: (error as Error).message }, 'could not remember how far the scan got; the next run reads from the last position it knows');
     }
   };
+  const changesClaimed = async () => {
+    if (remembered) await remember(remembered.position);
+  };
   return {
     survey,
     remembered,
-    async* pages() {
+    async* replay(pages) {
+      let changesDone = false;
+      for (const page of pages) {
+        if (!changesDone && page.source === 'scan') {
+          changesDone = true;
+          await changesClaimed();
+        }
+        yield page;
+      }
+      if (!changesDone) await changesClaimed();
+    },
+    async* pages(read) {
       yield* duePages(db, job.name, run.pageSize);
       if (remembered) {
         yield* changedPages(db, job, run, remembered.changes, remembered.position, run.pageSize);
+        if (read?.count) {
+          yield* scanPages(db, job, run, survey, remembered.position, run.pageSize);
+          return;
+        }
         // Every changed page was claimed whole (a stopping run leaves the loop before
         // asking for more): what this snapshot sees behind the position has a delivery,
         // so the next run need not read those changes again, even if this one stops
         // before its scan settles anything.
-        await remember(remembered.position);
+        await changesClaimed();
       }
       yield* scanPages(db, job, run, survey, remembered?.position, run.pageSize);
     },

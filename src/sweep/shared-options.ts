@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { integerBetween, parseIsoDate, parseIsoInstant, parseLocalTime } from '../runner/option-parsers.js';
+import { integerBetween, numberBetween, parseIsoDate, parseIsoInstant, parseLocalTime } from '../runner/option-parsers.js';
 
 /**
  * The options every notification job has, with their environment variables and
@@ -33,5 +33,13 @@ export function sharedOptions(runDate: string, localTime?: string): Option[] {
     new Option('--grace-seconds <n>', 'after SIGTERM/SIGINT, how long requests in flight may take to finish '
       + '(keep it below the pod\'s terminationGracePeriodSeconds)').argParser(integerBetween(0, 3600))
       .env('SWEEP_GRACE_SECONDS').default(20),
+    // The brake on a storm (hold-check.ts): counted before the first send, against what is usual.
+    new Option('--hold-factor <x>', 'hold, sending nothing, when the run would send more than this many times what is usual '
+      + 'for the job at this time of day (learned from its run history)').argParser(numberBetween(1, 1_000_000))
+      .env('SWEEP_HOLD_FACTOR').default(10),
+    new Option('--hold-min <n>', 'never hold a run that would send this many or fewer; a job with no history holds above it')
+      .argParser(integerBetween(0, 1_000_000_000)).env('SWEEP_HOLD_MIN').default(1000),
+    new Option('--no-hold', 'turn the brake off for this run: send without counting first, whatever the count (a flag '
+      + 'for one deliberate run: it has no environment variable, so it cannot stay on by mistake)'),
   ];
 }

@@ -39,6 +39,8 @@ export function summaryTable(items: string): Array<[label: string, field: string
   return [
     [`${items} in scope`, 'inScope'],
     ['already notified before this run', 'alreadySent'],
+    ['counted to send before the first send', 'toSend'],
+    ['  usual for the job now (it holds above --hold-factor x usual)', 'usual'],
     ['new: found this run', 'found'],
     ['due again: retries and re-armed', 'dueAgain'],
     ['  of which no longer true (superseded, not sent)', 'superseded'],

@@ -9,7 +9,9 @@ import { getWorkspacesInUnknownZones, latestFallDue, readRunZones, type RunZones
 import { createBacklog, recordBacklog, type Backlog } from './backlog.js';
 import { itemContext, type DescribeItem } from './deliverer.js';
 import type { NotificationPage } from './item-pages.js';
+import { HoldBudgetExceeded, withinBudget } from './hold-check.js';
 import { checkOwedPages } from './owed-check.js';
+import { applyBrake, holdOnBudget } from './run-brake.js';
 import { refuseFutureRunDate } from './run-date.js';
 import { planRun } from './run-plan.js';
 import type { AnyNotificationJob, SweepOptions, SweepRun } from './notification-job.js';
@@ -67,17 +69,34 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
     + `${counts.backingOff} waiting out a retry backoff, ${waiting.heldElsewhere} held by another run`);
 
   const describe = itemContext(job.describe);
+  // Before the first send: far more than usual holds, sending nothing (a dry run sends nothing anyway).
+  const brake = run.dryRun ? undefined : await applyBrake(context, job, run, plan);
+  if (brake && 'held' in brake) {
+    return { outcome: 'done', held: brake.held, counts: { ...counts, toSend: brake.figures.count, usual: brake.figures.usual },
+      details: { runDate: run.runDate } };
+  }
+  if (brake) Object.assign(counts, brake.counts);
+  const budget = brake?.budget;
   // What the ledger owes is sent only while it is still true: the job checks each page of it.
-  const pages = () => checkOwedPages(db, job, run, plan.pages());
+  // A count that found nothing kept its pages: there is nothing to read again (run-brake.ts).
+  const replay = brake && 'pages' in brake ? brake.pages : undefined;
+  const read = () => (replay ? plan.replay(replay) : checkOwedPages(db, job, run, plan.pages()));
+  const pages = () => (budget === undefined ? read() : withinBudget(read(), budget));
   let paused: JobPause | undefined;
+  let held: string | undefined;
   const startedAt = performance.now();
   const progress = setInterval(() => context.printer.progress(describeProgress(counts, startedAt)), 1000);
   progress.unref();
   try {
     if (run.dryRun) await listWouldSend(context, pages, counts, backlog, describe);
     else {
-      const sent = await sendAll(context, { job: job.name, options: run, counts, backlog, describe, pages, settled: plan.settled });
+      const sent = await sendAll(context, { job: job.name, options: run, counts, backlog, describe, pages, settled: plan.settled })
+        .catch((error: unknown) => {
+          if (!(error instanceof HoldBudgetExceeded)) throw error;
+          return { held: error.budget, finished: false, paused: undefined };
+        });
       paused = sent.paused;
+      if ('held' in sent && sent.held !== undefined) held = await holdOnBudget(context, db, job.name, sent.held);
       if (sent.finished) await plan.completed();
     }
   } finally {
@@ -98,12 +117,13 @@ export async function sweepNotifications(job: AnyNotificationJob, context: JobCo
   }
   if (paused) recordPaused(context, true);
   return {
+    ...(held ? { held } : {}),
     // Stopped by a pause, a run has left work to the runs after the resume.
     outcome: paused || leavesWork(counts) ? 'partial' : 'done',
     ...(paused ? { paused: describePause(paused) } : {}),
     ...(counts.dead > 0 ? { ending: describeDead(job.name, counts) } : {}),
     counts,
-    details: { runDate: run.runDate, dryRun: run.dryRun, ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
+    details: { runDate: run.runDate, dryRun: run.dryRun, ...(brake && 'countMs' in brake ? { countMs: brake.countMs } : {}), ratePerSecond: seconds > 0 ? Math.round((counts.sent / seconds) * 10) / 10 : 0 },
     table: (run.dryRun ? dryRunTable(job.items) : summaryTable(job.items)).filter(([, field]) => field in counts || field === 'ratePerSecond'),
   };
 }

@@ -5,7 +5,7 @@ describe('parseBenchOptions', () => {
   it('has the issue\'s defaults: 20,000 todos, 200 workspaces, 20 ms, C = 64, one runner, the compiled build', () => {
     expect(parseBenchOptions([])).toEqual({
       todos: 20_000, workspaces: 200, latencyMs: 20, concurrencies: [64], runners: 1, repeat: 1, pageSize: 500,
-      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, futureTodos: 0, console: undefined, tracing: false, outDir: 'bench-results', help: false,
+      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, futureTodos: 0, zones: 0, console: undefined, tracing: false, outDir: 'bench-results', help: false,
     });
   });
 
@@ -29,6 +29,10 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions(['--history', '0', '--future-todos', '180000']).futureTodos).toBe(180_000);
   });
 
+  it('reads --zones with --history: the workspaces over that many of the bench\'s 40 zones', () => {
+    expect(parseBenchOptions(['--history', '10000000', '--workspaces', '10000', '--zones', '40'])).toMatchObject({ zones: 40, workspaces: 10_000 });
+  });
+
   it('reads --console with the issue\'s ledger by default: 10,000,000 deliveries, 100,000 runs, 40 requests a route', () => {
     expect(parseBenchOptions(['--console']).console).toEqual({ deliveries: 10_000_000, runs: 100_000, requests: 40, prune: false });
     expect(parseBenchOptions(['--console', '--deliveries', '50000', '--runs', '300', '--requests', '5']).console)
@@ -38,6 +42,9 @@ describe('parseBenchOptions', () => {
 
   it.each([
     [['--console', '--history', '0'], /--console and --history are two modes/],
+    [['--zones', '40'], /--zones goes with --history/],
+    [['--history', '0', '--zones', '41'], /--zones must be an integer from 1 to 40/],
+    [['--history', '0', '--zones', '0'], /--zones must be an integer from 1 to 40/],
     [['--deliveries', '5000'], /--deliveries goes with --console/],
     [['--prune'], /--prune goes with --console/],
     [['--console', '--deliveries', '4999'], /--deliveries must be an integer from 5000 to 20000000/],

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { MAX_BENCH_ZONES } from './bench-zones.js';
 
 /** What one `npm run bench` measures; every field has a default. */
 export interface BenchOptions {
@@ -38,6 +39,13 @@ export interface BenchOptions {
    * run reads but not delayed.
    */
   futureTodos: number;
+  /**
+   * --history: the zones mode (--zones Z, 1 to 40; 0: off). Each history size is measured
+   * twice, interleaved: its workspaces spread over Z time zones, and with no workspace row
+   * (every workspace in UTC, as before zones); the runs go as of the database's clock, as
+   * the CronJob runs them, not as a backfill of a --date.
+   */
+  zones: number;
   /**
    * The console mode (--console): a ledger of `deliveries` deliveries and `runs` runs, the
    * console started on it as deployed, and every page and API call timed `requests` times.
@@ -88,6 +96,9 @@ export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL:
                       one --concurrency; --repeat applies to the rerun and the new todos' sweep
   --future-todos N    with --history: also write N todos due 1 to 30 days after the run date with the
                       new ones, a live service's other writes (default 0; at most 1000000)
+  --zones Z           with --history: measure each H twice, interleaved: the workspaces spread over Z time
+                      zones (1 to ${MAX_BENCH_ZONES}: UTC-11 to UTC+14, half and quarter hours, DST both sides) and in UTC only;
+                      runs as of now, as scheduled; the zoned rate against the UTC one (target 0.95)
   --console           the console mode: load --deliveries deliveries and --runs runs, start
                       \`sweep console\` on them and time every page and API call (p50, p95, max)
   --deliveries N      with --console: deliveries in the ledger (default 10000000; 5000 to ${MAX_HISTORY})
@@ -123,6 +134,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         'node-flags': { type: 'string' },
         history: { type: 'string' },
         'future-todos': { type: 'string' },
+        zones: { type: 'string' },
         console: { type: 'boolean' },
         deliveries: { type: 'string' },
         runs: { type: 'string' },
@@ -169,6 +181,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   }
   const futureTodos = integer('future-todos', 0, 0, 1_000_000);
   if (futureTodos > 0 && history === undefined) throw new BenchUsageError('--future-todos goes with --history');
+  const zones = integer('zones', 0, 1, MAX_BENCH_ZONES);
+  if (values.zones !== undefined && history === undefined) throw new BenchUsageError('--zones goes with --history');
   let consoleMode: BenchOptions['console'];
   if (values.console === true) {
     if (history !== undefined) throw new BenchUsageError('--console and --history are two modes: choose one');
@@ -191,6 +205,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     build,
     history,
     futureTodos,
+    zones,
     console: consoleMode,
     tracing: values.tracing === true,
     outDir: out,

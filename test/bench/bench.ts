@@ -23,7 +23,7 @@ import { medianRows } from './medians.js';
 import type { BenchContext, Measurement } from './measurement.type.js';
 import { clockTicksPerSecond } from './measure-process.js';
 import { startMockProcess } from './mock-process.js';
-import { describeColumns, describeHistoryColumns, formatHistoryTable, formatTable, writeResults } from './report.js';
+import { describeColumns, describeHistoryColumns, formatHistoryTable, formatTable, historyBaselines, writeResults } from './report.js';
 
 const EXIT_USAGE = 64;
 const EXIT_INTERRUPTED = 130;
@@ -160,7 +160,8 @@ async function runHistoryBench(options: BenchOptions, histories: number[], admin
   const mock = await startMockProcess(options.latencyMs);
   say(`mockserver (pid ${mock.pid}) at ${mock.url}, latency ${options.latencyMs} ms, journal off`);
   owned.logDir = mkdtempSync(join(tmpdir(), 'sweep-bench-'));
-  // The run date of a daily run today: history lies 2 to 366 days before it, the new todos the day before.
+  // The run date of a daily run today: history lies 2 to 366 days before it, the new todos the day before
+  // (with --zones, runs as of now: a day further back each, so due in every zone).
   const runDate = new Date().toISOString().slice(0, 10);
   const env: HistoryEnvironment = {
     options, admin, adminUrl, name, mock, logDir: owned.logDir, ticksPerSecond: clockTicksPerSecond(), runDate, say,
@@ -168,15 +169,15 @@ async function runHistoryBench(options: BenchOptions, histories: number[], admin
     dropped: () => { owned.databaseName = undefined; },
   };
   say(`history mode: H = ${histories.join(', ')}; run date ${runDate}; ${options.todos} new todos, C=${options.concurrencies[0]}, `
-    + `K=${options.runners}, R=${options.repeat}`);
+    + `K=${options.runners}, R=${options.repeat}${options.zones > 0 ? `; W=${options.workspaces} workspaces over ${options.zones} zones, then in UTC only, in turn; runs as of now` : ''}`);
   const results: HistoryResult[] = [];
-  for (const history of histories) results.push(await measureHistory(env, history));
+  for (const history of histories) results.push(...await measureHistory(env, history));
 
-  const baseline = results.find((r) => r.history === 0)?.sweep.ratePerSecond ?? null;
   const first = results[0];
   const context: BenchContext = { startedAt, postgres: first?.serverVersion ?? '', autovacuum: first?.autovacuum ?? '', sweepBuild: options.build,
     nodeFlags: options.nodeFlags, loadSeconds: results.reduce((total, r) => total + r.setup.loadSeconds, 0), cpus: availableParallelism() };
-  const rows = results.map((r) => ({ history: r.history, setup: r.setup, firstRun: r.firstRun, rerun: r.rerun, rerunAfter: r.rerunAfter, sweep: r.sweep }));
+  const rows = results.map((r) => ({ history: r.history, variant: r.variant, setup: r.setup, firstRun: r.firstRun, rerun: r.rerun,
+    rerunAfter: r.rerunAfter, sweep: r.sweep }));
   process.stdout.write([
     '',
     `send-delay-notifications against its history: ${options.todos} new todos`
@@ -187,13 +188,13 @@ async function runHistoryBench(options: BenchOptions, histories: number[], admin
       + `${options.maxRate ? `, --max-rate ${options.maxRate} per runner` : ''}; ${context.cpus} CPUs`,
     '',
     ...(options.repeat > 1 ? [`rerun and new: median of ${options.repeat} repeats (every repeat is in results.jsonl):`] : []),
-    formatHistoryTable(rows, baseline, options.todos),
+    formatHistoryTable(rows, historyBaselines(rows), options.todos),
     '',
-    ...results.map((r) => `migration ${RESUMABLE_SCANS_MIGRATION.split('_')[0]} on ${r.history} todos: ${r.setup.migrationSeconds.toFixed(2)} s, the ones after it ${r.setup.laterMigrationsSeconds.toFixed(2)} s`
+    ...results.filter((r, index) => index === 0 || results[index - 1]?.history !== r.history).map((r) => `migration ${RESUMABLE_SCANS_MIGRATION.split('_')[0]} on ${r.history} todos: ${r.setup.migrationSeconds.toFixed(2)} s, the ones after it ${r.setup.laterMigrationsSeconds.toFixed(2)} s`
       + ` (todos ${r.setup.todosMb.toFixed(0)} MB, deliveries ${r.setup.deliveriesMb.toFixed(0)} MB; load ${r.setup.loadSeconds.toFixed(1)} s`
       + ` + VACUUM ANALYZE ${r.setup.vacuumSeconds.toFixed(1)} s)`),
     '',
-    describeHistoryColumns({ newTodos: options.todos, rerunTarget: HISTORY_RERUN_TARGET_SECONDS }),
+    describeHistoryColumns({ newTodos: options.todos, rerunTarget: HISTORY_RERUN_TARGET_SECONDS, zones: options.zones }),
     '',
   ].join('\n'));
   const file = join(outDir, 'results.jsonl');

@@ -3,8 +3,13 @@ import type { Knex } from 'knex';
 /** History is loaded this many todos (and their deliveries) a statement: progress to print, no single giant transaction. */
 export const HISTORY_CHUNK = 1_000_000;
 
-/** History's due dates: 2 to 366 days before the run date, cycling, so they span a year. */
-const HISTORY_FIRST_DAYS_BACK = 2;
+/**
+ * History's due dates: 2 to 366 days before the run date, cycling, so they span a year;
+ * the new todos are due the day before it. A run as of now in every zone (--zones) is
+ * sure of a delay only from two days back (UTC-11 may still be on yesterday), so there
+ * the new todos are due two days before and history from three.
+ */
+export const DUE_DAYS_BACK = { asOfDate: { history: 2, newTodos: 1 }, asOfNow: { history: 3, newTodos: 2 } } as const;
 const HISTORY_DAYS = 365;
 
 const JOB = 'send-delay-notifications';
@@ -40,7 +45,7 @@ export interface LoadedHistory {
  * is left to what a trigger-free insert gives, null. Either way history lies behind the
  * job's position and the changed-todos index holds none of it.
  */
-export async function loadHistory(db: Knex, counts: { history: number; workspaces: number; runDate: string },
+export async function loadHistory(db: Knex, counts: { history: number; workspaces: number; runDate: string; firstDaysBack: number },
   progress: (done: number, seconds: number) => void): Promise<LoadedHistory> {
   const started = performance.now();
   const hasChangedAt = await db.schema.hasColumn('todos', 'changed_at');
@@ -57,7 +62,7 @@ export async function loadHistory(db: Knex, counts: { history: number; workspace
              'Todo ' || t.id || ' is delayed', 'sent', 1, s.at, s.at, s.at
         from t, lateral (select t.due_date + 1 + time '09:00' as at) as s
        order by 1`;
-    const bindings = [counts.workspaces, counts.runDate, HISTORY_FIRST_DAYS_BACK, HISTORY_DAYS, from, to];
+    const bindings = [counts.workspaces, counts.runDate, counts.firstDaysBack, HISTORY_DAYS, from, to];
     if (hasChangedAt) {
       // The triggers would stamp every history row as written now: behind the position,
       // yet in the changed-todos index. A replica session fires no ordinary trigger.
@@ -78,16 +83,16 @@ export async function loadHistory(db: Knex, counts: { history: number; workspace
 }
 
 /**
- * `todos` new delayed todos due the day before `runDate` (after every history todo, so
+ * `todos` new delayed todos due `daysBack` days before `runDate` (after every history todo, so
  * after the job's position), round-robin over `workspaces`, with no delivery: their
  * `changed_at` is the triggers' (now). And `future` todos due 1 to 30 days after
  * `runDate`: written now too, so in the window of changes a run reads, but not delayed.
  * Then ANALYZE todos, as the other loads do.
  */
-export async function loadNewTodos(db: Knex, counts: { todos: number; future: number; workspaces: number; runDate: string }):
+export async function loadNewTodos(db: Knex, counts: { todos: number; future: number; workspaces: number; runDate: string; daysBack: number }):
 Promise<{ seconds: number; dueDate: string }> {
   const started = performance.now();
-  const dueDate = daysBefore(counts.runDate, 1);
+  const dueDate = daysBefore(counts.runDate, counts.daysBack);
   await db.raw(
     `insert into todos (id, workspace_id, name, assignee, due_date)
      select gen_random_uuid(), md5('sweep-bench-workspace-' || (g % ?))::uuid, 'New bench todo ' || g, 'bench', ?::date

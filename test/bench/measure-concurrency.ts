@@ -16,6 +16,8 @@ export interface BenchSetup {
   database: BenchDatabase;
   mock: MockProcess;
   runDate: string;
+  /** The runs go as of the database's clock (no --date), as scheduled: the zones mode. */
+  asOfNow?: boolean;
   logDir: string;
   ticksPerSecond: number;
 }
@@ -206,7 +208,7 @@ export async function measureSweepRun(setup: BenchSetup, concurrency: number, en
   const childrenBefore = readCpuTicks('self')?.children ?? 0;
   const run = await runSweeps({
     runners: options.runners, concurrency, pageSize: options.pageSize, maxRate: options.maxRate, nodeFlags: options.nodeFlags,
-    build: options.build, runDate: setup.runDate, env,
+    build: options.build, runDate: setup.asOfNow ? undefined : setup.runDate, env,
     databaseUrl: database.url, databaseName: database.name, servicesUrl: setup.mock.url, logDir: setup.logDir,
   });
   // The runners are reaped: their whole CPU is in our cutime+cstime now.

@@ -2,8 +2,9 @@ import type { Knex } from 'knex';
 import { migratorConfig } from '../../src/database/migrations.js';
 import { createBenchDatabase, type BenchDatabase } from './bench-database.js';
 import type { BenchOptions } from './bench-options.js';
+import { placeWorkspaces } from './bench-zones.js';
 import {
-  countSentOn, forgetDeliveriesOn, lastTodoBefore, loadHistory, loadNewTodos, readPosition, restorePosition,
+  countSentOn, DUE_DAYS_BACK, forgetDeliveriesOn, lastTodoBefore, loadHistory, loadNewTodos, readPosition, restorePosition,
 } from './load-history.js';
 import {
   describeRun, exitProblems, jobRateOf, measureSweepRun, mockCpuMeter, mockProblems, mockRssMb, sumOf, verdictOf,
@@ -36,13 +37,35 @@ export interface HistoryEnvironment {
   say(line: string): void;
 }
 
+/**
+ * How the workspaces are placed for a measurement: `zones` of the bench's zones, or 0, no
+ * workspace row (UTC). `label` names it in the table; '' when the mode has one variant.
+ */
+export interface ZoneVariant {
+  label: string;
+  zones: number;
+}
+
+/**
+ * What one history size is measured as: one variant as the history mode always did (runs
+ * backfilling the run date, no workspace row); with --zones Z two, interleaved repeat by
+ * repeat, so that a load that comes and goes weighs on both alike: Z zones and UTC only,
+ * runs as of now.
+ */
+export function zoneVariantsOf(options: Pick<BenchOptions, 'zones'>): ZoneVariant[] {
+  return options.zones > 0 ? [{ label: `${options.zones} zones`, zones: options.zones }, { label: 'UTC', zones: 0 }] : [{ label: '', zones: 0 }];
+}
+
+/** One history size as one variant measured it. */
 export interface HistoryResult {
   history: number;
+  /** The variant's label ('' when there is one). */
+  variant: string;
   setup: HistorySetup;
   /** Every measurement: the first run, each rerun, each sweep of the new todos. */
   measurements: Measurement[];
-  /** One of each kind for the table: the first run, the median rerun and the median sweep. */
-  firstRun: Measurement;
+  /** One of each kind for the table: the first run (only the first variant has one), the median rerun and the median sweep. */
+  firstRun: Measurement | undefined;
   rerun: Measurement;
   /** The median rerun with nothing new after the new todos' sweep: their changes still in the window. */
   rerunAfter: Measurement;
@@ -60,7 +83,7 @@ export interface HistoryResult {
  * sweep of them; reruns after it, the new todos' changes still in the window a run reads.
  * The database is dropped at the end, so the next H starts from nothing.
  */
-export async function measureHistory(env: HistoryEnvironment, history: number): Promise<HistoryResult> {
+export async function measureHistory(env: HistoryEnvironment, history: number): Promise<HistoryResult[]> {
   const database = await createBenchDatabase(env.admin, env.adminUrl, env.name, env.created, RESUMABLE_SCANS_MIGRATION);
   try {
     return await measureOn(env, database, history);
@@ -71,12 +94,15 @@ export async function measureHistory(env: HistoryEnvironment, history: number): 
   }
 }
 
-async function measureOn(env: HistoryEnvironment, database: BenchDatabase, history: number): Promise<HistoryResult> {
+async function measureOn(env: HistoryEnvironment, database: BenchDatabase, history: number): Promise<HistoryResult[]> {
   const { options, say } = env;
   const label = `H=${history}`;
+  const variants = zoneVariantsOf(options);
+  const asOfNow = options.zones > 0;
+  const daysBack = asOfNow ? DUE_DAYS_BACK.asOfNow : DUE_DAYS_BACK.asOfDate;
   say(`${label}: database ${env.name} migrated up to the one before ${RESUMABLE_SCANS_MIGRATION}; loading ${history} settled todos `
     + `and their sent deliveries (load average ${loadText()}) ...`);
-  const loaded = await database.use((db) => loadHistory(db, { history, workspaces: options.workspaces, runDate: env.runDate },
+  const loaded = await database.use((db) => loadHistory(db, { history, workspaces: options.workspaces, runDate: env.runDate, firstDaysBack: daysBack.history },
     (done, seconds) => {
       if (history > 1_000_000) say(`${label}: ${done} todos and deliveries in ${seconds.toFixed(0)} s`);
     }));
@@ -102,7 +128,15 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
     laterMigrationsSeconds,
     analyzeSeconds, todosMb: Number(sizes?.todos ?? 0), deliveriesMb: Number(sizes?.deliveries ?? 0) };
 
-  const bench: BenchSetup = { options, database, mock: env.mock, runDate: env.runDate, logDir: env.logDir, ticksPerSecond: env.ticksPerSecond };
+  const bench: BenchSetup = { options, database, mock: env.mock, runDate: env.runDate, asOfNow, logDir: env.logDir, ticksPerSecond: env.ticksPerSecond };
+  /** Places the workspaces as `variant` has them: a no-op in the plain history mode, which has no workspace row. */
+  let placed: ZoneVariant | undefined;
+  const place = async (variant: ZoneVariant) => {
+    if (!asOfNow || placed === variant) return;
+    await database.use((db) => placeWorkspaces(db, { workspaces: options.workspaces, zones: variant.zones }));
+    placed = variant;
+  };
+  const labelOf = (variant: ZoneVariant) => (variant.label === '' ? label : `${label} ${variant.label}`);
   const concurrency = options.concurrencies[0] ?? 64;
   const base = {
     concurrency, runners: options.runners, workspaces: options.workspaces, latencyMs: options.latencyMs, pageSize: options.pageSize,
@@ -139,23 +173,27 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
     return [`the job's position is ${JSON.stringify(position)} after ${what}, not ${JSON.stringify(expected)}`];
   };
 
-  // The first run after the upgrade: no position yet, nothing new.
+  // The first run after the upgrade: no position yet, nothing new; in the first variant.
   const lastHistoryTodo = await database.use((db) => lastTodoBefore(db, env.runDate));
+  await place(variants[0]!);
   const first = await measured();
-  const firstRun = nothingNew('first-run', first, await positionProblems(lastHistoryTodo, 'the first run'), 'ok');
-  say(`${label}: first run after the upgrade ${firstRun.wallSeconds.toFixed(2)} s, PG CPU ${firstRun.pgCpuSeconds?.toFixed(2)} s, `
+  const firstRun = { ...nothingNew('first-run', first, await positionProblems(lastHistoryTodo, 'the first run'), 'ok'), ...zonesOf(variants[0]!) };
+  say(`${labelOf(variants[0]!)}: first run after the upgrade ${firstRun.wallSeconds.toFixed(2)} s, PG CPU ${firstRun.pgCpuSeconds?.toFixed(2)} s, `
     + `RSS ${firstRun.peakRssMb?.toFixed(0)} MB${firstRun.verdict === 'ok' ? '' : ` (${firstRun.verdict})`} (load average ${loadsText(first.loadAverage)})`);
 
-  /** `--repeat` reruns with nothing new; the job's position must stay at `expected`. */
-  const rerunsAt = async (expected: string[] | undefined, what: string): Promise<Measurement[]> => {
-    const rows: Measurement[] = [];
+  /** `--repeat` reruns with nothing new in each variant, interleaved; the job's position must stay at `expected`. */
+  const rerunsAt = async (expected: string[] | undefined, what: string): Promise<Measurement[][]> => {
+    const rows: Measurement[][] = variants.map(() => []);
     for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
-      const m = await measured();
-      const slow = m.run.run.wallSeconds > HISTORY_RERUN_TARGET_SECONDS ? `SLOW: over the ${HISTORY_RERUN_TARGET_SECONDS} s target` : 'ok';
-      const row = { ...nothingNew('rerun', m, await positionProblems(expected, what), slow), rerunOf: what };
-      rows.push(options.repeat > 1 ? { ...row, repeat } : row);
-      say(`${label}: ${what} ${row.wallSeconds.toFixed(2)} s, PG CPU ${row.pgCpuSeconds?.toFixed(2)} s`
-        + `${row.verdict === 'ok' ? '' : ` (${row.verdict})`} (load average ${loadsText(m.loadAverage)})`);
+      for (const [index, variant] of variants.entries()) {
+        await place(variant);
+        const m = await measured();
+        const slow = m.run.run.wallSeconds > HISTORY_RERUN_TARGET_SECONDS ? `SLOW: over the ${HISTORY_RERUN_TARGET_SECONDS} s target` : 'ok';
+        const row = { ...nothingNew('rerun', m, await positionProblems(expected, what), slow), rerunOf: what, ...zonesOf(variant) };
+        rows[index]!.push(options.repeat > 1 ? { ...row, repeat } : row);
+        say(`${labelOf(variant)}: ${what} ${row.wallSeconds.toFixed(2)} s, PG CPU ${row.pgCpuSeconds?.toFixed(2)} s${countedIn(m.run)}`
+          + `${row.verdict === 'ok' ? '' : ` (${row.verdict})`} (load average ${loadsText(m.loadAverage)})`);
+      }
     }
     return rows;
   };
@@ -163,14 +201,16 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
 
   const n = options.todos;
   const fresh = await database.use((db) => loadNewTodos(db, { todos: n, future: options.futureTodos,
-    workspaces: Math.min(options.workspaces, n), runDate: env.runDate }));
+    workspaces: Math.min(options.workspaces, n), runDate: env.runDate, daysBack: daysBack.newTodos }));
   say(`${label}: loaded ${n} new delayed todos due ${fresh.dueDate}`
     + `${options.futureTodos > 0 ? ` and ${options.futureTodos} due 1 to 30 days after ${env.runDate}` : ''} in ${fresh.seconds.toFixed(2)} s`);
   const positionBefore = await database.use(readPosition);
   const lastNewTodo = await database.use((db) => lastTodoBefore(db, env.runDate));
-  const sweeps: Measurement[] = [];
-  for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
-    if (repeat > 1) {
+  const sweeps: Measurement[][] = variants.map(() => []);
+  for (let round = 0; round < options.repeat * variants.length; round += 1) {
+    const repeat = Math.floor(round / variants.length) + 1;
+    const variant = variants[round % variants.length]!;
+    if (round > 0) {
       // The same new work again: its deliveries forgotten, the position back where the reruns left it.
       await database.use(async (db) => {
         await forgetDeliveriesOn(db, fresh.dueDate);
@@ -179,6 +219,7 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
         await db.raw('vacuum deliveries');
       });
     }
+    await place(variant);
     const m = await measured();
     const sent = await database.use((db) => countSentOn(db, fresh.dueDate));
     const rate = n / m.run.run.wallSeconds;
@@ -195,9 +236,10 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
         ...(base.maxRate !== null && jobRate !== null && jobRate > base.maxRate * 1.01 ? [`${jobRate.toFixed(1)}/s is over --max-rate ${base.maxRate}/s`] : []),
         ...(await positionProblems(lastNewTodo, 'the sweep of the new todos')),
       ]),
+      ...zonesOf(variant),
     };
-    sweeps.push(options.repeat > 1 ? { ...row, repeat } : row);
-    say(`${label}: ${n} new todos in ${row.wallSeconds.toFixed(2)} s, ${rate.toFixed(0)}/s, RSS ${row.peakRssMb?.toFixed(0)} MB, `
+    sweeps[variants.indexOf(variant)]!.push(options.repeat > 1 ? { ...row, repeat } : row);
+    say(`${labelOf(variant)}: ${n} new todos in ${row.wallSeconds.toFixed(2)} s${countedIn(m.run)}, ${rate.toFixed(0)}/s, RSS ${row.peakRssMb?.toFixed(0)} MB, `
       + `PG CPU ${row.pgCpuPercentOfSweep?.toFixed(0)} %${row.verdict === 'ok' ? '' : ` (${row.verdict})`} (load average ${loadsText(m.loadAverage)})`);
   }
 
@@ -206,11 +248,26 @@ async function measureOn(env: HistoryEnvironment, database: BenchDatabase, histo
   const rerunsAfter = await rerunsAt(lastNewTodo, 'rerun after the new todos');
 
   const median = (rows: Measurement[]) => withVerdict(pickMedian(rows, (m) => -m.wallSeconds) as Measurement, rows);
-  const sweep = withVerdict(pickMedian(sweeps, (m) => m.ratePerSecond ?? 0) as Measurement, sweeps);
-  return { history, setup, measurements: [firstRun, ...reruns, ...sweeps, ...rerunsAfter], firstRun, rerun: median(reruns),
-    rerunAfter: median(rerunsAfter), sweep,
-    serverVersion: database.serverVersion, autovacuum: database.autovacuum };
+  return variants.map((variant, index) => {
+    const own = { reruns: reruns[index]!, sweeps: sweeps[index]!, rerunsAfter: rerunsAfter[index]!, firstRun: index === 0 ? firstRun : undefined };
+    return {
+      history, variant: variant.label, setup,
+      measurements: [...(own.firstRun ? [own.firstRun] : []), ...own.reruns, ...own.sweeps, ...own.rerunsAfter],
+      firstRun: own.firstRun, rerun: median(own.reruns), rerunAfter: median(own.rerunsAfter),
+      sweep: withVerdict(pickMedian(own.sweeps, (m) => m.ratePerSecond ?? 0) as Measurement, own.sweeps),
+      serverVersion: database.serverVersion, autovacuum: database.autovacuum,
+    };
+  });
 }
+
+/** The zones a measurement ran with, on its line of results.jsonl: none in the plain history mode. */
+const zonesOf = (variant: ZoneVariant): Pick<Measurement, 'zones'> => (variant.label === '' ? {} : { zones: variant.zones });
 
 const loadText = () => readLoadAverage().join(' ');
 const loadsText = (load: { before: number[]; after: number[] }) => `${load.before.join(' ')} before, ${load.after.join(' ')} after`;
+
+/** The brake's count before the first send, as the runners' summaries report it (countMs): ", counted first in 0.12 s". */
+function countedIn(measurement: SweepMeasurement): string {
+  const counts = measurement.run.processes.map((p) => Number(p.summary?.countMs)).filter((ms) => Number.isFinite(ms));
+  return counts.length === 0 ? '' : `, counted first in ${counts.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s`;
+}

@@ -61,6 +61,8 @@ export interface Measurement {
   rerunOf?: string;
   /** --history: the history this measurement ran over, and what it cost to set up. */
   history?: HistorySetup;
+  /** --history --zones: the time zones the workspaces were spread over (0: no workspace row, UTC). */
+  zones?: number;
   /** /proc/loadavg (1, 5, 15 minutes) just before and just after the measurement: someone else's load shows here. */
   loadAverage?: { before: number[]; after: number[] };
   /** 'ok', 'SLOW: ...' (a rerun over its target) or 'FAILED: ...'. */

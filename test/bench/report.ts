@@ -81,8 +81,11 @@ function round<T>(value: T): T {
 /** One row of the history table: a history size's first run, median rerun and median sweep of the new todos. */
 export interface HistoryRow {
   history: number;
+  /** --zones: the variant ('40 zones', 'UTC'); '' in the plain history mode. */
+  variant: string;
   setup: HistorySetup;
-  firstRun: Measurement;
+  /** The first run after the upgrade: the first variant's only. */
+  firstRun: Measurement | undefined;
   rerun: Measurement;
   rerunAfter: Measurement;
   sweep: Measurement;
@@ -91,28 +94,50 @@ export interface HistoryRow {
 const seconds = (value: number | null | undefined) => (value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(2));
 const whole = (value: number | null | undefined) => (value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(0));
 
+/** The rates a row's new todos are compared with: the same variant's H = 0 row's, and (a zoned row) the same H's UTC row's. */
+export interface HistoryBaselines {
+  noHistory(row: HistoryRow): number | null;
+  utcOnly(row: HistoryRow): number | null;
+}
+
+/** The baselines of a set of rows: by history size and variant. */
+export function historyBaselines(rows: HistoryRow[]): HistoryBaselines {
+  const rate = (history: number, variant: string) =>
+    rows.find((r) => r.history === history && r.variant === variant)?.sweep.ratePerSecond ?? null;
+  return {
+    noHistory: (row) => rate(0, row.variant),
+    utcOnly: (row) => (row.variant === '' || row.variant === 'UTC' ? null : rate(row.history, 'UTC')),
+  };
+}
+
 /**
- * The issue's table, one row per history size: what the history and the upgrade cost to
- * set up, the first run after the upgrade, a rerun with nothing new, and the new todos'
- * rate next to the rate with no history (`baselineRate`, the H = 0 row; null without one).
+ * The issue's table, one row per history size (and zone variant): what the history and
+ * the upgrade cost to set up, the first run after the upgrade, a rerun with nothing new,
+ * and the new todos' rate next to the rate with no history and, for a zoned row, the
+ * same history in UTC only.
  */
-export function formatHistoryTable(rows: HistoryRow[], baselineRate: number | null, newTodos: number): string {
+export function formatHistoryTable(rows: HistoryRow[], baselines: HistoryBaselines, newTodos: number): string {
+  const zoned = rows.some((r) => r.variant !== '');
+  const ratio = (r: HistoryRow, base: number | null) =>
+    ifMeasured(r.sweep, base && r.sweep.ratePerSecond !== null ? (r.sweep.ratePerSecond / base).toFixed(2) : '-');
   const columns: Array<{ title: string; value: (row: HistoryRow) => string; left?: boolean }> = [
     { title: 'history H', value: (r) => r.history.toLocaleString('en-US') },
+    ...(zoned ? [{ title: 'zones', value: (r: HistoryRow) => r.variant, left: true }] : []),
     { title: 'load s', value: (r) => (r.history === 0 ? '-' : (r.setup.loadSeconds + r.setup.vacuumSeconds).toFixed(0)) },
     { title: 'migration s', value: (r) => seconds(r.setup.migrationSeconds) },
-    { title: 'first run s', value: (r) => seconds(r.firstRun.wallSeconds) },
+    { title: 'first run s', value: (r) => seconds(r.firstRun?.wallSeconds) },
     { title: 'rerun s', value: (r) => seconds(r.rerun.wallSeconds) },
     { title: 'rerun after s', value: (r) => seconds(r.rerunAfter.wallSeconds) },
     { title: `${newTodos.toLocaleString('en-US')} new: rate/s`, value: (r) => ifMeasured(r.sweep, whole(r.sweep.ratePerSecond)) },
-    { title: 'x H=0', value: (r) => ifMeasured(r.sweep, baselineRate && r.sweep.ratePerSecond !== null ? (r.sweep.ratePerSecond / baselineRate).toFixed(2) : '-') },
+    { title: 'x H=0', value: (r) => ratio(r, baselines.noHistory(r)) },
+    ...(zoned ? [{ title: 'x UTC', value: (r: HistoryRow) => ratio(r, baselines.utcOnly(r)) }] : []),
     { title: 'job/s', value: (r) => ifMeasured(r.sweep, whole(r.sweep.jobRatePerSecond)) },
-    { title: 'RSS MB first/rerun/new', value: (r) => [r.firstRun, r.rerun, r.sweep].map((m) => whole(m.peakRssMb)).join('/') },
-    { title: 'PG CPU s first/rerun/after', value: (r) => [r.firstRun, r.rerun, r.rerunAfter].map((m) => seconds(m.pgCpuSeconds)).join('/') },
+    { title: 'RSS MB first/rerun/new', value: (r) => [r.firstRun, r.rerun, r.sweep].map((m) => whole(m?.peakRssMb)).join('/') },
+    { title: 'PG CPU s first/rerun/after', value: (r) => [r.firstRun, r.rerun, r.rerunAfter].map((m) => seconds(m?.pgCpuSeconds)).join('/') },
     { title: 'PG CPU %', value: (r) => whole(r.sweep.pgCpuPercentOfSweep) },
     { title: 'RT/1k', value: (r) => fixed(1)(r.sweep.roundTripsPer1000) },
     { title: 'mock req/acc/dup', value: (r) => `${r.sweep.mock.notificationRequests}/${r.sweep.mock.accepted}/${r.sweep.mock.duplicates}` },
-    { title: 'verdict', value: (r) => historyVerdict(r, baselineRate), left: true },
+    { title: 'verdict', value: (r) => historyVerdict(r, baselines), left: true },
   ];
   const cells = [columns.map((c) => c.title), ...rows.map((row) => columns.map((c) => c.value(row)))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
@@ -122,21 +147,31 @@ export function formatHistoryTable(rows: HistoryRow[], baselineRate: number | nu
   return [line(cells[0] ?? []), rule, ...cells.slice(1).map(line)].join('\n');
 }
 
-/** The rate target: the new todos go out at this share of the no-history rate or better. */
+/** The rate target: the new todos go out at this share of the no-history rate, and of the UTC-only rate, or better. */
 export const HISTORY_RATE_TARGET = 0.95;
 
-/** Every problem of the row's measurements, and the rate against the no-history row. */
-export function historyVerdict(row: HistoryRow, baselineRate: number | null): string {
+/** Every problem of the row's measurements, and the rate against the no-history row and the UTC-only one. */
+export function historyVerdict(row: HistoryRow, baselines: HistoryBaselines): string {
   const parts = ([['first run', row.firstRun], ['rerun', row.rerun], ['new', row.sweep], ['rerun after', row.rerunAfter]] as const)
-    .filter(([, m]) => m.verdict !== 'ok').map(([what, m]) => `${what}: ${m.verdict}`);
-  const ratio = baselineRate && row.sweep.ratePerSecond !== null ? row.sweep.ratePerSecond / baselineRate : null;
-  if (row.history > 0 && ratio !== null && ratio < HISTORY_RATE_TARGET) parts.push(`new: SLOW: ${ratio.toFixed(3)} of the H=0 rate (target ${HISTORY_RATE_TARGET})`);
+    .filter(([, m]) => m !== undefined && m.verdict !== 'ok').map(([what, m]) => `${what}: ${m?.verdict}`);
+  const against = (base: number | null) => (base && row.sweep.ratePerSecond !== null ? row.sweep.ratePerSecond / base : null);
+  const noHistory = against(baselines.noHistory(row));
+  if (row.history > 0 && noHistory !== null && noHistory < HISTORY_RATE_TARGET) {
+    parts.push(`new: SLOW: ${noHistory.toFixed(3)} of the H=0 rate (target ${HISTORY_RATE_TARGET})`);
+  }
+  const utcOnly = against(baselines.utcOnly(row));
+  if (utcOnly !== null && utcOnly < HISTORY_RATE_TARGET) parts.push(`new: SLOW: ${utcOnly.toFixed(3)} of the UTC-only rate (target ${HISTORY_RATE_TARGET})`);
   return parts.length > 0 ? parts.join('; ') : 'ok';
 }
 
 /** What the history table's columns mean, printed under it. */
-export function describeHistoryColumns(options: { newTodos: number; rerunTarget: number }): string {
+export function describeHistoryColumns(options: { newTodos: number; rerunTarget: number; zones: number }): string {
   return [
+    ...(options.zones > 0 ? [
+      `zones: the workspaces spread over ${options.zones} time zones, or none with a row (UTC only), measured in turn; every run as of now, as the`,
+      `CronJob runs it; history due 3 to 367 days back, the new todos 2 (due in every zone at any hour). x UTC: the zoned rate`,
+      `over the same history's UTC-only rate (target ${HISTORY_RATE_TARGET}). The rest as follows, each date a day further back.`,
+    ] : []),
     `history H: settled todos (due 2 to 366 days before the run date) with their sent deliveries, loaded before migration`,
     `20261202000000. load s: their inserts and VACUUM ANALYZE. migration s: that migration on them. first run s: the first`,
     `run after the upgrade, nothing new (it finds where to start: one pass over the ledger). rerun s: a run with nothing new`,

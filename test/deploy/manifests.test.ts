@@ -196,6 +196,23 @@ function jobOptions(name: string | undefined): Option[] | undefined {
   return job ? job.options?.() ?? [] : undefined;
 }
 
+/** Room above node's old-space cap for the young generation, code, stacks and buffers. */
+const OUTSIDE_THE_HEAP_MI = 128;
+
+/** A Kubernetes memory quantity in MiB: 384Mi, 1Gi, 512M. */
+function mebibytes(quantity: string): number {
+  const match = /^(\d+)(Mi|Gi|M|G)$/.exec(quantity);
+  if (!match) throw new Error(`not a memory quantity this test reads: ${quantity}`);
+  const units: Record<string, number> = { Mi: 1, Gi: 1024, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20 };
+  return Number(match[1]) * units[match[2]!]!;
+}
+
+/** The NODE_OPTIONS the image sets. */
+function imageNodeOptions(): string | undefined {
+  return dockerfileInstructions().filter(({ instruction, value }) => instruction === 'ENV' && value.startsWith('NODE_OPTIONS='))
+    .at(-1)?.value.slice('NODE_OPTIONS='.length).replace(/^"|"$/g, '');
+}
+
 /** The Dockerfile's instructions, continuation lines joined, comments dropped. */
 function dockerfileInstructions(): Array<{ instruction: string; value: string }> {
   return readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\r?\n/g, ' ').split(/\r?\n/)
@@ -300,12 +317,13 @@ describe('podFailurePolicy', () => {
   /** What a Job does with a pod that exits with each code sweep names; the rest are not named. */
   const intended = new Map<number, string>([
     [ExitCode.USAGE, 'FailJob'],
+    [ExitCode.HELD, 'FailJob'],
     [ExitCode.ABORTED, 'Count'],
     [ExitCode.TEMPFAIL, 'Count'],
   ]);
 
   it.each(workloads.map((workload) => [workload.name, workload] as const))(
-    '%s fails at once on 64, retries 1 and 75, and ignores disruptions', (_name, { jobSpec, podSpec }) => {
+    '%s fails at once on 64 and 65 (held), retries 1 and 75, and ignores disruptions', (_name, { jobSpec, podSpec }) => {
       expect(podSpec.restartPolicy, 'podFailurePolicy needs restartPolicy Never').toBe('Never');
       const rules = jobSpec.podFailurePolicy?.rules ?? [];
       expect(rules.length).toBeGreaterThan(0);
@@ -387,6 +405,16 @@ describe('containers', () => {
       expect(container.securityContext?.privileged).not.toBe(true);
       expect(container.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
       expect(container.resources?.limits).toMatchObject({ memory: expect.any(String) });
+    });
+
+  it.each(containers.map((entry) => [entry.name, entry] as const))(
+    '%s has room in its memory limit for node\'s heap cap and what lies outside the heap', (_name, { container }) => {
+      // V8 grows the heap towards its cap before it collects hard: a limit no larger than
+      // the cap lets the kernel kill the pod (OOMKilled) for garbage V8 would have freed.
+      const flags = environmentValue(container, 'NODE_OPTIONS') ?? imageNodeOptions();
+      const heapMb = Number(/--max-old-space-size=(\d+)/.exec(flags ?? '')?.[1]);
+      expect(heapMb, 'a heap cap from the container or the image').toBeGreaterThan(0);
+      expect(mebibytes(String(container.resources?.limits?.memory))).toBeGreaterThanOrEqual(heapMb + OUTSIDE_THE_HEAP_MI);
     });
 
   it.each(containers.map((entry) => [entry.name, entry] as const))(

@@ -7,7 +7,7 @@ export interface Testbed {
   mock: MockServer;
 }
 
-const TABLES = ['deliveries', 'job_runs', 'job_pauses', 'job_positions', 'todos', 'workspaces'];
+const TABLES = ['deliveries', 'job_runs', 'job_pauses', 'job_positions', 'job_holds', 'todos', 'workspaces'];
 
 /**
  * A database of its own for the whole file, with `tables` emptied before each test, so

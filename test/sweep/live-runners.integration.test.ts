@@ -24,7 +24,8 @@ describe.skipIf(inject('testDatabase').kind !== 'postgres')('live runners sharin
       const expected = await delayNotifications.seed(testbed.database.db, 2000, 20);
       testbed.mock.configure({ latencyMs: 30, error5xxRate: 0.1, rateLimitRate: 0.03, retryAfterSeconds: 1, dropRate: 0.03,
         seed: round, journal: true });
-      const env = { ...testbed.database.env, SERVICES_URL: testbed.mock.url, LOG_LEVEL: 'info' };
+      // Runs over a fresh database of 2,000 each round: the brake's floor above it, as a harness sets it.
+      const env = { ...testbed.database.env, SERVICES_URL: testbed.mock.url, LOG_LEVEL: 'info', SWEEP_HOLD_MIN: '4000' };
       const runners = [];
       for (let i = 0; i < 4; i += 1) {
         if (i > 0) await new Promise((resolve) => setTimeout(resolve, 1500));

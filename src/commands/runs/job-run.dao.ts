@@ -48,7 +48,8 @@ function filterRuns(builder: Knex.QueryBuilder, filter: RunFilter): void {
 function withObjects(row: JobRunRow & { shown_status?: JobRunRow['status'] }): JobRunRow {
   const { shown_status: shown, ...stored } = row;
   const parse = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
-  return { ...stored, status: shown ?? stored.status, parameters: parse(stored.parameters) ?? {}, counts: parse(stored.counts) };
+  return { ...stored, status: shown ?? stored.status, parameters: parse(stored.parameters) ?? {}, counts: parse(stored.counts),
+    hold: stored.hold === undefined ? undefined : parse(stored.hold) };
 }
 
 /** Where a page of runs ends: the last run's start as the database wrote it (microseconds kept) and its id. */

@@ -1,10 +1,13 @@
 import { printable } from '../../runner/printable.js';
 import { formatColumns } from '../../runner/printer.js';
 import { describePause, type JobPause } from '../../ledger/job-pauses.js';
+import { isPending, type HoldFigures, type JobHold } from '../../ledger/job-holds.js';
 import { traceLink } from '../../tracing/trace-link.js';
 import type { JobRunRow, RunFailureRow } from './job-run.type.js';
 
 const PARAMETERS_WIDTH = 60;
+/** The brake's options at their defaults say nothing in a column this narrow; changed (--no-hold: hold=false), they are shown. */
+const BRAKE_DEFAULTS: Record<string, unknown> = { hold: true, holdFactor: 10, holdMin: 1000 };
 
 /** The listing: one line per run, the counts an operator scans for. */
 export function formatRunList(runs: JobRunRow[]): string {
@@ -35,6 +38,7 @@ export function formatRunDetail(run: JobRunRow, failures: RunFailureRow[], failu
     ['trace', run.trace_id ?? null], ...(link ? [['trace link', link] as [string, string]] : []),
     ['parameters', JSON.stringify(run.parameters)],
     ...Object.entries(run.counts ?? {}),
+    ...(run.hold ? heldFields(run.hold) : []),
   ];
   const shown = fields.map(([label, value]): [string, string] => [printable(label), value === null ? '-' : printable(String(value))]);
   const width = Math.max(...shown.map(([label]) => label.length));
@@ -50,10 +54,22 @@ export function formatRunDetail(run: JobRunRow, failures: RunFailureRow[], failu
   return text;
 }
 
+/** A held run's figures, as `runs show` lists them: the count against usual, and the workspaces with the most. */
+function heldFields(hold: HoldFigures): Array<[string, string | number]> {
+  return [['held: to send', hold.count], ['held: usual now', hold.usual], ['held: holds above', hold.threshold],
+    ...hold.topWorkspaces.map(({ workspaceId, count }, i): [string, string] => [`held: workspace #${i + 1}`, `${workspaceId} (${count})`])];
+}
+
+/** The held jobs, a line each, under the listing: what waits for an operator. */
+export function formatHolds(holds: JobHold[]): string {
+  return holds.filter((hold) => isPending(hold) && hold.hold).map((hold) => `held: ${hold.job}, ${hold.hold!.count} to send where `
+    + `${hold.hold!.usual} are usual, since ${hold.heldAt!.toISOString()} (sweep approve ${hold.job} --reason "…", or fix the data)\n`).join('');
+}
+
 /** `key=value` pairs without the options left off, cut to fit a column; `runs show` has them all. */
 export function compactParameters(parameters: Record<string, unknown>): string | null {
   const pairs = Object.entries(parameters)
-    .filter(([key, value]) => key !== 'args' && value !== false && value !== null && value !== undefined)
+    .filter(([key, value]) => key !== 'args' && (value !== false || key === 'hold') && value !== null && value !== undefined && BRAKE_DEFAULTS[key] !== value)
     .map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
   if (pairs.length === 0) return null;
   const text = pairs.join(' ');

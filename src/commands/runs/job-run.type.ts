@@ -1,5 +1,7 @@
+import type { HoldFigures } from '../../ledger/job-holds.js';
+
 /** As shown: `abandoned` is a run left `running` by a process that died, once its lease has passed (ledger/job-runs.ts). */
-export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'interrupted', 'paused', 'abandoned'] as const;
+export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'interrupted', 'paused', 'held', 'abandoned'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** The delivery statuses a run can leave behind for an operator to look at. */
@@ -20,6 +22,8 @@ export interface JobRunRow {
   finished_at: Date | null;
   heartbeat_at: Date | null;
   counts: Record<string, number> | null;
+  /** A held run's figures (the brake): what it counted, against what usual, and where most of it goes. */
+  hold?: HoldFigures | null;
   error: string | null;
   host: string | null;
   pid: number | null;

@@ -4,7 +4,8 @@ import { defineJob, type JobContext, type JobResult } from '../../runner/job.typ
 import { integerBetween } from '../../runner/option-parsers.js';
 import { countRunFailures, getJobRun, getJobRuns, getRunFailures } from './job-run.dao.js';
 import { traceLink } from '../../tracing/trace-link.js';
-import { formatPauses, formatRunDetail, formatRunList } from './job-run.format.js';
+import { formatHolds, formatPauses, formatRunDetail, formatRunList } from './job-run.format.js';
+import { getHolds } from '../../ledger/job-holds.js';
 import { describePause, getPauses } from '../../ledger/job-pauses.js';
 import { RUN_STATUSES, type RunsOptions, type RunStatus } from './job-run.type.js';
 import { describeDeliveriesFallDue } from '../deliveries/fall-due.js';
@@ -67,6 +68,8 @@ export const runsCommand = (jobs: readonly AnyNotificationJob[]) => defineJob<Ru
     } else {
       context.output.write(formatRunList(runs));
       if (pauses.length > 0) context.output.write(`\n${formatPauses(pauses)}`);
+      const held = formatHolds((await getHolds(context.db)).filter((hold) => !options.job || hold.job === options.job));
+      if (held) context.output.write(`\n${held}`);
     }
     return { outcome: 'done', counts: { listed: runs.length } };
   },

@@ -96,7 +96,7 @@ it('lists as JSON lines: the raw rows, parameters and counts as objects', async 
     counts: { found: 4, sent: 2, failedPermanently: 1, failedTransiently: 1, dead: 0, backingOff: 0 },
   });
   expect(Object.keys(rows[1]!).sort()).toEqual(
-    ['changes_after', 'counts', 'error', 'finished_at', 'heartbeat_at', 'host', 'id', 'job', 'lease_expires_at', 'parameters', 'pid', 'started_at', 'status',
+    ['changes_after', 'counts', 'error', 'finished_at', 'heartbeat_at', 'hold', 'host', 'id', 'job', 'lease_expires_at', 'parameters', 'pid', 'started_at', 'status',
       'trace_id']);
   expect(Date.parse(rows[1]!.finished_at as string)).toBeGreaterThanOrEqual(Date.parse(rows[1]!.started_at as string));
 });

@@ -368,9 +368,22 @@ describe('send-delay-notifications database work', () => {
     expect(statements).toBeGreaterThan(5);
   });
 
-  it('reads a handful of rows on a rerun over settled history: no statement reads all of it', async () => {
-    await insertTodos(testbed.database.db, buildDelayedTodos(600, 3));
-    await sweep([SEND, '--date', '2022-06-03', '--page-size', '100']);
+  // Scheduled, as of an instant, over workspaces in many zones: the run's zone table is
+  // joined to what the scans read, never a scan of todos per zone.
+  const ZONES = ['Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'America/St_Johns', 'Asia/Kolkata',
+    'America/Los_Angeles', 'Europe/Berlin'];
+  it.each([
+    { as: 'a backfill of a date, every workspace in UTC', zoned: false, asOf: ['--date', '2022-06-03'] },
+    { as: 'scheduled, as of an instant, the workspaces over 8 zones', zoned: true, asOf: ['--at', '2022-06-03T12:00:00Z'] },
+  ])('reads a handful of rows on a rerun over settled history: no statement reads all of it ($as)', async ({ zoned, asOf }) => {
+    const todos = buildDelayedTodos(600, 40);
+    await insertTodos(testbed.database.db, todos);
+    if (zoned) {
+      const workspaceIds = [...new Set(todos.map((todo) => todo.workspace_id))];
+      await testbed.database.db('workspaces').insert(workspaceIds.map((id, i) => ({ id, time_zone: ZONES[i % ZONES.length] })));
+      await testbed.database.db.raw('analyze workspaces');
+    }
+    expect((await sweep([SEND, ...asOf, '--page-size', '100'])).summary).toMatchObject({ sent: 600 });
     // Written long ago, as history is: out of reach of the window of changes a run rereads.
     await testbed.database.db('todos').update({ changed_at: testbed.database.db.raw(`now() - interval '1 day'`) });
     await testbed.database.db.raw('analyze todos');
@@ -381,7 +394,7 @@ describe('send-delay-notifications database work', () => {
     const database = { ...testbed.database, injected: testbed.database.db };
     testbed.database.db.on('query', collect);
     try {
-      const rerun = await runSweep([SEND, '--date', '2022-06-03', '--page-size', '100'], { database, servicesUrl: testbed.mock.url });
+      const rerun = await runSweep([SEND, ...asOf, '--page-size', '100'], { database, servicesUrl: testbed.mock.url });
       expect(rerun.summary).toMatchObject({ found: 0, dueAgain: 0, sent: 0 });
     } finally {
       testbed.database.db.off('query', collect);
