@@ -136,6 +136,18 @@ describe('a traced run', () => {
     expect((await testbed.database.db('job_runs').first('trace_id')).trace_id).toBeNull();
   });
 
+  it('gives the root span error status when the run holds (exit 65), with nothing sent', async () => {
+    await delayNotifications.seed(testbed.database.db, 3, 1);
+
+    const run = await sweep(traced(), ['--hold-min', '2']);
+
+    expect(run.exitCode).toBe(65);
+    const root = receiver.spans.find((span) => span.name.startsWith('run '))!;
+    expect(root.status).toMatchObject({ code: 2, message: expect.stringContaining('exit code 65 (held)') });
+    expect(root.attributes).toMatchObject({ 'process.exit.code': 65, 'sweep.run.status': 'held' });
+    expect(receiver.spans.filter((span) => span.name === 'notify')).toHaveLength(0);
+  });
+
   it('gives the root span error status when the run does not exit 0', async () => {
     const [refused] = await delayNotifications.seed(testbed.database.db, 2, 1);
     testbed.mock.configure({ rules: [{ endpoint: 'notify', match: { key: refused!.key }, status: 503 }] });
