@@ -31,15 +31,18 @@ const SAMPLE = 10;
  * each checked by the job's stillStands), without a claim. No query of its own: at most
  * the cost of the run's read of its new work.
  */
-export async function countToSend(pages: AsyncGenerator<NotificationPage>, keep = 0):
+export async function countToSend(pages: AsyncGenerator<NotificationPage>):
 Promise<Omit<HoldFigures, 'usual' | 'threshold'> & { pages?: NotificationPage[] }> {
   let count = 0;
-  // Up to `keep` items (sent or settled), the pages are kept for the send, which then reads nothing again.
+  // A count of nothing keeps its pages: the send has nothing to read again (a rerun; the
+  // first run after an upgrade, whose read passes over all of history). A page with
+  // something to send is read again when its turn comes, so that what is sent is what it
+  // says then, not a whole run earlier (minutes under --max-rate).
   let kept: NotificationPage[] | undefined = [];
   const byWorkspace = new Map<string, number>();
   const sample: HoldFigures['sample'] = [];
   for await (const page of pages) {
-    if (kept && count + page.notifications.length + (page.superseded?.length ?? 0) <= keep) kept.push(page);
+    if (kept && page.notifications.length === 0 && !page.superseded?.length) kept.push(page);
     else kept = undefined;
     for (const notification of page.notifications) {
       count += 1;

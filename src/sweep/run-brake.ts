@@ -8,21 +8,11 @@ import { checkOwedPages } from './owed-check.js';
 import type { NotificationPage } from './item-pages.js';
 import type { RunPlan } from './run-plan.js';
 
-/**
- * A count that found nothing to send or settle keeps its pages (none with an item): the
- * send has nothing to read again (a rerun; the first run after an upgrade, whose read
- * passes over all of history). Any page with something to send is read again when its
- * turn comes, as before the brake, so that what is sent is what its page says then: a
- * page kept from the count would be up to a whole run old when sent (minutes under
- * --max-rate), and a todo deleted or moved meanwhile would be notified all the same.
- */
-const REPLAY_MAX = 0;
-
 /** What the brake leaves the run: held (send nothing), or send at most `budget` (none: --no-hold). */
 export type Brake =
   | { held: string; figures: HoldFigures }
   | { budget: number | undefined; counts: Record<string, number>; countMs?: number;
-    /** The pages the count read, when they were few: the send replays them instead of reading again. */
+    /** The pages of a count of nothing: the send replays them instead of reading again. */
     pages?: NotificationPage[] };
 
 /**
@@ -38,7 +28,7 @@ export async function applyBrake(context: JobContext, job: AnyNotificationJob, r
     return { budget: undefined, counts: { holdOff: 1 } };
   }
   const startedAt = performance.now();
-  const counted = await countToSend(checkOwedPages(db, job, run, plan.pages({ count: true })), REPLAY_MAX);
+  const counted = await countToSend(checkOwedPages(db, job, run, plan.pages({ count: true })));
   const decision = await decideHold(db, { job: job.name, runId: context.runId!, at: new Date(run.zones.at ?? Date.now()),
     options: run, counted });
   const countMs = Math.round(performance.now() - startedAt);
