@@ -35,18 +35,22 @@ describe('prune knows when each job\'s item is gone', () => {
     expect(reminders.summary).toMatchObject({ inScope: 1, alreadySent: 1, sent: 0 });
   });
 
-  it('a digest: once its day is over, never today\'s', async () => {
+  it('a digest: once its day has ended in every zone on earth, never one a zone is still living', async () => {
+    // UTC-12 is the zone furthest behind: its date is the last that some workspace may still be living.
+    const lastLived = new Date(Date.now() - 12 * 3_600_000).toISOString().slice(0, 10);
+    const endedEverywhere = new Date(Date.parse(lastLived) - 86_400_000).toISOString().slice(0, 10);
     const workspaceId = randomUUID();
     await insertTodos(testbed.database.db, [buildTodo({ workspace_id: workspaceId, due_date: '2020-01-01' })]);
-    const yesterdays = oldSent('send-workspace-digests', workspaceId, dayOffset(-1), workspaceId);
-    const todays = oldSent('send-workspace-digests', workspaceId, today(), workspaceId);
-    await testbed.database.db('deliveries').insert([yesterdays, todays]);
+    const ended = oldSent('send-workspace-digests', workspaceId, endedEverywhere, workspaceId);
+    const lived = oldSent('send-workspace-digests', workspaceId, lastLived, workspaceId);
+    await testbed.database.db('deliveries').insert([ended, lived]);
 
     const run = await sweep(['prune', '--older-than', '90d']);
 
     expect(run.summary).toMatchObject({ deliveriesDeleted: 1, deliveriesKept: 1 });
-    expect(await left()).toEqual([todays.key]);
-    expect((await sweep(['send-workspace-digests'])).summary).toMatchObject({ alreadySent: 1, sent: 0 });
+    expect(await left()).toEqual([lived.key]);
+    // A backfill of that day finds its digest sent: nothing goes out twice.
+    expect((await sweep(['send-workspace-digests', '--date', lastLived])).summary).toMatchObject({ alreadySent: 1, sent: 0 });
   });
 
   it('a delay notification: once settled behind the job\'s position, though its todo is still delayed; never one ahead of it', async () => {
