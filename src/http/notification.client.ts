@@ -5,6 +5,7 @@ import { withRetry, type FailedAttempt, type RetryOptions } from './retry.js';
 import { classifyRequestError, classifyStatus, errorFromResponse, ServiceError } from './service-error.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenCache } from './token-cache.js';
+import { targetOf, traceEarlierTry, type EarlierTry } from '../tracing/http-spans.js';
 import { tracingEnabled, withSpan, type TraceSpan } from '../tracing/tracing.js';
 
 const PATH = '/notify/notifications';
@@ -48,56 +49,77 @@ export function createNotificationClient(deps: {
   /** Paces every request, retries included (--max-rate). */
   rateLimiter?: RateLimiter;
 }): NotificationClient {
+  /**
+   * One request. Traced, `trace.span` is the notification's span: the first try is that
+   * span (its start and answer kept in `trace.first` in case a later try follows), a retry
+   * a span of its own under it.
+   */
   const post = async (notification: Notification, token: string, resendCount: number, signal?: AbortSignal,
-    traceParent?: TraceSpan): Promise<AxiosResponse<Readable>> => {
+    trace?: NotificationTrace): Promise<AxiosResponse<Readable>> => {
     await deps.rateLimiter?.take(signal);
+    const first = trace && resendCount === 0 ? (trace.first = { startTime: Date.now(), endTime: 0 }) : undefined;
     try {
       // request(), not post(): post() merges its arguments into a config of their own first.
-      return await deps.http.request<Readable>({
+      const response = await deps.http.request<Readable>({
         method: 'post',
         url: PATH,
         data: { message: notification.message },
         ...STREAMED,
         signal,
         // Read by the request's trace span (its parent, http.request.resend_count); axios passes them through.
-        ...(resendCount > 0 ? { resendCount } : {}),
-        ...(traceParent ? { traceParent } : {}),
+        ...(trace ? (first ? { traceAs: trace.span } : { traceParent: trace.span, resendCount }) : {}),
         headers: {
           Authorization: `Bearer ${token}`,
           'Idempotency-Key': notification.key,
           'Content-Type': 'application/json',
         },
       });
+      if (first) Object.assign(first, { endTime: Date.now(), status: response.status });
+      return response;
     } catch (error) {
-      throw classifyRequestError(error, ENDPOINT);
+      const failure = classifyRequestError(error, ENDPOINT);
+      if (first) Object.assign(first, { endTime: Date.now(), error: failure });
+      throw failure;
     }
   };
 
   return {
     send(notification, options = {}) {
       if (!tracingEnabled()) return send(notification, options);
-      return withSpan('notify', { parent: options.traceParent,
-        attributes: { 'sweep.workspace.id': notification.workspaceId, 'sweep.notification.key': notification.key } },
+      const target = targetOf('POST', deps.http.defaults.baseURL, PATH);
+      return withSpan(target.name, { kind: 'client', parent: options.traceParent,
+        attributes: { ...target.attributes, 'sweep.workspace.id': notification.workspaceId, 'sweep.notification.key': notification.key } },
         async (span) => {
-          const delivered = await send(notification, { ...options, traceParent: span });
-          span.setAttributes({ 'sweep.notification.attempts': delivered.attempts, 'http.response.status_code': delivered.status });
-          return delivered;
+          const trace: NotificationTrace = { span };
+          try {
+            const delivered = await send(notification, options, trace);
+            span.setAttributes({ 'sweep.notification.attempts': delivered.attempts, 'http.response.status_code': delivered.status });
+            return delivered;
+          } catch (error) {
+            if (error instanceof ServiceError && error.status !== undefined) span.setAttribute('http.response.status_code', error.status);
+            throw error;
+          } finally {
+            if (trace.first && trace.tries! > 1) traceEarlierTry(span, target, trace.first);
+          }
         });
     },
   };
 
-  /** One notification's tries; `traceParent` here is its own span, the parent of its requests and waits. */
-  async function send(notification: Notification, { onFailedAttempt, signal, traceParent }: SendOptions): Promise<Delivered> {
+  /** One notification's tries; traced, `trace.span` is its own span, the parent of its retries and waits. */
+  async function send(notification: Notification, { onFailedAttempt, signal }: SendOptions, trace?: NotificationTrace): Promise<Delivered> {
     let attempts = 0;
-    return withRetry(async () => {
+    const tried = () => {
       attempts += 1;
+      if (trace) trace.tries = attempts;
+      return attempts - 1;
+    };
+    return withRetry(async () => {
       const token = await deps.tokens.get(notification.workspaceId, signal);
-      let response = await post(notification, token, attempts - 1, signal, traceParent);
+      let response = await post(notification, token, tried(), signal, trace);
       if (classifyStatus(response.status) === 'unauthorized') {
         discardBody(response);
         deps.tokens.invalidate(notification.workspaceId, token);
-        attempts += 1;
-        response = await post(notification, await deps.tokens.get(notification.workspaceId, signal), attempts - 1, signal, traceParent);
+        response = await post(notification, await deps.tokens.get(notification.workspaceId, signal), tried(), signal, trace);
       }
       const outcome = classifyStatus(response.status);
       // Accepted is accepted, whatever the body says or however long it is.
@@ -111,8 +133,15 @@ export function createNotificationClient(deps: {
       const error = errorFromResponse(ENDPOINT, response.status, response.headers as Record<string, unknown>, body.data);
       // A second 401 right after a fresh token: the service refuses us, retrying will not help.
       throw error.kind === 'unauthorized' ? new ServiceError(`${error.message} (after a token refresh)`, 'permanent', error.details) : error;
-    }, { ...deps.retry, onFailedAttempt, signal, traceParent });
+    }, { ...deps.retry, onFailedAttempt, signal, traceParent: trace?.span });
   }
+}
+
+/** A traced notification: its span, and its first try, drawn as a span of its own only if another try follows. */
+interface NotificationTrace {
+  span: TraceSpan;
+  first?: EarlierTry;
+  tries?: number;
 }
 
 export { ENDPOINT as NOTIFY_ENDPOINT };

@@ -5,7 +5,7 @@ describe('parseBenchOptions', () => {
   it('has the issue\'s defaults: 20,000 todos, 200 workspaces, 20 ms, C = 64, one runner, the compiled build', () => {
     expect(parseBenchOptions([])).toEqual({
       todos: 20_000, workspaces: 200, latencyMs: 20, concurrencies: [64], runners: 1, repeat: 1, pageSize: 500,
-      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, futureTodos: 0, zones: 0, console: undefined, tracing: false, outDir: 'bench-results', help: false,
+      maxRate: undefined, nodeFlags: [...DEPLOYED_NODE_FLAGS], build: 'dist', history: undefined, futureTodos: 0, zones: 0, console: undefined, tracing: false, traceSampler: { name: 'always_on' }, outDir: 'bench-results', help: false,
     });
   });
 
@@ -40,7 +40,18 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions(['--console', '--prune']).console).toMatchObject({ prune: true });
   });
 
+  it('reads --trace-sampler with --tracing: OTEL_TRACES_SAMPLER, and its ratio after a colon', () => {
+    expect(parseBenchOptions(['--tracing'])).toMatchObject({ tracing: true, traceSampler: { name: 'always_on' } });
+    expect(parseBenchOptions(['--tracing', '--trace-sampler', 'parentbased_traceidratio:0.1']).traceSampler)
+      .toEqual({ name: 'parentbased_traceidratio', arg: '0.1' });
+    expect(parseBenchOptions(['--tracing', '--trace-sampler', 'always_off']).traceSampler).toEqual({ name: 'always_off' });
+  });
+
   it.each([
+    [['--trace-sampler', 'always_off'], /--trace-sampler goes with --tracing/],
+    [['--tracing', '--trace-sampler', 'sometimes'], /--trace-sampler must be one of always_on, always_off/],
+    [['--tracing', '--trace-sampler', 'always_on:0.5'], /takes a ratio from 0 to 1 after a traceidratio sampler/],
+    [['--tracing', '--trace-sampler', 'traceidratio:1.5'], /takes a ratio from 0 to 1/],
     [['--console', '--history', '0'], /--console and --history are two modes/],
     [['--zones', '40'], /--zones goes with --history/],
     [['--history', '0', '--zones', '41'], /--zones must be an integer from 1 to 40/],

@@ -56,6 +56,8 @@ export interface BenchOptions {
    * (--tracing): its rate and CPU per notification against the untraced sweep's.
    */
   tracing: boolean;
+  /** The traced sweep's sampler (--trace-sampler): OTEL_TRACES_SAMPLER and, after a colon, its argument. */
+  traceSampler: { name: string; arg?: string };
   /** Where results.jsonl and chart.svg go (--out, default bench-results/). */
   outDir: string;
   help: boolean;
@@ -107,7 +109,9 @@ export const USAGE = `usage: npm run bench -- [options]     (needs DATABASE_URL:
   --prune             with --console: instead of the console's routes, time \`sweep prune --older-than 1h\`
                       over that ledger, its --dry-run first (every delivery's item is gone: all go)
   --tracing           also a sweep traced at 100% (OTLP/HTTP to a sink in the bench), with its rate and
-                      CPU per notification against the untraced sweep's
+                      CPU per notification against the untraced sweep's (each repeat alternates which goes first)
+  --trace-sampler S   with --tracing: the traced sweep's OTEL_TRACES_SAMPLER, its argument after a colon
+                      (default always_on; e.g. parentbased_traceidratio:0.1, always_off)
   --out DIR           results.jsonl, and chart.svg for several concurrencies (default bench-results/)
 
 A dedicated database sweep_bench_<pid> is created on DATABASE_URL's server and dropped
@@ -141,6 +145,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
         requests: { type: 'string' },
         prune: { type: 'boolean' },
         tracing: { type: 'boolean' },
+        'trace-sampler': { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -192,6 +197,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     const stray = ['deliveries', 'runs', 'requests', 'prune'].find((name) => values[name] !== undefined);
     if (stray) throw new BenchUsageError(`--${stray} goes with --console`);
   }
+  const traceSampler = parseSampler(values['trace-sampler'] === undefined ? 'always_on' : String(values['trace-sampler']));
+  if (values['trace-sampler'] !== undefined && values.tracing !== true) throw new BenchUsageError('--trace-sampler goes with --tracing');
   return {
     todos,
     workspaces,
@@ -208,9 +215,25 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     zones,
     console: consoleMode,
     tracing: values.tracing === true,
+    traceSampler,
     outDir: out,
     help: values.help === true,
   };
+}
+
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+
+function parseSampler(raw: string): BenchOptions['traceSampler'] {
+  const [name = '', arg, ...rest] = raw.split(':');
+  if (!SAMPLERS.includes(name) || rest.length > 0) {
+    throw new BenchUsageError(`--trace-sampler must be one of ${SAMPLERS.join(', ')}, a ratio after a colon (got ${JSON.stringify(raw)})`);
+  }
+  if (arg === undefined) return { name };
+  const ratio = /^(0(\.\d+)?|1(\.0+)?)$/.test(arg) ? Number(arg) : Number.NaN;
+  if (!name.endsWith('traceidratio') || Number.isNaN(ratio)) {
+    throw new BenchUsageError(`--trace-sampler takes a ratio from 0 to 1 after a traceidratio sampler (got ${JSON.stringify(raw)})`);
+  }
+  return { name, arg };
 }
 
 function parseInteger(name: string, raw: string, min: number, max: number): number {

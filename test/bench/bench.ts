@@ -118,7 +118,7 @@ async function runBench(options: BenchOptions, adminUrl: string, outDir: string)
     for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
       const of = options.repeat > 1 ? ` (repeat ${repeat} of ${options.repeat})` : '';
       say(`concurrency ${concurrency} x ${options.runners} runner(s): ceiling, sweep, rerun${of} ...`);
-      const rows = (await measureConcurrency(setup, concurrency)).map((m) => (options.repeat > 1 ? { ...m, repeat } : m));
+      const rows = (await measureConcurrency(setup, concurrency, repeat)).map((m) => (options.repeat > 1 ? { ...m, repeat } : m));
       repeats.push(rows);
       measurements.push(...rows);
       say(`concurrency ${concurrency}: ${rows.map((m) => `${m.kind} ${m.wallSeconds.toFixed(2)} s${m.verdict === 'ok' ? '' : ` (${m.verdict})`}`).join(', ')}`);

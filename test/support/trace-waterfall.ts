@@ -48,7 +48,7 @@ export function drawTraceWaterfall(spans: ReceivedSpan[], options: { maxRows?: n
 function kindOf(span: ReceivedSpan): string {
   if (span.name.startsWith('run ')) return 'run';
   if (span.name === 'page' || span.name === 'read page' || span.name === 'record outcomes') return 'page';
-  if (span.name === 'notify' || span.name === 'fetch token') return 'notify';
+  if (span.attributes['sweep.notification.key'] !== undefined || span.name === 'fetch token') return 'notify';
   if (span.attributes['db.system'] !== undefined) return 'db';
   if (span.kind === 3) return 'client';
   return 'wait';

@@ -26,8 +26,9 @@ describe('a traced run', () => {
   const sweep = (env: Record<string, string>, args: string[] = ['--page-size', '4']) =>
     runSweep([delayNotifications.job, ...delayNotifications.args, ...args], { database: testbed.database, servicesUrl: testbed.mock.url, env });
   const children = (of: ReceivedSpan, spans = receiver.spans) => spans.filter((span) => span.parentSpanId === of.spanId);
+  const isNotification = (span: ReceivedSpan) => span.attributes['sweep.notification.key'] !== undefined;
 
-  it('is one trace: the run at its root, its pages under it, each notification under its page, its requests under it', async () => {
+  it('is one trace: the run at its root, its pages under it, each notification under its page as its request', async () => {
     const expected = await delayNotifications.seed(testbed.database.db, 10, 3);
 
     const run = await sweep(traced());
@@ -47,14 +48,14 @@ describe('a traced run', () => {
       .sort((a, b) => Number(a.attributes['sweep.page.number']) - Number(b.attributes['sweep.page.number']));
     expect(pages.map((page) => page.attributes['sweep.page.items'])).toEqual([4, 4, 2]);
     expect(pages.map((page) => page.attributes['sweep.page.claimed'])).toEqual([4, 4, 2]);
-    const notifications = pages.flatMap((page) => children(page).filter((span) => span.name === 'notify'));
+    const notifications = pages.flatMap((page) => children(page).filter(isNotification));
     expect(notifications.map((span) => span.attributes['sweep.notification.key']).sort()).toEqual(expected.map((n) => n.key));
     for (const page of pages) expect(children(page).some((span) => span.name === 'read page')).toBe(true);
+    // Answered at the first try, a notification is one span: its request's, with the HTTP conventions' attributes.
     for (const notification of notifications) {
-      const requests = children(notification).filter((span) => span.name === 'POST /notify/notifications');
-      expect(requests).toHaveLength(1);
-      expect(requests[0]).toMatchObject({ kind: 3, attributes: { 'http.request.method': 'POST', 'http.response.status_code': 201,
-        'server.address': '127.0.0.1', 'url.full': `${testbed.mock.url}/notify/notifications` } });
+      expect(notification).toMatchObject({ kind: 3, attributes: { 'http.request.method': 'POST', 'http.response.status_code': 201,
+        'server.address': '127.0.0.1', 'url.full': `${testbed.mock.url}/notify/notifications`, 'sweep.notification.attempts': 1 } });
+      expect(children(notification)).toEqual([]);
     }
     // A token per workspace, fetched under the first notification that needed it.
     const tokenFetches = receiver.spans.filter((span) => span.name === 'fetch token');
@@ -99,9 +100,10 @@ describe('a traced run', () => {
     const run = await sweep(traced({ HTTP_RETRY_BASE_MS: '20' }));
 
     expect(run.summary).toMatchObject({ sent: 2 });
-    const notify = (key: string) => receiver.spans.find((span) => span.name === 'notify' && span.attributes['sweep.notification.key'] === key)!;
+    const notify = (key: string) => receiver.spans.find((span) => isNotification(span) && span.attributes['sweep.notification.key'] === key)!;
     const retried = notify(first!.key);
-    expect(retried.attributes['sweep.notification.attempts']).toBe(3);
+    expect(retried.attributes).toMatchObject({ 'sweep.notification.attempts': 3, 'http.response.status_code': 201 });
+    expect(retried.status.code).toBe(0);
     const attempts = children(retried).filter((span) => span.kind === 3).sort((a, b) => a.startMs - b.startMs);
     expect(attempts.map((span) => [span.attributes['http.response.status_code'], span.attributes['http.request.resend_count'], span.status.code]))
       .toEqual([[503, undefined, 2], [503, 1, 2], [201, 2, 0]]);
@@ -110,6 +112,9 @@ describe('a traced run', () => {
     // Each wait lies between the try that failed and the next.
     expect(waits[0]!.startMs).toBeGreaterThanOrEqual(attempts[0]!.endMs);
     expect(waits[0]!.endMs).toBeLessThanOrEqual(attempts[1]!.startMs);
+    // The first try went out as the notification's span: the service's own span of it hangs there.
+    const firstTry = testbed.mock.journal().find((entry) => entry.key === first!.key)!;
+    expect(firstTry.traceparent!.split('-')[2]).toBe(retried.spanId);
     const limited = notify(second!.key);
     expect(children(limited).map((span) => span.name)).toContain('Retry-After wait');
   });
@@ -145,7 +150,7 @@ describe('a traced run', () => {
     const root = receiver.spans.find((span) => span.name.startsWith('run '))!;
     expect(root.status).toMatchObject({ code: 2, message: expect.stringContaining('exit code 65 (held)') });
     expect(root.attributes).toMatchObject({ 'process.exit.code': 65, 'sweep.run.status': 'held' });
-    expect(receiver.spans.filter((span) => span.name === 'notify')).toHaveLength(0);
+    expect(receiver.spans.filter(isNotification)).toHaveLength(0);
   });
 
   it('gives the root span error status when the run does not exit 0', async () => {
