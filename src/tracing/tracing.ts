@@ -75,7 +75,13 @@ export async function stopTracing(boundMs: number, logger: WarnLogger): Promise<
 }
 
 export function startSpan(name: string, options: SpanOptions = {}): TraceSpan {
-  return backend ? backend.startSpan(name, options) : NOOP_SPAN;
+  if (!backend) return NOOP_SPAN;
+  // Under a parent its sampler dropped (a run not sampled), a child would be dropped too:
+  // the parent stands in for it, so such a run pays for no span, yet what it sends still
+  // carries a traceparent with the decision.
+  const { parent } = options;
+  if (parent && parent !== NOOP_SPAN && (parent.spanContext().traceFlags & 1) === 0) return parent;
+  return backend.startSpan(name, options);
 }
 
 /**
@@ -95,7 +101,7 @@ export function outsideSpans<T>(fn: () => T): T {
 /** Runs `fn` in a span of its own (its parent in `options`), ended when `fn` settles; an error ends it with error status. */
 export async function withSpan<T>(name: string, options: SpanOptions, fn: (span: TraceSpan) => Promise<T>): Promise<T> {
   if (!backend) return fn(NOOP_SPAN);
-  const span = backend.startSpan(name, options);
+  const span = startSpan(name, options);
   try {
     return await fn(span);
   } catch (error) {

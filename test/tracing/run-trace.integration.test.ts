@@ -138,6 +138,8 @@ describe('a traced run', () => {
     expect(run.summary).toMatchObject({ sent: 3 });
     expect(receiver.spans).toHaveLength(0);
     expect(testbed.mock.journal().every((entry) => /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/.test(entry.traceparent ?? ''))).toBe(true);
+    // A run not sampled makes no span under its root: every request carries the root's ids.
+    expect(new Set(testbed.mock.journal().map((entry) => entry.traceparent))).toHaveProperty('size', 1);
     expect((await testbed.database.db('job_runs').first('trace_id')).trace_id).toBeNull();
   });
 
