@@ -3,7 +3,7 @@ import type { TelemetryConfig } from '../tracing/telemetry-config.js';
 import type { RunMetrics } from './run-metrics.js';
 
 /** The most a run waits for the Collector to take its metrics, at its end. */
-const METRICS_EXPORT_BOUND_MS = 2000;
+export const OTLP_METRICS_BOUND_MS = 2000;
 
 /**
  * Sends the run's metrics to the Collector (OTEL_METRICS_EXPORTER=otlp), as the
@@ -11,14 +11,15 @@ const METRICS_EXPORT_BOUND_MS = 2000;
  * never fail or hold up the work they describe. The SDK is loaded only here.
  */
 export async function exportRunMetrics(metrics: Pick<RunMetrics, 'registry'>, deps: { telemetry: TelemetryConfig; job: string;
-  logger: Logger; startedAt: Date }): Promise<boolean> {
+  logger: Logger; startedAt: Date; boundMs?: number }): Promise<boolean> {
   const target = deps.telemetry.metrics;
   if (!target) return false;
+  const boundMs = Math.min(deps.boundMs ?? OTLP_METRICS_BOUND_MS, target.timeoutMs);
   let timer: NodeJS.Timeout | undefined;
   try {
     const { exportRegistry } = await import('./otlp-metrics.js');
     const bound = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${METRICS_EXPORT_BOUND_MS} ms`)), Math.min(METRICS_EXPORT_BOUND_MS, target.timeoutMs));
+      timer = setTimeout(() => reject(new Error(`no answer within ${boundMs} ms`)), boundMs);
     });
     await Promise.race([exportRegistry(metrics.registry, { target, job: deps.job, serviceName: deps.telemetry.serviceName,
       resourceAttributes: deps.telemetry.resourceAttributes, startedAt: deps.startedAt }), bound]);

@@ -9,8 +9,9 @@ import { DatabaseUnresponsiveError, findCause, StatementCancelledError, Statemen
 import { finishRun, startRun, type RunStatus } from '../ledger/job-runs.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { finishRunTrace, startRunTrace, type RunTrace } from '../tracing/run-trace.js';
+import { graceLeftMs } from './grace-left.js';
 import { startTracing } from '../tracing/tracing.js';
-import { exportRunMetrics } from '../metrics/otlp-push.js';
+import { exportRunMetrics, OTLP_METRICS_BOUND_MS } from '../metrics/otlp-push.js';
 import { createRunMetrics, pushRunMetrics, recordRunOutcome, type RunMetrics } from '../metrics/run-metrics.js';
 import { AbortRunError, SweepError } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
@@ -58,22 +59,25 @@ export async function runJob<Options>(job: JobDefinition<Options>, options: Opti
   const trace = startRunTrace(job.name, io.env, !job.servesUntilSignal);
   let stoppedAt: number | undefined;
   const onStop = () => { stoppedAt = performance.now(); };
+  const graceLeft = () => graceLeftMs(stoppedAt, (job.graceSeconds?.(options) ?? DEFAULT_GRACE_SECONDS) * 1000);
   io.signal?.addEventListener('abort', onStop, { once: true });
   let exitCode: ExitCodeValue = ExitCode.ABORTED;
   try {
-    exitCode = await trace.within(() => runTraced(job, options, io, { config, printer, rootLogger, trace }));
+    exitCode = await trace.within(() => runTraced(job, options, io, { config, printer, rootLogger, trace, graceLeft }));
     return exitCode;
   } finally {
     io.signal?.removeEventListener('abort', onStop);
     trace.end(exitCode);
-    await finishRunTrace(rootLogger.child({ job: job.name }), stoppedAt, (job.graceSeconds?.(options) ?? DEFAULT_GRACE_SECONDS) * 1000);
+    await finishRunTrace(rootLogger.child({ job: job.name }), graceLeft());
     rootLogger.flush();
   }
 }
 
 /** The run itself, inside its trace. */
 async function runTraced<Options>(job: JobDefinition<Options>, options: Options, io: RunnerIo,
-  { config, printer, rootLogger, trace }: { config: Config; printer: Printer; rootLogger: Logger; trace: RunTrace }): Promise<ExitCodeValue> {
+  { config, printer, rootLogger, trace, graceLeft }: { config: Config; printer: Printer; rootLogger: Logger; trace: RunTrace;
+    /** What is left of the grace period once a signal stopped the run (its metrics' pushes fit in it). */
+    graceLeft: () => number | undefined }): Promise<ExitCodeValue> {
   let logger = rootLogger.child({ job: job.name, ...trace.logFields });
   const startedAt = performance.now();
   let db: Knex | undefined;
@@ -130,7 +134,7 @@ async function runTraced<Options>(job: JobDefinition<Options>, options: Options,
     });
     printer.clearProgress();
     reportSummary(logger, printer, job, result, durationMs, exitCode);
-    if (pushes) await pushMetrics(config, job.name, metrics, logger, { exitCode, durationSeconds: durationMs / 1000, counts: result.counts });
+    if (pushes) await pushMetrics(config, job.name, metrics, logger, { exitCode, durationSeconds: durationMs / 1000, counts: result.counts }, graceLeft);
     return exitCode;
   } catch (error) {
     printer.clearProgress();
@@ -153,7 +157,7 @@ async function runTraced<Options>(job: JobDefinition<Options>, options: Options,
     trace.recordResult({ status: 'failed' });
     await recordFinish(db, runId, logger, { status: 'failed', error: (error as Error).message });
     if (pushes) await pushMetrics(config, job.name, metrics, logger,
-      { exitCode, durationSeconds: (performance.now() - startedAt) / 1000, counts: {} });
+      { exitCode, durationSeconds: (performance.now() - startedAt) / 1000, counts: {} }, graceLeft);
     return exitCode;
   } finally {
     stopStatements?.();
@@ -163,12 +167,19 @@ async function runTraced<Options>(job: JobDefinition<Options>, options: Options,
   }
 }
 
+/**
+ * Pushes the run's metrics: each push bounded by HTTP_TIMEOUT_MS (the Pushgateway) or its
+ * own bound (OTLP) and, after a signal, by what is left of the grace period.
+ */
 async function pushMetrics(config: Config, job: string, metrics: RunMetrics, logger: Logger,
-  outcome: { exitCode: number; durationSeconds: number; counts: Record<string, number> }): Promise<void> {
+  outcome: { exitCode: number; durationSeconds: number; counts: Record<string, number> }, graceLeft: () => number | undefined): Promise<void> {
   if (!config.pushgatewayUrl && !config.telemetry.metrics) return;
   recordRunOutcome(metrics, outcome);
-  if (config.pushgatewayUrl) await pushRunMetrics(metrics, { url: config.pushgatewayUrl, job, logger, timeoutMs: config.http.timeoutMs });
-  await exportRunMetrics(metrics, { telemetry: config.telemetry, job, logger,
+  const within = (boundMs: number) => Math.min(boundMs, graceLeft() ?? boundMs);
+  if (config.pushgatewayUrl) {
+    await pushRunMetrics(metrics, { url: config.pushgatewayUrl, job, logger, timeoutMs: within(config.http.timeoutMs) });
+  }
+  await exportRunMetrics(metrics, { telemetry: config.telemetry, job, logger, boundMs: within(OTLP_METRICS_BOUND_MS),
     startedAt: new Date(Date.now() - outcome.durationSeconds * 1000) });
 }
 

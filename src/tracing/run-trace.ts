@@ -3,8 +3,6 @@ import { failSpan, NOOP_SPAN as UNTRACED, outsideSpans, spanLogFields, startSpan
 
 /** How long a run that ends normally waits, at most, for its last spans to reach the Collector. */
 export const TRACE_FLUSH_MS = 2000;
-/** Kept free at the end of a grace period, so the exit itself is not late. */
-const GRACE_MARGIN_MS = 250;
 
 /**
  * A run's trace: its root span, under which every page, notification, request and
@@ -62,10 +60,9 @@ export function startRunTrace(job: string, env: Record<string, string | undefine
 
 /**
  * Exports the run's last spans and stops the SDK, within TRACE_FLUSH_MS and, for a run a
- * signal stopped, within what is left of its grace period: telemetry never makes a run
- * outlive the bound its scheduler gives it.
+ * signal stopped, within `graceLeftMs`, what is left of its grace period: telemetry never
+ * makes a run outlive the bound its scheduler gives it.
  */
-export async function finishRunTrace(logger: Logger, stoppedAt: number | undefined, graceMs: number): Promise<void> {
-  const left = stoppedAt === undefined ? TRACE_FLUSH_MS : stoppedAt + graceMs - GRACE_MARGIN_MS - performance.now();
-  await stopTracing(Math.min(TRACE_FLUSH_MS, left), logger);
+export async function finishRunTrace(logger: Logger, graceLeftMs: number | undefined): Promise<void> {
+  await stopTracing(Math.min(TRACE_FLUSH_MS, graceLeftMs ?? TRACE_FLUSH_MS), logger);
 }
