@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger.js';
 import { AbortRunError } from '../runner/errors.js';
 import { configurationAdvice, DatabaseConfigurationError } from './connection-errors.js';
 import { SweepPgClient, type SweepPgConfig } from './pg-client.js';
+import { withSqlFreeErrors } from './sql-free-errors.js';
 import { DEFAULT_TRANSACTION_SETTINGS, StatementControl, type TransactionSettings } from './statement-control.js';
 
 export type { Knex } from 'knex';
@@ -96,7 +97,7 @@ export function createEmbeddedDatabase(dataDir?: string, options: DatabaseOption
   // One instance, passed as an object: knex calls a connection *function* again on
   // every acquire, which would open a second PGlite on the same directory.
   const { PGlite, types: pgliteTypes } = requireOnDemand('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
-  const ClientPgLite = requireOnDemand('knex-pglite') as typeof Knex.Client;
+  const ClientPgLite = withSqlFreeErrors(requireOnDemand('knex-pglite') as typeof Knex.Client);
   const pglite = new PGlite(dataDir ?? 'memory://', { parsers: { [pgliteTypes.DATE]: keepDateAsString } });
   return knexModule.knex({
     client: ClientPgLite,

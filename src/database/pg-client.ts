@@ -4,7 +4,8 @@ import pg from 'pg';
 import { SweepError } from '../runner/errors.js';
 import { endStatementSpan, startStatementSpan } from '../tracing/statement-spans.js';
 import { tracingEnabled } from '../tracing/tracing.js';
-import { describeOperation, describeStatement, type StatementControl, type StatementInFlight } from './statement-control.js';
+import { keepOwnMessage, restoreOwnMessage } from './sql-free-errors.js';
+import { describeStatement, type StatementControl, type StatementInFlight } from './statement-control.js';
 import { DatabaseUnresponsiveError, isLockTimeout, isQueryCanceled, isStatementTimeout, StatementCancelledError,
   StatementTimeoutError } from './statement-errors.js';
 
@@ -57,8 +58,6 @@ const SETS_STATEMENT_TIMEOUT = /\bstatement_timeout\s*=\s*'?(\d+)/i;
 /** The server's bound of the statements a connection runs now, as its transaction last set it. */
 const connectionBound = new WeakMap<PgConnection, number>();
 
-/** A driver error's own message, before knex puts the whole SQL in front of it. */
-const ownMessage = new WeakMap<object, string>();
 
 /** The knex config key that carries the control to the client. */
 export interface SweepPgConfig {
@@ -107,20 +106,15 @@ export class SweepPgClient extends KnexPgClient {
     });
   }
 
-  /**
-   * knex prefixes a failed statement's SQL to its error message (up to thousands of
-   * characters, comments included): an error keeps one line, its own message and what the
-   * statement was (operation and tables), never its SQL or parameters.
-   */
+  /** An error keeps one line, never the SQL knex prefixed to it (sql-free-errors.ts). */
   override async query(connection: PgConnection, queryParam: unknown): Promise<unknown> {
     try {
       return await super.query(connection, queryParam);
     } catch (error) {
       if (error instanceof StatementTimeoutError || error instanceof StatementCancelledError || error instanceof DatabaseUnresponsiveError) {
         error.message = error.line;
-      } else if (error && typeof error === 'object' && ownMessage.has(error)) {
-        const sql = typeof queryParam === 'string' ? queryParam : (queryParam as { sql?: string })?.sql ?? '';
-        (error as Error).message = `${ownMessage.get(error)} (in ${describeOperation(sql)})`;
+      } else {
+        restoreOwnMessage(error, queryParam);
       }
       throw error;
     }
@@ -214,7 +208,7 @@ export class SweepPgClient extends KnexPgClient {
       if (entry.cancelReason !== undefined && isQueryCanceled(error)) {
         throw new StatementCancelledError(entry.cancelReason, entry.statement, { cause: error });
       }
-      if (error && typeof error === 'object') ownMessage.set(error, (error as Error).message);
+      keepOwnMessage(error);
       throw error;
     } finally {
       done();
