@@ -58,7 +58,6 @@ const SETS_STATEMENT_TIMEOUT = /\bstatement_timeout\s*=\s*'?(\d+)/i;
 /** The server's bound of the statements a connection runs now, as its transaction last set it. */
 const connectionBound = new WeakMap<PgConnection, number>();
 
-
 /** The knex config key that carries the control to the client. */
 export interface SweepPgConfig {
   statementControl: StatementControl;

@@ -14,12 +14,10 @@ export function keepOwnMessage(error: unknown): void {
   if (error && typeof error === 'object') ownMessage.set(error, (error as Error).message);
 }
 
-/** True when the message was put back. */
-export function restoreOwnMessage(error: unknown, queryParam: unknown): boolean {
-  if (!error || typeof error !== 'object' || !ownMessage.has(error)) return false;
+export function restoreOwnMessage(error: unknown, queryParam: unknown): void {
+  if (!error || typeof error !== 'object' || !ownMessage.has(error)) return;
   const sql = typeof queryParam === 'string' ? queryParam : (queryParam as { sql?: string })?.sql ?? '';
   (error as Error).message = `${ownMessage.get(error)} (in ${describeOperation(sql)})`;
-  return true;
 }
 
 /** A knex client class whose errors carry no SQL (the embedded PGlite's; pg-client.ts does the same for a server). */

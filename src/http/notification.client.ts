@@ -49,14 +49,16 @@ export function createNotificationClient(deps: {
   /** Paces every request, retries included (--max-rate). */
   rateLimiter?: RateLimiter;
 }): NotificationClient {
+  const target = () => targetOf('POST', deps.http.defaults.baseURL, PATH);
   /**
    * One request. Traced, `trace.span` is the notification's span: the first try is that
-   * span (its start and answer kept in `trace.first` in case a later try follows), a retry
-   * a span of its own under it.
+   * span (its start and answer kept in `trace.first`), drawn as a span of its own when a
+   * second try begins; a retry is a span of its own under it.
    */
   const post = async (notification: Notification, token: string, resendCount: number, signal?: AbortSignal,
     trace?: NotificationTrace): Promise<AxiosResponse<Readable>> => {
     await deps.rateLimiter?.take(signal);
+    if (trace?.first && resendCount === 1) traceEarlierTry(trace.span, target(), trace.first);
     const first = trace && resendCount === 0 ? (trace.first = { startTime: Date.now(), endTime: 0 }) : undefined;
     try {
       // request(), not post(): post() merges its arguments into a config of their own first.
@@ -86,20 +88,17 @@ export function createNotificationClient(deps: {
   return {
     send(notification, options = {}) {
       if (!tracingEnabled()) return send(notification, options);
-      const target = targetOf('POST', deps.http.defaults.baseURL, PATH);
-      return withSpan(target.name, { kind: 'client', parent: options.traceParent,
-        attributes: { ...target.attributes, 'sweep.workspace.id': notification.workspaceId, 'sweep.notification.key': notification.key } },
+      const { name, attributes } = target();
+      return withSpan(name, { kind: 'client', parent: options.traceParent,
+        attributes: { ...attributes, 'sweep.workspace.id': notification.workspaceId, 'sweep.notification.key': notification.key } },
         async (span) => {
-          const trace: NotificationTrace = { span };
           try {
-            const delivered = await send(notification, options, trace);
+            const delivered = await send(notification, options, { span });
             span.setAttributes({ 'sweep.notification.attempts': delivered.attempts, 'http.response.status_code': delivered.status });
             return delivered;
           } catch (error) {
             if (error instanceof ServiceError && error.status !== undefined) span.setAttribute('http.response.status_code', error.status);
             throw error;
-          } finally {
-            if (trace.first && trace.tries! > 1) traceEarlierTry(span, target, trace.first);
           }
         });
     },
@@ -108,18 +107,13 @@ export function createNotificationClient(deps: {
   /** One notification's tries; traced, `trace.span` is its own span, the parent of its retries and waits. */
   async function send(notification: Notification, { onFailedAttempt, signal }: SendOptions, trace?: NotificationTrace): Promise<Delivered> {
     let attempts = 0;
-    const tried = () => {
-      attempts += 1;
-      if (trace) trace.tries = attempts;
-      return attempts - 1;
-    };
     return withRetry(async () => {
       const token = await deps.tokens.get(notification.workspaceId, signal);
-      let response = await post(notification, token, tried(), signal, trace);
+      let response = await post(notification, token, attempts++, signal, trace);
       if (classifyStatus(response.status) === 'unauthorized') {
         discardBody(response);
         deps.tokens.invalidate(notification.workspaceId, token);
-        response = await post(notification, await deps.tokens.get(notification.workspaceId, signal), tried(), signal, trace);
+        response = await post(notification, await deps.tokens.get(notification.workspaceId, signal), attempts++, signal, trace);
       }
       const outcome = classifyStatus(response.status);
       // Accepted is accepted, whatever the body says or however long it is.
@@ -141,7 +135,6 @@ export function createNotificationClient(deps: {
 interface NotificationTrace {
   span: TraceSpan;
   first?: EarlierTry;
-  tries?: number;
 }
 
 export { ENDPOINT as NOTIFY_ENDPOINT };
